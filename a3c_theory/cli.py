@@ -1,0 +1,135 @@
+"""The ``a3c-theory`` command: run, evaluate, sweep, reproduce, bench.
+
+Every sub-command validates its whole input (config files, ``--set`` overrides, grids) before any work
+starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with exit status 2.
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import ValidationError
+
+
+def _cmd_run(args) -> int:
+    from . import config, engine
+    from .evaluate import evaluate
+    from .table import write_csv
+
+    cfg = config.from_toml(args.config, overrides=args.set)
+    out = Path(args.out)
+    trace = engine.run(cfg, progress=not args.no_progress)
+    trace.save(out)
+    table = evaluate(trace)
+    write_csv(table, out / "metrics.csv")
+    last = {key: table[key][-1] for key in ("k", "J", "gap", "grad_norm_sq", "critic_gap")}
+    print(f"wrote {out}/ (trace + metrics.csv); final: " + ", ".join(f"{k}={v:.6g}" for k, v in last.items()))
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from .evaluate import evaluate
+    from .table import write_csv
+    from .trace import Trace
+
+    trace = Trace.load(args.trace_dir)
+    table = evaluate(trace)
+    out = Path(args.out) if args.out else Path(args.trace_dir) / "metrics.csv"
+    write_csv(table, out)
+    print(f"wrote {out} ({len(table['k'])} rows)")
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from . import config, sweep
+
+    base = config.from_toml(args.config).to_dict()
+    grid = sweep.parse_grid(args.grid)
+    table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,
+                                 engine=args.engine, address=args.address, progress=not args.no_progress)
+    print(f"wrote {table_path}")
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    from .reproduce import reproduce
+
+    reproduce(args.out, quick=args.quick, jobs=args.jobs, progress=not args.no_progress)
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .bench.report import print_report, run_benchmarks
+
+    results = run_benchmarks(quick=args.quick)
+    print_report(results)
+    if args.json:
+        tmp = Path(args.json).with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=2, sort_keys=True))
+        os.replace(tmp, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="a3c-theory", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run A3C-TD(0) from a TOML config, save the trace and its metric table")
+    run.add_argument("config", help="TOML file with [problem], [algorithm], [run] sections")
+    run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                     help="override one config field (TOML value syntax); repeatable")
+    run.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    ev = sub.add_parser("evaluate", help="recompute the exact metric table of a saved trace")
+    ev.add_argument("trace_dir")
+    ev.add_argument("--out", help="CSV path (default: TRACE_DIR/metrics.csv)")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    sw = sub.add_parser("sweep", help="run a grid of configs x seeds, resumable, into one tidy table")
+    sw.add_argument("config")
+    sw.add_argument("--grid", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
+                    help="one grid axis; repeatable (cartesian product)")
+    sw.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 for every grid point")
+    sw.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
+    sw.add_argument("--engine", default="local", choices=["local", "ray"])
+    sw.add_argument("--address", default=None, help="Ray cluster address (default: start a local one)")
+    sw.add_argument("--out", default="runs/sweep", help="output folder (default: runs/sweep)")
+    sw.add_argument("--no-progress", action="store_true")
+    sw.set_defaults(func=_cmd_sweep)
+
+    rp = sub.add_parser("reproduce", help="regenerate every figure of the paper's synthetic study")
+    rp.add_argument("--quick", action="store_true", help="reduced seeds and horizons (< 60 s)")
+    rp.add_argument("--out", default="figures", help="output folder (default: figures/)")
+    rp.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
+    rp.add_argument("--no-progress", action="store_true")
+    rp.set_defaults(func=_cmd_reproduce)
+
+    bn = sub.add_parser("bench", help="speed benchmarks, as ratios measured within one run")
+    bn.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
+    bn.add_argument("--json", help="also write the results to this JSON file")
+    bn.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationError as err:
+        parser.error(str(err))
+    except FileNotFoundError as err:
+        parser.error(f"{err.filename}: file not found")
+    except KeyboardInterrupt:
+        print("interrupted: finished results are kept; re-run the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
