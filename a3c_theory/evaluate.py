@@ -1,0 +1,107 @@
+"""Trace → metric table: the exact quantities of DESIGN.md §1 at every parameter snapshot of a run.
+
+One row per snapshot ``k_j`` (global update count) with columns
+
+- ``k``, ``samples`` (= k: one sample is one critic and one actor update), ``samples_per_worker`` (mean over
+  workers), ``time_s``;
+- ``J``, ``J_lambda`` = J + λR, ``gap`` = J* − J, ``grad_norm_sq`` = ‖∇J(θ_k)‖²,
+  ``grad_lambda_norm_sq`` = ‖∇J_λ(θ_k)‖², ``critic_gap`` = ‖ω_k − ω*_{θ_k}‖₂, ``eps_app`` = ε_app(θ_k);
+- running averages ``avg_grad_norm_sq``, ``avg_grad_lambda_norm_sq``, ``avg_critic_gap_sq`` of
+  ``(1/K) Σ_{k<K} f_k`` — the left-hand sides of the convergence theorems.
+
+Running averages from snapshots. Only the snapshots ``k_0 < k_1 < … < k_n`` are recorded, so the sum over
+every update is replaced by the integral of the piecewise-linear interpolant ``f̃`` of ``f`` over the
+snapshot grid (trapezoid rule):
+
+    avg_f(k_j) = (1 / (k_j − k_0)) ∫_{k_0}^{k_j} f̃(x) dx
+               = (1 / (k_j − k_0)) Σ_{i<j} (k_{i+1} − k_i)(f_i + f_{i+1}) / 2,      avg_f(k_0) = f_0.
+
+For ``k_0 = 0`` this is ``(1/K) Σ_{k<K} f_k`` up to the interpolation error; it is exact for constant and
+for linear sequences (up to the O(1/K) difference between a sum and an integral). Log-spaced snapshots put
+the grid where ``f`` changes fastest.
+"""
+
+import numpy as np
+
+from .errors import ValidationError
+from .exact import Evaluator, single_thread_blas
+from .problem import Problem
+
+COLUMNS = (
+    "k", "samples", "samples_per_worker", "time_s", "J", "J_lambda", "gap", "grad_norm_sq",
+    "grad_lambda_norm_sq", "avg_grad_norm_sq", "avg_grad_lambda_norm_sq", "critic_gap", "avg_critic_gap_sq",
+    "eps_app",
+)
+
+
+def running_average(k, f) -> np.ndarray:
+    """``avg_f(k_j) = ∫_{k_0}^{k_j} f̃ / (k_j − k_0)`` by the trapezoid rule on the grid ``k`` (module
+    docstring); ``avg_f(k_0) = f_0`` and repeated grid points carry the previous average."""
+    k = np.asarray(k, dtype=np.float64)
+    f = np.asarray(f, dtype=np.float64)
+    area = np.concatenate([[0.0], np.cumsum(np.diff(k) * 0.5 * (f[1:] + f[:-1]))])
+    span = k - k[0]
+    out = np.empty_like(f)
+    out[0] = f[0]
+    for j in range(1, f.size):
+        out[j] = area[j] / span[j] if span[j] > 0 else out[j - 1]
+    return out
+
+
+def _trace_arrays(trace) -> dict:
+    """The trace's snapshot arrays, checked for matching lengths and a non-decreasing grid."""
+    k = np.asarray(trace.k, dtype=np.int64).ravel()
+    n = k.size
+    if n == 0:
+        raise ValidationError("trace.k", "has no snapshots")
+    if np.any(np.diff(k) < 0) or k[0] < 0:
+        raise ValidationError("trace.k", "must be non-negative and non-decreasing")
+    arrays = {
+        "theta": np.asarray(trace.theta, dtype=np.float64),
+        "w": np.asarray(trace.w, dtype=np.float64),
+        "time_s": np.asarray(trace.time_s, dtype=np.float64),
+        "samples_per_worker": np.asarray(trace.samples_per_worker, dtype=np.float64),
+    }
+    for name, arr in arrays.items():
+        if arr.shape[:1] != (n,):
+            raise ValidationError(f"trace.{name}", f"must have one row per snapshot ({n}), got shape {arr.shape}")
+    spw = arrays["samples_per_worker"]
+    arrays["samples_per_worker"] = spw.mean(axis=1) if spw.ndim == 2 else spw
+    arrays["k"] = k
+    return arrays
+
+
+def evaluate(trace, problem: Problem | None = None) -> dict[str, np.ndarray]:
+    """The metric table of ``trace`` (columns :data:`COLUMNS`, one row per snapshot; see module docstring).
+
+    ``trace`` needs ``config`` (nested dict; λ at ``config["algorithm"]["lam"]``), ``k``, ``theta``,
+    ``w``, ``time_s`` and ``samples_per_worker``. ``problem`` defaults to the one rebuilt from the config.
+    """
+    if problem is None:
+        from . import config as config_module
+
+        problem = config_module.build_problem(config_module.from_dict(trace.config))
+    lam = float(trace.config["algorithm"]["lam"])
+    arrays = _trace_arrays(trace)
+    evaluator = Evaluator(problem)
+    with single_thread_blas():
+        rows = [evaluator.metrics(theta, w, lam) for theta, w in zip(arrays["theta"], arrays["w"])]
+    metric = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    k = arrays["k"]
+    table = {
+        "k": k,
+        "samples": k.copy(),
+        "samples_per_worker": arrays["samples_per_worker"],
+        "time_s": arrays["time_s"],
+        "J": metric["J"],
+        "J_lambda": metric["J_lambda"],
+        "gap": metric["gap"],
+        "grad_norm_sq": metric["grad_norm_sq"],
+        "grad_lambda_norm_sq": metric["grad_lambda_norm_sq"],
+        "avg_grad_norm_sq": running_average(k, metric["grad_norm_sq"]),
+        "avg_grad_lambda_norm_sq": running_average(k, metric["grad_lambda_norm_sq"]),
+        "critic_gap": metric["critic_gap"],
+        "avg_critic_gap_sq": running_average(k, metric["critic_gap"] ** 2),
+        "eps_app": metric["eps_app"],
+    }
+    return table

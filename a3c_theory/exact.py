@@ -1,0 +1,624 @@
+"""Every exact quantity of DESIGN.md §1 for a fixed policy, in pure numpy/scipy (no sampling, no inverse).
+
+Notation (DESIGN.md §1): ``π = π_θ`` is a probability table of shape (nS, nA); the MDP's row
+``i = s·nA + a`` holds ``P[s, a, ·]`` and the expected reward ``r(s, a) = Σ_s' P[s, a, s'] r(s, a, s')``.
+
+- ``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``, ``r_π(s) = Σ_a π(a|s) r(s, a)``.
+- ``V = (I − γP_π)^{-1} r_π``; ``Q(s, a) = r(s, a) + γ Σ_s' P[s, a, s'] V(s')``; ``Adv = Q − V``.
+- ``J(θ) = (1−γ) ηᵀV``; ``∇J(θ) = Σ_{s,a} d_θ(s) π(a|s) Adv(s, a) ψ_θ(s, a)``.
+- ``d_θᵀ = (1−γ) ηᵀ (I − γP_π)^{-1}``, the stationary law of the actor kernel ``γP_π + (1−γ) 1ηᵀ``.
+- ``μ_θ``: the stationary law of ``P_π`` (the critic chain).
+- ``R(θ) = −Σ_s η_p(s) KL(π_p(·|s) ‖ π_θ(·|s))``, ``∇R(θ) = Σ_{s,a} η_p(s) π_p(a|s) ψ_θ(s, a)``;
+  ``J_λ = J + λR``.
+- Linear critic: ``A_θ = Φᵀ D_μ (γP_π − I) Φ``, ``b_θ = Φᵀ D_μ r_π``, ``ω*_θ = −A_θ^{-1} b_θ``,
+  ``ε_app = (Σ_s μ_θ(s) (V(s) − φ(s)ᵀω*_θ)²)^{1/2}``.
+- ``J* = max_π J`` by policy iteration.
+
+Linear algebra. Every "inverse" above is a linear solve:
+
+- ``V``: ``(I − γP_π) V = r_π``;  ``d_θ``: ``(I − γP_π)ᵀ d = (1−γ) η``.
+- ``μ_θ``: the singular system ``(I − P_πᵀ) μ = 0, 1ᵀμ = 1`` is replaced by the equivalent nonsingular one
+  ``(I − P_πᵀ + u1ᵀ) μ = u`` with ``u = 1/nS`` (Brauer's rank-one shift moves the eigenvalue 0 of
+  ``I − P_π`` to ``uᵀ1 = 1`` and keeps the others, ``1 − λ_i(P_π)``; so the system is nonsingular exactly
+  when 1 is a simple eigenvalue of ``P_π``, i.e. the chain has one recurrent class). Its solution has
+  ``1ᵀμ = 1`` automatically.
+
+``method="dense"`` (the default for nS ≤ :data:`DENSE_MAX_STATES`) uses LU solves on dense ``P_π``.
+``method="sparse"`` builds ``P_π`` as a CSR matrix straight from the MDP's rows (state ``s`` owns the
+entries of its nA rows; duplicate successors are summed by every product) and runs restarted GMRES on
+matrix-free operators, warm-started from ``x0``, to a relative residual
+``‖b − Mx‖₂ ≤ rtol ‖b‖₂`` with ``rtol =`` :data:`ITERATIVE_RTOL`; the true residual is checked after the
+solve and :class:`ConvergenceError` is raised if it is not met. Since
+``cond_∞(I − γP_π) ≤ (1+γ)/(1−γ)``, the sparse ``V`` and ``d`` are accurate to about
+``rtol·(1+γ)/(1−γ)`` relative. A full sparse LU is never used: on random graphs it fills in almost
+completely (DESIGN.md §4). Only ``μ_θ`` of a slowly mixing chain, where plain GMRES stalls, falls back to
+an incomplete-LU preconditioner (see ``_solve_stationary``); its accuracy is ``rtol`` times the (larger)
+condition number of ``I − P_πᵀ + u1ᵀ``.
+
+Distributions returned (``μ_θ``, ``d_θ``) have entries below 0 (rounding, ~1e-17) clipped to 0 and are
+renormalised, so they can be turned into sampling CDFs directly.
+"""
+
+import contextlib
+from dataclasses import dataclass
+import weakref
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, gmres, spilu
+from scipy.special import xlogy
+
+from .errors import ValidationError
+from .mdp import FiniteMDP
+from .policy import SoftmaxPolicy
+from .problem import Problem
+from .validate import PROBABILITY_TOL, finite_array, nonnegative_float
+
+DENSE_MAX_STATES = 2000
+"""``method="auto"`` uses dense solves up to this many states, sparse GMRES above."""
+
+ITERATIVE_RTOL = 1e-10
+"""Relative residual tolerance ``‖b − Mx‖₂ ≤ rtol‖b‖₂`` of the sparse (GMRES) solves."""
+
+OPTIMAL_RTOL = 1e-12
+"""Tighter GMRES tolerance for the policy evaluations of policy iteration (J*, V*)."""
+
+GMRES_RESTART = 40
+GMRES_MAX_CYCLES = 500
+"""Restart length and the most restart cycles of one GMRES solve."""
+
+STATIONARY_PLAIN_CYCLES = 5
+"""Unpreconditioned GMRES cycles tried for μ_θ before switching to the ILU preconditioner."""
+
+STATIONARY_ILU_SHIFT = 1e-4
+"""The ILU preconditioner factors the nonsingular ``I − (1 − shift) P_πᵀ``."""
+
+STATIONARY_ILU_CYCLES = 50
+"""Restart cycles of the preconditioned GMRES solve for μ_θ."""
+
+_DENSE_P_MAX_ENTRIES = 4_000_000
+"""The dense (nS, nA, nS) array of P is cached for the dense path only up to this size (32 MB)."""
+
+METHODS = ("auto", "dense", "sparse")
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative solve did not reach its stated residual tolerance."""
+
+
+# --------------------------------------------------------------------------- per-MDP derived arrays
+class _Rows:
+    """Arrays derived once per MDP: ``P`` as CSR (nS·nA, nS), ``r(s, a)``, the CSR row pointer of ``P_π``
+    (state ``s`` owns entries ``indptr[s·nA] : indptr[(s+1)·nA]``), each entry's row ``s·nA + a``, and
+    the dense ``P`` (nS, nA, nS) when it is small enough."""
+
+    def __init__(self, mdp: FiniteMDP):
+        nS, nA = mdp.n_states, mdp.n_actions
+        self.P_sa = mdp.transition_matrix()
+        self.r_sa = mdp.expected_reward()
+        self.state_ptr = np.ascontiguousarray(mdp.indptr[::nA])
+        self.entry_row = np.repeat(np.arange(nS * nA), np.diff(mdp.indptr))
+        self.P3 = mdp.dense_P() if nS * nA * nS <= _DENSE_P_MAX_ENTRIES else None
+
+
+_ROWS_CACHE: "weakref.WeakKeyDictionary[FiniteMDP, _Rows]" = weakref.WeakKeyDictionary()
+
+
+def _rows(mdp: FiniteMDP) -> _Rows:
+    rows = _ROWS_CACHE.get(mdp)
+    if rows is None:
+        rows = _ROWS_CACHE[mdp] = _Rows(mdp)
+    return rows
+
+
+# --------------------------------------------------------------------------- argument checks
+def _use_dense(mdp: FiniteMDP, method: str) -> bool:
+    if method not in METHODS:
+        raise ValidationError("method", f"must be one of {METHODS}, got {method!r}")
+    return method == "dense" or (method == "auto" and mdp.n_states <= DENSE_MAX_STATES)
+
+
+def _check_pi(mdp: FiniteMDP, pi) -> np.ndarray:
+    pi = finite_array("pi", pi, ndim=2)
+    if pi.shape != (mdp.n_states, mdp.n_actions):
+        raise ValidationError("pi", f"must have shape {(mdp.n_states, mdp.n_actions)}, got {pi.shape}")
+    if np.any(pi < 0):
+        raise ValidationError("pi", f"has a negative entry ({pi.min():.3g})")
+    worst = np.abs(pi.sum(axis=1) - 1.0).max()
+    if worst > PROBABILITY_TOL:
+        raise ValidationError("pi", f"rows must sum to 1 within {PROBABILITY_TOL:g}, worst |sum−1| = {worst:.3g}")
+    return pi
+
+
+def _check_vector(field: str, x, n: int) -> np.ndarray | None:
+    if x is None:
+        return None
+    x = finite_array(field, x, ndim=1)
+    if x.shape != (n,):
+        raise ValidationError(field, f"must have shape ({n},), got {x.shape}")
+    return x
+
+
+def _check_phi(mdp: FiniteMDP, Phi) -> np.ndarray:
+    Phi = finite_array("critic_features", Phi, ndim=2)
+    if Phi.shape[0] != mdp.n_states:
+        raise ValidationError("critic_features", f"must have {mdp.n_states} rows, got {Phi.shape[0]}")
+    return Phi
+
+
+# --------------------------------------------------------------------------- P_π, r_π
+def _policy_transition(rows: _Rows, pi: np.ndarray, dense: bool):
+    """``P_π``: dense ndarray, or CSR with (summed) duplicate entries."""
+    nS = pi.shape[0]
+    if dense and rows.P3 is not None:
+        return np.matmul(pi[:, None, :], rows.P3)[:, 0, :]
+    data = rows.P_sa.data * pi.ravel()[rows.entry_row]
+    P_pi = sp.csr_matrix((data, rows.P_sa.indices, rows.state_ptr), shape=(nS, nS))
+    return P_pi.toarray() if dense else P_pi
+
+
+def policy_transition(mdp: FiniteMDP, pi, method: str = "auto"):
+    """``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``: a dense array (dense method) or a CSR matrix (sparse)."""
+    dense = _use_dense(mdp, method)
+    return _policy_transition(_rows(mdp), _check_pi(mdp, pi), dense)
+
+
+def policy_reward(mdp: FiniteMDP, pi) -> np.ndarray:
+    """``r_π(s) = Σ_a π(a|s) Σ_s' P[s, a, s'] r(s, a, s')``, shape (nS,)."""
+    pi = _check_pi(mdp, pi)
+    return np.einsum("sa,sa->s", pi, _rows(mdp).r_sa)
+
+
+# --------------------------------------------------------------------------- linear solves
+def _gmres_attempt(matvec, b, x0, rtol, max_cycles, preconditioner=None) -> tuple[np.ndarray, float]:
+    """Restarted GMRES from ``x0``; returns the iterate and its true relative residual ``‖b − Mx‖/‖b‖``."""
+    n = b.shape[0]
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    x, _ = gmres(op, b, x0=x0, rtol=rtol, atol=0.0, restart=GMRES_RESTART, maxiter=max_cycles,
+                 M=preconditioner)
+    return x, float(np.linalg.norm(b - matvec(x)) / np.linalg.norm(b))
+
+
+def _gmres(matvec, b: np.ndarray, x0: np.ndarray | None, rtol: float, what: str) -> np.ndarray:
+    """Solve ``M x = b`` by restarted GMRES from ``x0``; check ``‖b − Mx‖₂ ≤ rtol‖b‖₂`` on the true residual."""
+    if not np.any(b):
+        return np.zeros(b.shape[0])
+    x, residual = _gmres_attempt(matvec, b, x0, rtol, GMRES_MAX_CYCLES)
+    if residual > rtol:
+        raise ConvergenceError(f"{what}: GMRES stopped at relative residual {residual:.3g} > rtol {rtol:g}")
+    return x
+
+
+def _as_distribution(x: np.ndarray) -> np.ndarray:
+    x = np.maximum(x, 0.0)
+    return x / x.sum()
+
+
+def _solve_value(P_pi, r_pi, gamma, x0=None, rtol=ITERATIVE_RTOL) -> np.ndarray:
+    """``(I − γP_π) V = r_π``."""
+    if isinstance(P_pi, np.ndarray):
+        M = -gamma * P_pi
+        M.flat[:: M.shape[0] + 1] += 1.0
+        return np.linalg.solve(M, r_pi)
+    return _gmres(lambda x: x - gamma * (P_pi @ x), r_pi, x0, rtol, "value V")
+
+
+def _solve_visitation(P_pi, eta, gamma, x0=None, rtol=ITERATIVE_RTOL) -> np.ndarray:
+    """``(I − γP_π)ᵀ d = (1−γ) η``."""
+    b = (1.0 - gamma) * eta
+    if isinstance(P_pi, np.ndarray):
+        M = -gamma * P_pi.T
+        M.flat[:: M.shape[0] + 1] += 1.0
+        return _as_distribution(np.linalg.solve(M, b))
+    P_T = P_pi.T
+    return _as_distribution(_gmres(lambda x: x - gamma * (P_T @ x), b, x0, rtol, "visitation d_θ"))
+
+
+def _solve_stationary(P_pi, x0=None, rtol=ITERATIVE_RTOL, ilu_cache: dict | None = None) -> np.ndarray:
+    """``(I − P_πᵀ + u1ᵀ) μ = u`` with ``u = 1/nS`` (see the module docstring).
+
+    Sparse path: plain GMRES for at most :data:`STATIONARY_PLAIN_CYCLES` restart cycles (random graphs mix
+    fast and converge in a few dozen iterations); if that fails (a slowly mixing chain, e.g. a garnet with
+    small ``locality``, whose ``I − P_πᵀ`` has eigenvalues near 0), GMRES is rerun preconditioned by an
+    incomplete LU of ``I − (1 − STATIONARY_ILU_SHIFT) P_πᵀ`` — cheap exactly on such local, banded chains.
+    ``ilu_cache`` (a dict) keeps that preconditioner for the next call at a nearby θ.
+    """
+    n = P_pi.shape[0]
+    u = np.full(n, 1.0 / n)
+    if isinstance(P_pi, np.ndarray):
+        M = u[:, None] - P_pi.T
+        M.flat[:: n + 1] += 1.0
+        try:
+            mu = np.linalg.solve(M, u)
+        except np.linalg.LinAlgError as exc:
+            raise ValidationError("pi", "P_π has more than one recurrent class: μ_θ is not unique") from exc
+        return _as_distribution(mu)
+    P_T = P_pi.T
+    matvec = lambda x: x - P_T @ x + x.sum() / n  # noqa: E731
+    ilu_cache = {} if ilu_cache is None else ilu_cache
+    if "ilu" in ilu_cache:  # the previous call needed it: try it first, built for a nearby θ
+        x, residual = _gmres_attempt(matvec, u, x0, rtol, STATIONARY_PLAIN_CYCLES, ilu_cache["ilu"])
+    else:
+        x, residual = _gmres_attempt(matvec, u, x0, rtol, STATIONARY_PLAIN_CYCLES)
+    if residual > rtol:
+        ilu_cache["ilu"] = _ilu_preconditioner(P_T)
+        x, residual = _gmres_attempt(matvec, u, x, rtol, STATIONARY_ILU_CYCLES, ilu_cache["ilu"])
+    if residual > rtol:
+        raise ConvergenceError(f"stationary μ_θ: GMRES stopped at relative residual {residual:.3g} > rtol {rtol:g}")
+    return _as_distribution(x)
+
+
+def _ilu_preconditioner(P_T) -> LinearOperator:
+    n = P_T.shape[0]
+    shifted = (sp.identity(n, format="csc") - (1.0 - STATIONARY_ILU_SHIFT) * P_T).tocsc()
+    try:
+        ilu = spilu(shifted, drop_tol=1e-5, fill_factor=10)
+    except RuntimeError as exc:
+        raise ConvergenceError(f"stationary μ_θ: incomplete LU preconditioner failed ({exc})") from exc
+    return LinearOperator((n, n), matvec=ilu.solve, dtype=np.float64)
+
+
+def stationary_distribution(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
+                            rtol: float = ITERATIVE_RTOL) -> np.ndarray:
+    """``μ_θ``: ``μᵀP_π = μᵀ``, ``1ᵀμ = 1`` (stationary law of the critic chain), via the shifted system
+    ``(I − P_πᵀ + u1ᵀ) μ = u``. ``x0`` warm-starts the sparse solve."""
+    dense = _use_dense(mdp, method)
+    pi = _check_pi(mdp, pi)
+    x0 = _check_vector("x0", x0, mdp.n_states)
+    return _solve_stationary(_policy_transition(_rows(mdp), pi, dense), x0, rtol)
+
+
+def discounted_visitation(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
+                          rtol: float = ITERATIVE_RTOL) -> np.ndarray:
+    """``d_θᵀ = (1−γ) ηᵀ (I − γP_π)^{-1}``, i.e. ``(I − γP_π)ᵀ d = (1−γ)η``; it is the stationary law of
+    the actor kernel ``γP_π + (1−γ)1ηᵀ``. ``x0`` warm-starts the sparse solve."""
+    dense = _use_dense(mdp, method)
+    pi = _check_pi(mdp, pi)
+    x0 = _check_vector("x0", x0, mdp.n_states)
+    return _solve_visitation(_policy_transition(_rows(mdp), pi, dense), mdp.eta, mdp.gamma, x0, rtol)
+
+
+def value(mdp: FiniteMDP, pi, method: str = "auto", x0=None, rtol: float = ITERATIVE_RTOL) -> np.ndarray:
+    """``V = (I − γP_π)^{-1} r_π`` (a linear solve). ``x0`` warm-starts the sparse solve."""
+    dense = _use_dense(mdp, method)
+    pi = _check_pi(mdp, pi)
+    x0 = _check_vector("x0", x0, mdp.n_states)
+    rows = _rows(mdp)
+    r_pi = np.einsum("sa,sa->s", pi, rows.r_sa)
+    return _solve_value(_policy_transition(rows, pi, dense), r_pi, mdp.gamma, x0, rtol)
+
+
+def _q_from_value(rows: _Rows, gamma: float, V: np.ndarray) -> np.ndarray:
+    return rows.r_sa + gamma * (rows.P_sa @ V).reshape(rows.r_sa.shape)
+
+
+def q_values(mdp: FiniteMDP, pi, V=None) -> np.ndarray:
+    """``Q(s, a) = r(s, a) + γ Σ_s' P[s, a, s'] V(s')`` from the MDP's rows; ``V`` defaults to ``V_π``."""
+    V = value(mdp, pi) if V is None else _check_vector("V", V, mdp.n_states)
+    return _q_from_value(_rows(mdp), mdp.gamma, V)
+
+
+def advantage(mdp: FiniteMDP, pi, V=None) -> np.ndarray:
+    """``Adv(s, a) = Q(s, a) − V(s)``, shape (nS, nA)."""
+    V = value(mdp, pi) if V is None else _check_vector("V", V, mdp.n_states)
+    return q_values(mdp, pi, V) - V[:, None]
+
+
+def objective(mdp: FiniteMDP, pi, method: str = "auto") -> float:
+    """``J = (1−γ) ηᵀ V_π`` (normalised as in the slides: J ∈ [min r, max r])."""
+    return float((1.0 - mdp.gamma) * mdp.eta @ value(mdp, pi, method))
+
+
+def policy_gradient(mdp: FiniteMDP, policy: SoftmaxPolicy, theta, method: str = "auto") -> np.ndarray:
+    """``∇J(θ) = Σ_{s,a} d_θ(s) π(a|s) Adv(s, a) ψ_θ(s, a)`` (policy gradient theorem, no 1/(1−γ))."""
+    pi = policy.probabilities(theta)
+    dense = _use_dense(mdp, method)
+    rows = _rows(mdp)
+    P_pi = _policy_transition(rows, pi, dense)
+    V = _solve_value(P_pi, np.einsum("sa,sa->s", pi, rows.r_sa), mdp.gamma)
+    d = _solve_visitation(P_pi, mdp.eta, mdp.gamma)
+    adv = _q_from_value(rows, mdp.gamma, V) - V[:, None]
+    return policy.score_sum(theta, d[:, None] * pi * adv, pi)
+
+
+# --------------------------------------------------------------------------- KL regulariser
+def _regulariser_from_log(pi_p: np.ndarray, eta_p: np.ndarray, log_pi: np.ndarray) -> float:
+    """``R = −Σ_s η_p(s) Σ_a π_p(a|s) (log π_p(a|s) − log π(a|s))`` with ``0·log 0 = 0``."""
+    cross = np.multiply(pi_p, log_pi, out=np.zeros(pi_p.shape), where=pi_p > 0)
+    return float(-(eta_p @ (xlogy(pi_p, pi_p) - cross).sum(axis=1)))
+
+
+def regulariser(pi_p, eta_p, pi) -> float:
+    """``R(θ) = −Σ_s η_p(s) KL(π_p(·|s) ‖ π_θ(·|s))`` (≤ 0; ``0·log 0 = 0``; −inf if π_θ misses π_p's support)."""
+    pi = np.asarray(pi, dtype=np.float64)
+    pi_p = np.asarray(pi_p, dtype=np.float64)
+    if pi_p.shape != pi.shape:
+        raise ValidationError("prior_policy", f"must have the shape of pi {pi.shape}, got {pi_p.shape}")
+    eta_p = finite_array("prior_states", eta_p, ndim=1)
+    if eta_p.shape != (pi.shape[0],):
+        raise ValidationError("prior_states", f"must have shape ({pi.shape[0]},), got {eta_p.shape}")
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(pi)
+    return _regulariser_from_log(pi_p, eta_p, log_pi)
+
+
+def regulariser_gradient(policy: SoftmaxPolicy, theta, pi_p, eta_p) -> np.ndarray:
+    """``∇R(θ) = Σ_{s,a} η_p(s) π_p(a|s) ψ_θ(s, a)``."""
+    eta_p = np.asarray(eta_p, dtype=np.float64)
+    return policy.score_sum(theta, eta_p[:, None] * np.asarray(pi_p, dtype=np.float64))
+
+
+def _log_policy(policy: SoftmaxPolicy, theta) -> tuple[np.ndarray, np.ndarray]:
+    """``(π_θ, log π_θ)`` from the logits, with the log computed stably (no log of an underflowed 0)."""
+    z = policy.logits(theta)
+    z -= z.max(axis=1, keepdims=True)
+    pi = np.exp(z)
+    total = pi.sum(axis=1, keepdims=True)
+    pi /= total
+    z -= np.log(total)
+    return pi, z
+
+
+def regularised_objective(problem: Problem, theta, lam: float, method: str = "auto") -> float:
+    """``J_λ(θ) = J(θ) + λ R(θ)``."""
+    lam = nonnegative_float("lam", lam)
+    pi, log_pi = _log_policy(problem.policy, theta)
+    R = _regulariser_from_log(problem.prior_policy, problem.prior_states, log_pi)
+    return objective(problem.mdp, pi, method) + lam * R
+
+
+def regularised_gradient(problem: Problem, theta, lam: float, method: str = "auto") -> np.ndarray:
+    """``∇J_λ(θ) = ∇J(θ) + λ ∇R(θ)``."""
+    lam = nonnegative_float("lam", lam)
+    grad = policy_gradient(problem.mdp, problem.policy, theta, method)
+    return grad + lam * regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states)
+
+
+# --------------------------------------------------------------------------- linear critic
+def _critic_matrices(P_pi, r_pi, Phi, mu, gamma) -> tuple[np.ndarray, np.ndarray]:
+    weighted = mu[:, None] * Phi
+    A = weighted.T @ (gamma * (P_pi @ Phi) - Phi)
+    return np.asarray(A), weighted.T @ r_pi
+
+
+def _td_solution(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``ω* = −A^{-1} b``; a singular ``A`` (μ_θ puts no mass where some feature lives) is reported."""
+    try:
+        return -np.linalg.solve(A, b)
+    except np.linalg.LinAlgError as exc:
+        raise ValidationError(
+            "critic_features", "A_θ is singular (μ_θ vanishes on the support of a feature): ω*_θ is undefined"
+        ) from exc
+
+
+def critic_matrices(mdp: FiniteMDP, Phi, pi, mu=None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """``A_θ = Φᵀ D_μ (γP_π − I) Φ`` (d, d) and ``b_θ = Φᵀ D_μ r_π`` (d,), so ``E[δ(x, ω)φ(s)] = A_θω + b_θ``
+    for ``s ~ μ``, ``a ~ π``, ``s' ~ P``. ``mu`` defaults to ``μ_θ``; pass ``d_θ`` for the shared-transition
+    (ICLR 2021) variant, whose critic states follow ``d_θ``."""
+    dense = _use_dense(mdp, method)
+    pi = _check_pi(mdp, pi)
+    Phi = _check_phi(mdp, Phi)
+    rows = _rows(mdp)
+    P_pi = _policy_transition(rows, pi, dense)
+    mu = _solve_stationary(P_pi) if mu is None else _check_vector("mu", mu, mdp.n_states)
+    return _critic_matrices(P_pi, np.einsum("sa,sa->s", pi, rows.r_sa), Phi, mu, mdp.gamma)
+
+
+def td_fixed_point(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> np.ndarray:
+    """``ω*_θ = −A_θ^{-1} b_θ`` (a d×d solve): the TD(0) fixed point under ``μ_θ``."""
+    return _td_solution(*critic_matrices(mdp, Phi, pi, method=method))
+
+
+def approximation_error(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> float:
+    """``ε_app(θ) = (Σ_s μ_θ(s) (V(s) − φ(s)ᵀω*_θ)²)^{1/2}``."""
+    dense = _use_dense(mdp, method)
+    pi = _check_pi(mdp, pi)
+    Phi = _check_phi(mdp, Phi)
+    rows = _rows(mdp)
+    P_pi = _policy_transition(rows, pi, dense)
+    r_pi = np.einsum("sa,sa->s", pi, rows.r_sa)
+    mu = _solve_stationary(P_pi)
+    A, b = _critic_matrices(P_pi, r_pi, Phi, mu, mdp.gamma)
+    err = _solve_value(P_pi, r_pi, mdp.gamma) - Phi @ _td_solution(A, b)
+    return float(np.sqrt(mu @ err**2))
+
+
+def critic_direction_mean(mdp: FiniteMDP, Phi, pi, w, mu=None, method: str = "auto") -> np.ndarray:
+    """``E[g(x, ω)] = A_θω + b_θ`` with ``g = δ(x, ω)φ(s)``, ``s ~ μ`` (default ``μ_θ``; ``d_θ`` for the
+    shared-transition variant), ``a ~ π``, ``s' ~ P``. Zero at ``ω = ω*_θ``."""
+    Phi = _check_phi(mdp, Phi)
+    w = _check_vector("w", w, Phi.shape[1])
+    A, b = critic_matrices(mdp, Phi, pi, mu, method)
+    return A @ w + b
+
+
+def actor_direction_mean(problem: Problem, theta, w, method: str = "auto") -> np.ndarray:
+    """``E[v] = E[δ(x̂, ω) ψ_θ(ŝ, â)]`` for ``ŝ ~ d_θ``, ``â ~ π_θ``, ``ŝ' ~ P`` in closed form:
+
+        Σ_{s,a} d_θ(s) π(a|s) (r(s, a) + γ (PΦω)(s, a) − φ(s)ᵀω) ψ_θ(s, a).
+
+    With an exact critic (``Φω = V``) the bracket is ``Adv(s, a)`` and this equals ``∇J(θ)``. The
+    shared-transition (ICLR 2021) variant draws ``ŝ`` from the same law ``d_θ``, so its actor mean is
+    the same expression.
+    """
+    mdp, Phi = problem.mdp, problem.critic_features
+    w = _check_vector("w", w, Phi.shape[1])
+    pi = problem.policy.probabilities(theta)
+    rows = _rows(mdp)
+    d = _solve_visitation(_policy_transition(rows, pi, _use_dense(mdp, method)), mdp.eta, mdp.gamma)
+    v_hat = Phi @ w
+    delta = _q_from_value(rows, mdp.gamma, v_hat) - v_hat[:, None]
+    return problem.policy.score_sum(theta, d[:, None] * pi * delta, pi)
+
+
+def _theory_radius(r_max: float, A: np.ndarray) -> float:
+    lam_min = np.linalg.eigvalsh(-0.5 * (A + A.T))[0]
+    if lam_min <= 0.0:
+        raise ValidationError(
+            "algorithm.radius", "the theory default r_max/λ_min(−A_θ) is undefined: the symmetric part of "
+            f"−A_θ is not positive definite (λ_min = {lam_min:.3g}); set a positive radius"
+        )
+    return r_max / lam_min
+
+
+def theory_radius(problem: Problem, theta, method: str = "auto") -> float:
+    """``R_ω = r_max / λ_min(−A_θ)``, ``λ_min`` the smallest eigenvalue of the symmetric part
+    ``−(A_θ + A_θᵀ)/2``. Since ``‖b_θ‖₂ ≤ r_max`` (‖φ‖ ≤ 1, μ a distribution), ``‖ω*_θ‖₂ ≤ R_ω``.
+    Raises ValidationError (field ``algorithm.radius``) if ``−A_θ`` is not positive definite."""
+    pi = problem.policy.probabilities(theta)
+    A, _ = critic_matrices(problem.mdp, problem.critic_features, pi, method=method)
+    return _theory_radius(problem.mdp.r_max, A)
+
+
+# --------------------------------------------------------------------------- optimal control
+def _policy_iteration(mdp: FiniteMDP, dense: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Howard's policy iteration: exact evaluation, greedy improvement; an action is replaced only when
+    another is better by more than ``1e-12·max|Q|`` (so near-ties cannot cycle). Returns (actions, V*)."""
+    rows = _rows(mdp)
+    nS = mdp.n_states
+    states = np.arange(nS)
+    actions = rows.r_sa.argmax(axis=1)
+    V = None
+    for _ in range(10 * nS * mdp.n_actions + 10):
+        pi = np.zeros((nS, mdp.n_actions))
+        pi[states, actions] = 1.0
+        P_pi = _policy_transition(rows, pi, dense)
+        V = _solve_value(P_pi, rows.r_sa[states, actions], mdp.gamma, x0=V, rtol=OPTIMAL_RTOL)
+        Q = _q_from_value(rows, mdp.gamma, V)
+        best = Q.argmax(axis=1)
+        improves = Q[states, best] > Q[states, actions] + 1e-12 * np.abs(Q).max()
+        if not improves.any():
+            return actions, V
+        actions = np.where(improves, best, actions)
+    raise ConvergenceError("policy iteration did not stabilise")  # unreachable: PI is finite
+
+
+def optimal_policy(mdp: FiniteMDP, method: str = "auto") -> np.ndarray:
+    """A deterministic optimal policy as a 0/1 table (nS, nA), by policy iteration."""
+    actions, _ = _policy_iteration(mdp, _use_dense(mdp, method))
+    table = np.zeros((mdp.n_states, mdp.n_actions))
+    table[np.arange(mdp.n_states), actions] = 1.0
+    return table
+
+
+def optimal_value(mdp: FiniteMDP, method: str = "auto") -> np.ndarray:
+    """``V*`` (nS,), satisfying the Bellman optimality equation ``V* = max_a (r + γPV*)``."""
+    return _policy_iteration(mdp, _use_dense(mdp, method))[1]
+
+
+def optimal_objective(mdp: FiniteMDP, method: str = "auto") -> float:
+    """``J* = max_π J(π) = (1−γ) ηᵀV*``."""
+    return float((1.0 - mdp.gamma) * mdp.eta @ optimal_value(mdp, method))
+
+
+# --------------------------------------------------------------------------- evaluator
+@contextlib.contextmanager
+def single_thread_blas():
+    """Limit BLAS to one thread inside the block (``threadpoolctl``, when installed). The solves here are
+    small (100×100 LU: ~0.1 ms); on a loaded 2-core machine a multi-threaded BLAS made them ~20× slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@dataclass(frozen=True)
+class ExactState:
+    """Every exact array at one θ (see the module docstring)."""
+
+    pi: np.ndarray
+    log_pi: np.ndarray
+    P_pi: object
+    r_pi: np.ndarray
+    V: np.ndarray
+    Q: np.ndarray
+    d: np.ndarray
+    mu: np.ndarray
+
+
+class Evaluator:
+    """Exact metrics of one problem at many θ: caches ``J*`` (computed on first use) and, on the sparse
+    path, warm-starts the GMRES solves for ``V``, ``d_θ``, ``μ_θ`` from the previous call's solutions
+    (so nearby θ along a trajectory cost a few iterations). On the dense path ``V`` and ``d_θ`` share one
+    LU factorisation of ``I − γP_π``."""
+
+    def __init__(self, problem: Problem, method: str = "auto", rtol: float = ITERATIVE_RTOL):
+        self.problem = problem
+        self.method = method
+        self.rtol = rtol
+        self._dense = _use_dense(problem.mdp, method)
+        self._rows = _rows(problem.mdp)
+        self._J_star = None
+        self._warm = (None, None, None)
+        self._ilu_cache = {}
+        pi_p, eta_p = problem.prior_policy, problem.prior_states
+        self._prior_weights = eta_p[:, None] * pi_p
+        self._prior_entropy_term = float(eta_p @ xlogy(pi_p, pi_p).sum(axis=1))
+        self._prior_support = pi_p > 0
+
+    @property
+    def J_star(self) -> float:
+        """``J*`` (policy iteration, computed once)."""
+        if self._J_star is None:
+            self._J_star = optimal_objective(self.problem.mdp, "dense" if self._dense else "sparse")
+        return self._J_star
+
+    def state(self, theta) -> ExactState:
+        """``π, log π, P_π, r_π, V, Q, d_θ, μ_θ`` at ``θ``."""
+        mdp, rows = self.problem.mdp, self._rows
+        gamma = mdp.gamma
+        pi, log_pi = _log_policy(self.problem.policy, theta)
+        P_pi = _policy_transition(rows, pi, self._dense)
+        r_pi = np.einsum("sa,sa->s", pi, rows.r_sa)
+        if self._dense:
+            M = -gamma * P_pi
+            M.flat[:: M.shape[0] + 1] += 1.0
+            lu = sla.lu_factor(M, check_finite=False)
+            V = sla.lu_solve(lu, r_pi, check_finite=False)
+            d = _as_distribution(sla.lu_solve(lu, (1.0 - gamma) * mdp.eta, trans=1, check_finite=False))
+            mu = _solve_stationary(P_pi)
+        else:
+            V0, d0, mu0 = self._warm
+            V = _solve_value(P_pi, r_pi, gamma, V0, self.rtol)
+            d = _solve_visitation(P_pi, mdp.eta, gamma, d0, self.rtol)
+            mu = _solve_stationary(P_pi, mu0, self.rtol, self._ilu_cache)
+            self._warm = (V, d, mu)
+        Q = _q_from_value(rows, gamma, V)
+        return ExactState(pi, log_pi, P_pi, r_pi, V, Q, d, mu)
+
+    def metrics(self, theta, w, lam: float = 0.0) -> dict:
+        """Scalars at ``(θ, ω)``: ``J``, ``R``, ``J_lambda`` = J + λR, ``J_star``, ``gap`` = J* − J (clipped
+        at 0 against rounding, ~1e-15, at an optimal θ),
+        ``grad_norm_sq`` = ‖∇J‖², ``grad_lambda_norm_sq`` = ‖∇J + λ∇R‖², ``critic_gap`` = ‖ω − ω*_θ‖₂,
+        ``eps_app`` = ε_app(θ)."""
+        problem, mdp = self.problem, self.problem.mdp
+        theta = problem.policy.check_theta(theta)
+        w = _check_vector("w", w, problem.critic_dim)
+        lam = nonnegative_float("lam", lam)
+        J_star = self.J_star
+        st = self.state(theta)
+        policy, pi = problem.policy, st.pi
+        J = float((1.0 - mdp.gamma) * (mdp.eta @ st.V))
+        grad = policy.score_sum(theta, st.d[:, None] * pi * (st.Q - st.V[:, None]), pi)
+        cross = np.multiply(problem.prior_policy, st.log_pi, out=np.zeros(pi.shape), where=self._prior_support)
+        R = float(problem.prior_states @ cross.sum(axis=1)) - self._prior_entropy_term
+        grad_lam = grad + lam * policy.score_sum(theta, self._prior_weights, pi) if lam else grad
+        Phi = problem.critic_features
+        A, b = _critic_matrices(st.P_pi, st.r_pi, Phi, st.mu, mdp.gamma)
+        w_star = _td_solution(A, b)
+        err = st.V - Phi @ w_star
+        return {
+            "J": J,
+            "R": R,
+            "J_lambda": J + lam * R,
+            "J_star": J_star,
+            "gap": max(J_star - J, 0.0),
+            "grad_norm_sq": float(grad @ grad),
+            "grad_lambda_norm_sq": float(grad_lam @ grad_lam),
+            "critic_gap": float(np.linalg.norm(w - w_star)),
+            "eps_app": float(np.sqrt(st.mu @ err**2)),
+        }
