@@ -1,0 +1,495 @@
+"""Sweeps: a cartesian grid of config overrides × run seeds, run as independent, resumable runs into one
+tidy (long-format) table.
+
+A sweep is ``base_config`` (a nested dict, e.g. ``config.from_toml(path).to_dict()``), a grid
+``{"section.key": [v1, v2, ...], ...}`` and a list of run seeds. Run ``(v_1, ..., v_m, s)`` uses the base
+config with each ``section.key`` set to its value and ``run.seed = s``; the runs are the product of the
+axes in grid order with the seed innermost. Each run's id names its grid values and seed,
+``run.workers=4__algorithm.sampling=markov__seed=3`` (values percent-encoded to be filesystem-safe).
+
+Layout of ``out_dir``::
+
+    manifest.json        the sweep definition: task, base config, grid axes, seeds
+    runs/<run_id>.json   the full config of one run (written first)
+    runs/<run_id>.csv    its result rows plus constant columns run_id, <grid keys>, seed (written last:
+                         its presence is what marks the run finished)
+    results.csv          every run's rows, runs in sweep order, each run's rows in task order
+    .lock                held while a sweep runs, so two sweeps never write into one folder at once
+
+Every file is written atomically (temp file in the same folder, fsync, ``os.replace``); a temp file
+left by a killed process (``.<name>.<random>.tmp``) is removed when the next sweep starts.
+
+Resume: re-running the same sweep skips the runs whose ``.csv`` exists and runs the rest.
+Extension: re-running in the same ``out_dir`` with the same task, the same base config and the same set
+of grid keys, but more values or seeds, extends the sweep: each axis becomes the union of its old and new
+values (old ones first) and the seeds the union of the old and new seeds; the finished runs are kept and
+``results.csv`` covers the whole extended grid. A different task, base config or set of grid keys is
+refused with a ValidationError naming what differs; use another ``out_dir`` for it.
+"""
+
+import contextlib
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+from .errors import ValidationError
+from .sweep_engines import ENGINES, import_ray, resolve_task
+from .table import to_csv_text
+from .validate import positive_int
+
+SEED_KEY = "run.seed"
+DEFAULT_TASK = "a3c_theory.sweep.execute_one"
+DEFAULT_VALIDATE = "a3c_theory.config.from_dict"
+MANIFEST_FORMAT = 1
+MAX_RUN_ID_CHARS = 150
+"""Longer ids keep a readable prefix plus a hash, so file names stay well below 255 bytes."""
+
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_TEMP_NAME = re.compile(r"\..+\.(csv|json)\.[A-Za-z0-9_]+\.tmp")
+"""Temp files of atomic writes (``tempfile.mkstemp(prefix=".<name>.", suffix=".tmp")``, as table.write_csv)."""
+_ID_SAFE = "._-+"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Grid parsing and run planning
+
+
+def parse_grid(specs: list[str], schema: Mapping | None = None) -> dict[str, list]:
+    """Parse ``["section.key=v1,v2,...", ...]`` into ``{"section.key": [v1, v2, ...]}``.
+
+    Values use TOML value syntax (``4``, ``0.5``, ``1e-3``, ``true``, ``"a,b"``); a bare word such as
+    ``markov`` is read as a string. Each key must name a leaf of ``schema``, a nested dict (default: the
+    run config schema, ``config.SCHEMA``). Raises ValidationError naming the key (or ``grid``) on bad input.
+    The values themselves are checked per run by :func:`run_sweep`, before any run starts.
+    """
+    if schema is None:
+        from .config import SCHEMA as schema
+    grid: dict[str, list] = {}
+    for spec in specs:
+        key, sep, text = str(spec).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValidationError("grid", f"expected SECTION.KEY=V1,V2,..., got {spec!r}")
+        if key in grid:
+            raise ValidationError(key, "is given twice in the grid; list all its values in one --grid")
+        grid[key] = _parse_values(key, text)
+    return check_grid(grid, schema)
+
+
+def _parse_values(key: str, text: str) -> list:
+    if not text.strip():
+        return []
+    return [_parse_scalar(key, item) for item in _split_top_level(text)]
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside quotes and brackets: ``'"a,b",c'`` → ``['"a,b"', 'c']``."""
+    items, start, depth, quote_char, escaped = [], 0, 0, None, False
+    for i, char in enumerate(text):
+        if quote_char:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote_char == '"':
+                escaped = True
+            elif char == quote_char:
+                quote_char = None
+        elif char in "\"'":
+            quote_char = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return items
+
+
+def _parse_scalar(key: str, item: str):
+    item = item.strip()
+    try:
+        return tomllib.loads(f"v = {item}")["v"]
+    except tomllib.TOMLDecodeError:
+        if _BARE_WORD.fullmatch(item):
+            return item
+        raise ValidationError(key, f"cannot read grid value {item!r} (TOML value syntax; quote strings)") from None
+
+
+def check_grid(grid: Mapping, schema: Mapping | None = None) -> dict[str, list]:
+    """Validate a grid: non-empty axes of distinct scalar values; with ``schema``, keys must be its leaves."""
+    checked = {}
+    for key, values in grid.items():
+        if schema is not None:
+            _lookup(schema, key)
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        if not values:
+            raise ValidationError(key, "grid axis has no values")
+        tokens = {}
+        for value in values:
+            token = format_value(key, value)
+            if token in tokens:
+                raise ValidationError(key, f"grid values {tokens[token]!r} and {value!r} coincide (same run id)")
+            tokens[token] = value
+        checked[key] = values
+    return checked
+
+
+def format_value(key: str, value) -> str:
+    """A grid value as it appears in run ids: TOML spelling, percent-encoded outside ``[A-Za-z0-9._-+]``."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        if math.isnan(value):
+            raise ValidationError(key, "grid value NaN is not allowed")
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValidationError(key, f"grid values must be booleans, integers, floats or strings, got {value!r}")
+    return quote(text, safe=_ID_SAFE)
+
+
+def _lookup(config: Mapping, key: str):
+    node = config
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise ValidationError(key, "is not a config key")
+        node = node[part]
+    if isinstance(node, Mapping):
+        raise ValidationError(key, "names a config section, not a key")
+    return node
+
+
+def _with_value(config: dict, key: str, value) -> dict:
+    """A copy of nested ``config`` with ``key`` (dotted) set; shares the untouched sub-dicts."""
+    head, _, rest = key.partition(".")
+    out = dict(config)
+    out[head] = _with_value(config[head], rest, value) if rest else value
+    return out
+
+
+def run_id(point: Mapping, seed: int) -> str:
+    """Readable, deterministic, filesystem-safe id of one run, e.g. ``run.workers=4__seed=3``."""
+    parts = [f"{quote(key, safe=_ID_SAFE)}={format_value(key, value)}" for key, value in point.items()]
+    text = "__".join(parts + [f"seed={seed}"])
+    if len(text) > MAX_RUN_ID_CHARS:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        text = f"{text[:MAX_RUN_ID_CHARS - 17]}~{digest}"
+    return text
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: its id, its grid values, its seed and its full config."""
+
+    run_id: str
+    point: dict
+    seed: int
+    config: dict
+
+
+def plan_runs(base_config: Mapping, grid: Mapping, seeds: list[int]) -> list[Run]:
+    """All runs of the sweep, in sweep order (grid axes in order, seed innermost)."""
+    runs = []
+    for values in itertools.product(*grid.values()):
+        point = dict(zip(grid, values))
+        for seed in seeds:
+            config = dict(base_config)
+            for key, value in point.items():
+                config = _with_value(config, key, value)
+            config = _with_value(config, SEED_KEY, seed)
+            runs.append(Run(run_id(point, seed), point, seed, config))
+    ids = [run.run_id for run in runs]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("grid", "two runs share an id; make the grid values more distinct")
+    return runs
+
+
+# ----------------------------------------------------------------------------------------------------
+# The default task
+
+
+def execute_one(config_dict: dict) -> dict:
+    """One run: config → problem → engine → trace → exact metric table (dict of equal-length columns)."""
+    from . import config, engine
+    from .evaluate import evaluate
+
+    cfg = config.from_dict(config_dict)
+    trace = engine.run(cfg, progress=False)
+    return evaluate(trace)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Files: atomic writes, tables, manifest
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to a temp file next to ``path``, fsync it, rename it over ``path``, fsync the folder."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX only)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_temp_files(folder: Path) -> None:
+    for path in folder.iterdir():
+        if _TEMP_NAME.fullmatch(path.name):
+            path.unlink()
+
+
+def _result_table(run: Run, grid_keys: list, result) -> dict:
+    """The task's columns with constant columns run_id, <grid keys>, seed prepended."""
+    if not isinstance(result, Mapping) or not result:
+        raise TypeError(f"run {run.run_id}: the task must return a non-empty dict of columns, got {type(result)}")
+    columns = {name: np.asarray(column) for name, column in result.items()}
+    lengths = {name: column.shape for name, column in columns.items()}
+    if any(len(shape) != 1 for shape in lengths.values()) or len({shape for shape in lengths.values()}) != 1:
+        raise TypeError(f"run {run.run_id}: the task's columns must be 1-D and of equal length, got {lengths}")
+    n_rows = next(iter(columns.values())).shape[0]
+    constants = {"run_id": run.run_id, **{key: run.point[key] for key in grid_keys}, "seed": run.seed}
+    clashes = sorted(set(constants) & set(columns))
+    if clashes:
+        raise TypeError(f"run {run.run_id}: the task's columns {clashes} clash with the sweep's constant columns")
+    return {**{name: np.full(n_rows, value) for name, value in constants.items()}, **columns}
+
+
+def _canonical(value):
+    """``value`` after a JSON round trip (tuples → lists), for comparisons with a stored manifest."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as err:
+        raise ValidationError("base_config", f"must be JSON-serialisable: {err}") from err
+
+
+def _differences(old, new, prefix="") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new)):
+            name = f"{prefix}.{key}" if prefix else key
+            if key not in old or key not in new:
+                out.append(f"{name} (only in the {'new' if key not in old else 'existing'} one)")
+            else:
+                out.extend(_differences(old[key], new[key], name))
+        return out
+    return [] if old == new else [f"{prefix or 'value'} ({old!r} vs {new!r})"]
+
+
+def _merge_manifest(out_dir: Path, existing: dict, new: dict) -> dict:
+    """The extended definition; ValidationError if the two sweeps cannot share ``out_dir``."""
+    def refuse(what: str) -> ValidationError:
+        return ValidationError("out_dir", f"{out_dir} holds a different sweep: {what}. Re-run with the same "
+                                          "task, base config and grid keys to resume or extend it, or use "
+                                          "another out_dir")
+
+    if existing.get("format") != MANIFEST_FORMAT:
+        raise refuse(f"manifest format {existing.get('format')!r}, expected {MANIFEST_FORMAT}")
+    if existing["task"] != new["task"]:
+        raise refuse(f"task {existing['task']!r} vs {new['task']!r}")
+    diffs = _differences(existing["base_config"], new["base_config"])
+    if diffs:
+        raise refuse("base config differs at " + ", ".join(diffs[:5]) + (" ..." if len(diffs) > 5 else ""))
+    if set(existing["grid"]) != set(new["grid"]):
+        raise refuse(f"grid keys {sorted(existing['grid'])} vs {sorted(new['grid'])}")
+    merged = dict(existing)
+    merged["grid"] = {key: _union(key, values, new["grid"][key]) for key, values in existing["grid"].items()}
+    merged["seeds"] = _union(SEED_KEY, existing["seeds"], new["seeds"])
+    return merged
+
+
+def _union(key: str, old: list, new: list) -> list:
+    seen = {format_value(key, value) for value in old}
+    return list(old) + [value for value in new if format_value(key, value) not in seen]
+
+
+@contextlib.contextmanager
+def _exclusive(out_dir: Path):
+    """Hold ``out_dir/.lock`` (POSIX flock, released by the OS if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock on this platform: run unguarded
+        yield
+        return
+    with open(out_dir / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValidationError("out_dir", f"another sweep is running in {out_dir}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _task_name(task) -> str:
+    if isinstance(task, str):
+        return task
+    name = f"{getattr(task, '__module__', '')}.{getattr(task, '__qualname__', '')}"
+    if "<" in name or name.startswith("."):
+        raise ValidationError("task", f"must be a module-level function (picklable), got {task!r}")
+    return name
+
+
+# ----------------------------------------------------------------------------------------------------
+# The sweep
+
+
+def _definition(base_config: Mapping, grid: Mapping, seeds: int, task) -> dict:
+    """The manifest of a sweep: task name, base config, grid axes (without run.seed) and seed list."""
+    base_config = _canonical(dict(base_config))
+    _lookup(base_config, SEED_KEY)
+    grid = check_grid(grid, schema=base_config)
+    seed_values = list(range(seeds))
+    if SEED_KEY in grid:
+        if seeds != 1:
+            raise ValidationError("seeds", f"must be 1 when {SEED_KEY} is a grid axis, got {seeds}")
+        seed_values = grid.pop(SEED_KEY)
+        if any(isinstance(s, bool) or not isinstance(s, int) for s in seed_values):
+            raise ValidationError(SEED_KEY, f"grid values must be integers, got {seed_values}")
+    return {"format": MANIFEST_FORMAT, "task": _task_name(task), "base_config": base_config,
+            "grid": _canonical(grid), "seeds": seed_values}
+
+
+def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs/sweep", jobs: int | None = None,
+              engine: str = "local", address: str | None = None, progress: bool = True,
+              task=DEFAULT_TASK, validate=DEFAULT_VALIDATE) -> Path:
+    """Run every (grid point, seed) not yet finished in ``out_dir``; return the path of ``results.csv``.
+
+    ``seeds``: run seeds 0..seeds-1 (a grid axis ``run.seed`` replaces them; then seeds must be 1).
+    ``jobs``: concurrent runs (default: CPU count; with a Ray ``address``, default no cap).
+    ``engine``: "local" (process pool) or "ray" (``address`` None starts a local Ray instance).
+    ``task``: called as ``task(config) -> dict of equal-length 1-D columns`` in the workers; a dotted name
+    or a picklable module-level function. ``validate``: called on every run's config before any run
+    starts (dotted name or callable; None skips) - it raises ValidationError naming a bad field.
+    Every input is checked before any run starts. A run whose task raises does not stop the others; at
+    the end a RuntimeError lists the failed runs (finished ones are kept; re-run to retry the rest).
+    Ctrl-C cancels pending runs, stops the workers, keeps the finished results and re-raises.
+    The local engine spawns its workers, so a script calling this needs an ``if __name__ == "__main__":``
+    guard (as for any spawn-based multiprocessing).
+    """
+    if engine not in ENGINES:
+        raise ValidationError("engine", f"must be one of {sorted(ENGINES)}, got {engine!r}")
+    seeds = positive_int("seeds", seeds)
+    if jobs is not None:
+        jobs = positive_int("jobs", jobs)
+    if address is not None and engine != "ray":
+        raise ValidationError("address", f"is only used with engine='ray', got engine={engine!r}")
+    definition = _definition(base_config, grid, seeds, task)
+    if engine == "ray":
+        import_ray()
+    resolve_task(task)
+
+    check = None if validate is None else resolve_task(validate, field="validate")
+    _plan_checked(definition, check)  # before anything touches the disk
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out_dir):
+        manifest_path = out_dir / "manifest.json"
+        if manifest_path.exists():
+            definition = _merge_manifest(out_dir, json.loads(manifest_path.read_text()), definition)
+        runs = _plan_checked(definition, check)
+        _atomic_write(manifest_path, json.dumps(definition, indent=2) + "\n")
+        runs_dir = out_dir / "runs"
+        runs_dir.mkdir(exist_ok=True)
+        _remove_temp_files(out_dir)
+        _remove_temp_files(runs_dir)
+        _execute(runs, list(definition["grid"]), runs_dir, task, jobs, engine, address, progress)
+        return collect_results(out_dir, runs)
+
+
+def _plan_checked(definition: dict, check) -> list[Run]:
+    """The runs of ``definition``, each config passed through ``check`` (which raises on a bad field)."""
+    runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
+    if check is not None:
+        for run in runs:
+            check(run.config)
+    return runs
+
+
+def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, engine, address, progress) -> None:
+    from tqdm import tqdm
+
+    todo = [run for run in runs if not (runs_dir / f"{run.run_id}.csv").exists()]
+    if not todo:
+        return
+    if jobs is None and not (engine == "ray" and address is not None):
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if jobs is not None:
+        jobs = min(jobs, len(todo))
+    by_id = {run.run_id: run for run in todo}
+    failures = {}
+    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc="sweep", disable=not progress)
+    results = ENGINES[engine](task, [(run.run_id, run.config) for run in todo], jobs, address)
+    with bar, contextlib.closing(results):
+        for rid, result, error in results:
+            run = by_id[rid]
+            if error is None:
+                try:
+                    table = _result_table(run, grid_keys, result)
+                except TypeError as err:
+                    error = err
+            if error is not None:
+                failures[rid] = error
+                bar.write(f"run {rid} failed: {error!r}")
+                continue
+            record = {"run_id": rid, "grid": run.point, "seed": run.seed, "config": run.config}
+            _atomic_write(runs_dir / f"{rid}.json", json.dumps(record, indent=2) + "\n")
+            _atomic_write(runs_dir / f"{rid}.csv", to_csv_text(table))
+            bar.update()
+    if failures:
+        first = next(iter(failures.values()))
+        raise RuntimeError(f"{len(failures)} of {len(todo)} runs failed ({', '.join(list(failures)[:5])}"
+                           f"{' ...' if len(failures) > 5 else ''}); finished runs are kept, re-run the "
+                           f"sweep to retry. First error: {first!r}") from first
+
+
+def collect_results(out_dir, runs: list[Run] | None = None) -> Path:
+    """Concatenate the finished runs' tables, in sweep order, into ``out_dir/results.csv``.
+
+    Without ``runs``, the runs are those of ``out_dir/manifest.json``. Every run must be finished.
+    """
+    out_dir = Path(out_dir)
+    if runs is None:
+        definition = json.loads((out_dir / "manifest.json").read_text())
+        runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
+    header, lines = None, []
+    for run in runs:
+        path = out_dir / "runs" / f"{run.run_id}.csv"
+        if not path.exists():
+            raise FileNotFoundError(path)
+        first, _, body = path.read_text(encoding="utf-8").partition("\n")
+        if header is None:
+            header = first
+        elif first != header:
+            raise ValueError(f"{path} has columns {first!r}, but the earlier runs have {header!r}")
+        lines.append(body)
+    target = out_dir / "results.csv"
+    _atomic_write(target, header + "\n" + "".join(lines))
+    return target

@@ -1,0 +1,147 @@
+"""Executors for sweep runs: a local process pool or a Ray cluster.
+
+Both engines take the task (a dotted name ``"package.module.function"`` or a picklable module-level
+function) and a list of ``(run_id, config)`` pairs, and yield ``(run_id, table, error)`` in completion
+order, where exactly one of ``table`` / ``error`` is None. They never touch the output folder: the
+driver (:mod:`a3c_theory.sweep`) writes every result, so both engines produce identical files.
+
+Closing the generator early (Ctrl-C in the driver, or an exception while writing) cancels the runs not
+yet finished and stops the workers; results already yielded are unaffected.
+
+This module imports only the standard library at load time: a spawned worker must be able to pin its
+thread counts (``THREAD_ENV``) before NumPy or numba are first imported by the task.
+"""
+
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from .errors import ValidationError
+
+THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
+"""Set in every worker so that J concurrent runs use J cores, not J × (BLAS or numba threads)."""
+
+RAY_INSTALL_HINT = "pip install 'a3c-theory[ray]'"
+RAY_POLL_S = 0.5
+"""ray.wait timeout, so that Ctrl-C reaches the driver promptly."""
+
+
+def resolve_task(task, field: str = "task"):
+    """The callable behind a dotted name (``"module.function"``), or ``task`` itself if callable."""
+    if callable(task):
+        return task
+    module_name, _, attribute = str(task).rpartition(".")
+    if not module_name:
+        raise ValidationError(field, f"expected a dotted name 'module.function', got {task!r}")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as err:
+        raise ValidationError(field, f"cannot import {task!r}: {err}") from err
+
+
+def run_task(task, config: dict):
+    """Worker side of one run: pin thread counts, then call ``task(config)``."""
+    os.environ.update(THREAD_ENV)
+    return resolve_task(task)(config)
+
+
+def _init_local_worker() -> None:
+    # The driver owns Ctrl-C: it cancels pending runs and stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(THREAD_ENV)
+
+
+def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
+    """Run ``task`` on each config in a pool of ``jobs`` spawned processes; yield results as they complete.
+
+    ``spawn`` (not ``fork``) gives each worker a fresh interpreter: no inherited locks, threads or
+    file descriptors (the sweep's lock file), and thread settings that take effect before NumPy loads.
+    """
+    del address  # only meaningful for Ray
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_local_worker)
+    futures = {}
+    try:
+        for run_id, config in runs:
+            futures[executor.submit(run_task, task, config)] = run_id
+        for future in as_completed(futures):
+            error = future.exception()
+            yield futures[future], (None if error else future.result()), error
+    finally:
+        if all(future.done() for future in futures):
+            executor.shutdown(wait=True)
+        else:
+            # Python 3.14 has executor.terminate_workers(); before that, _processes is the only handle.
+            workers = list((executor._processes or {}).values())
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join()
+
+
+def import_ray():
+    """Import Ray, or explain which extra to install."""
+    try:
+        import ray
+    except ImportError as err:
+        raise ValidationError("engine", f"engine 'ray' needs Ray, which is not installed: {RAY_INSTALL_HINT}") from err
+    return ray
+
+
+def _local_code_search_path() -> list[str]:
+    """The driver's import path, for workers of a Ray instance started on this machine."""
+    return [os.path.abspath(p or os.curdir) for p in sys.path if os.path.isdir(p or os.curdir)]
+
+
+def ray_results(task, runs: list[tuple[str, dict]], jobs: int | None, address: str | None = None):
+    """Submit each run as a Ray task (1 CPU each); yield results as ``ray.wait`` reports them.
+
+    ``address=None`` starts a local Ray instance with ``num_cpus=jobs`` whose workers see the driver's
+    ``sys.path`` (so a source checkout works without installing); it is shut down at the end. With an
+    address, the package must be importable on the cluster's nodes, and ``jobs`` (if given) caps the
+    number of runs in flight. A Ray session already initialised by the caller is used and left running.
+    """
+    ray = import_ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is None:
+            ray.init(num_cpus=jobs, include_dashboard=False,
+                     job_config=ray.job_config.JobConfig(code_search_path=_local_code_search_path()))
+        else:
+            ray.init(address=address)
+    remote_task = ray.remote(num_cpus=1)(run_task)
+    cap = len(runs) if jobs is None or address is None else jobs
+    queue = list(runs)
+    queue.reverse()
+    pending = {}
+    try:
+        while queue or pending:
+            while queue and len(pending) < cap:
+                run_id, config = queue.pop()
+                pending[remote_task.remote(task, config)] = run_id
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=RAY_POLL_S)
+            for ref in done:
+                run_id = pending.pop(ref)
+                try:
+                    table = ray.get(ref)
+                except Exception as error:  # noqa: BLE001 - a failed run is reported, the others go on
+                    yield run_id, None, error
+                else:
+                    yield run_id, table, None
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()
+
+
+ENGINES = {"local": local_results, "ray": ray_results}

@@ -1,0 +1,49 @@
+"""The Ray engine gives the same files and table as the local engine (one local Ray instance, ~3 s).
+
+Ray leaves a session folder under its temp root and, the first time, an auth token in ~/.ray: the
+fixture points the temp root at a private folder and removes both afterwards.
+"""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'a3c-theory[ray]')")
+
+from a3c_theory import sweep  # noqa: E402
+from test_sweep import BASE, TASK  # noqa: E402
+
+TOKEN = Path.home() / ".ray" / "auth_token"
+
+
+@pytest.fixture(scope="module")
+def ray_temp_root():
+    """A private RAY_TMPDIR (short: Ray puts unix sockets under it), removed with any token Ray created."""
+    token_existed, ray_home_existed = TOKEN.exists(), TOKEN.parent.exists()
+    root = tempfile.mkdtemp(prefix="rt")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_TMPDIR", root)
+        yield Path(root)
+    if ray.is_initialized():
+        ray.shutdown()
+    shutil.rmtree(root, ignore_errors=True)
+    if not token_existed:
+        TOKEN.unlink(missing_ok=True)
+    if not ray_home_existed and TOKEN.parent.exists() and not any(TOKEN.parent.iterdir()):
+        TOKEN.parent.rmdir()
+
+
+def test_ray_engine_matches_local_engine(tmp_path, ray_temp_root):
+    grid = {"x.a": [1, 2], "x.b": [0.5, 1.5]}
+    local = sweep.run_sweep(BASE, grid, seeds=1, out_dir=tmp_path / "local", jobs=2, task=TASK, validate=None,
+                            progress=False)
+    remote = sweep.run_sweep(BASE, grid, seeds=1, out_dir=tmp_path / "ray", jobs=2, engine="ray", task=TASK,
+                             validate=None, progress=False)
+    assert remote.read_bytes() == local.read_bytes()
+    assert len(remote.read_text().splitlines()) == 1 + 4 * 3
+    local_runs = sorted(p.name for p in (tmp_path / "local" / "runs").iterdir())
+    assert local_runs == sorted(p.name for p in (tmp_path / "ray" / "runs").iterdir()) and len(local_runs) == 8
+    assert not ray.is_initialized(), "the sweep must shut down the Ray instance it started"
+    assert any(ray_temp_root.rglob("session_*")), "Ray did not use the private temp root"
