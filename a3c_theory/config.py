@@ -1,0 +1,298 @@
+"""Run configuration: TOML sections ``[problem]``, ``[algorithm]``, ``[run]``, validated before any work.
+
+Every key, its default and its allowed values are listed in :data:`SCHEMA`. Unknown sections or keys and
+out-of-range values raise :class:`a3c_theory.errors.ValidationError` naming ``"section.key"``.
+
+Overrides (``--set`` on the command line, ``overrides=`` here) are ``"section.key=value"`` strings; the
+value is parsed with TOML value syntax (``run.workers=4``, ``algorithm.lam=0.01``,
+``run.mode="sync"``), and a value that is not valid TOML is taken as a bare string (``run.mode=sync``).
+
+Notes on a few keys:
+- ``problem.reward`` (paper instance): ``"state_action"`` draws ``r(s, a) ~ U(0, 1)``, ``"transition"``
+  draws ``r(s, a, s') ~ U(0, 1)`` (see ``mdp.paper_mdp`` for why the first is the default).
+- ``problem.seed`` seeds the instance (MDP, features); ``run.seed`` seeds the run (sampling streams, delays).
+- ``problem.critic_features = "one_hot"`` uses ``φ(s) = e_s`` (d = nS; ``feature_dim`` is then ignored).
+- ``problem.locality = 0`` draws garnet successors anywhere; ``> 0`` from the ring ``s ± locality``.
+- ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
+- ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
+  (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
+- Default step sizes ``α_k = 30 (1+k)^{-0.6}``, ``β_k = 0.3 (1+k)^{-0.4}`` (σ's from the theory, DESIGN.md
+  §1). On ``paper_problem`` (100 states, d = 10, r(s, a) ~ U(0, 1)), N = 1, i.i.d. sampling, refresh 200,
+  200k samples, seeds 0–2, the final/initial J* − J ratio was 0.58–0.63 for c_α = 3, 0.20–0.25 for
+  c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start.
+"""
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ValidationError
+
+# Each entry: key -> (default, kind, constraint). kind: "int", "float", "choice".
+# int/float constraint: (low, high, low_open, high_open); choice constraint: tuple of allowed strings.
+SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
+    "problem": {
+        "kind": ("paper", "choice", ("paper", "garnet")),
+        "reward": ("state_action", "choice", ("state_action", "transition")),
+        "seed": (0, "int", (0, 2**63 - 1, False, False)),
+        "n_states": (100, "int", (2, 10_000_000, False, False)),
+        "n_actions": (5, "int", (1, 64, False, False)),
+        "gamma": (0.9, "float", (0.0, 1.0, True, True)),
+        "feature_dim": (10, "int", (1, 100_000, False, False)),
+        "critic_features": ("random", "choice", ("random", "one_hot")),
+        "branching": (10, "int", (1, 100_000, False, False)),
+        "locality": (0, "int", (0, 10_000_000, False, False)),
+        "actor": ("tabular", "choice", ("tabular", "linear")),
+        "actor_dim": (20, "int", (1, 100_000, False, False)),
+    },
+    "algorithm": {
+        "sampling": ("iid", "choice", ("iid", "markov", "shared")),
+        "refresh": (200, "int", (1, 2**62, False, False)),
+        "n_step": (1, "int", (1, 1000, False, False)),
+        "lam": (0.0, "float", (0.0, math.inf, False, True)),
+        "radius": (0.0, "float", (0.0, math.inf, False, True)),
+        "c_alpha": (30.0, "float", (0.0, math.inf, True, True)),
+        "sigma_alpha": (0.6, "float", (0.0, 1.0, False, False)),
+        "c_beta": (0.3, "float", (0.0, math.inf, True, True)),
+        "sigma_beta": (0.4, "float", (0.0, 1.0, False, False)),
+    },
+    "run": {
+        "mode": ("simulated", "choice", ("simulated", "threads", "sync")),
+        "workers": (1, "int", (1, 4096, False, False)),
+        "delay": ("none", "choice", ("none", "constant", "uniform", "round_robin", "exponential", "lognormal",
+                                     "straggler")),
+        "tau": (0, "int", (0, 1_000_000, False, False)),
+        "max_delay": (0, "int", (0, 1_000_000, False, False)),
+        "lognormal_sigma": (1.0, "float", (0.0, 10.0, True, False)),
+        "straggler_prob": (0.1, "float", (0.0, 1.0, False, False)),
+        "straggler_slowdown": (10.0, "float", (1.0, 1e6, False, False)),
+        "samples": (200_000, "int", (1, 10**13, False, False)),
+        "snapshots": (40, "int", (2, 100_000, False, False)),
+        "batch": (1, "int", (1, 1_000_000, False, False)),
+        "seed": (0, "int", (0, 2**63 - 1, False, False)),
+    },
+}
+
+PAPER_MAX_STATES = 2000
+"""The paper instance is dense (nS·nA·nS transition entries); larger instances should use ``garnet``."""
+
+ONE_HOT_MAX_STATES = 5000
+"""One-hot critic features are a dense nS × nS matrix."""
+
+
+@dataclass(frozen=True)
+class ProblemConfig:
+    kind: str
+    reward: str
+    seed: int
+    n_states: int
+    n_actions: int
+    gamma: float
+    feature_dim: int
+    critic_features: str
+    branching: int
+    locality: int
+    actor: str
+    actor_dim: int
+
+
+@dataclass(frozen=True)
+class AlgorithmConfig:
+    sampling: str
+    refresh: int
+    n_step: int
+    lam: float
+    radius: float
+    c_alpha: float
+    sigma_alpha: float
+    c_beta: float
+    sigma_beta: float
+
+
+@dataclass(frozen=True)
+class RunSection:
+    mode: str
+    workers: int
+    delay: str
+    tau: int
+    max_delay: int
+    lognormal_sigma: float
+    straggler_prob: float
+    straggler_slowdown: float
+    samples: int
+    snapshots: int
+    batch: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run configuration; ``cfg.problem.n_states``, ``cfg.run.workers``, …"""
+
+    problem: ProblemConfig
+    algorithm: AlgorithmConfig
+    run: RunSection
+
+    def to_dict(self) -> dict:
+        """The full nested dict of resolved values (every key of :data:`SCHEMA`)."""
+        return {"problem": asdict(self.problem), "algorithm": asdict(self.algorithm), "run": asdict(self.run)}
+
+
+_SECTION_TYPES = {"problem": ProblemConfig, "algorithm": AlgorithmConfig, "run": RunSection}
+
+
+# ----------------------------------------------------------------------------- parsing
+def _check_value(field: str, value, kind: str, constraint: tuple):
+    if kind == "choice":
+        if not isinstance(value, str) or value not in constraint:
+            raise ValidationError(field, f"must be one of {', '.join(map(repr, constraint))}, got {value!r}")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValidationError(field, f"must be an integer, got {value!r}")
+        value = int(value)
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValidationError(field, f"must be a number, got {value!r}")
+        value = float(value)
+        if math.isnan(value):
+            raise ValidationError(field, "must be a number, got NaN")
+    low, high, low_open, high_open = constraint
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValidationError(field, f"must lie in {interval}, got {value!r}")
+    return value
+
+
+def from_dict(d: dict) -> RunConfig:
+    """Validate a nested dict ``{"problem": {...}, "algorithm": {...}, "run": {...}}`` (missing sections or
+    keys take their defaults) and return the :class:`RunConfig`."""
+    if not isinstance(d, dict):
+        raise ValidationError("config", f"must be a table of sections, got {type(d).__name__}")
+    for section in d:
+        if section not in SCHEMA:
+            raise ValidationError(str(section), f"unknown section; expected one of {', '.join(SCHEMA)}")
+    sections = {}
+    for section, keys in SCHEMA.items():
+        given = d.get(section, {})
+        if not isinstance(given, dict):
+            raise ValidationError(section, f"must be a table of keys, got {given!r}")
+        for key in given:
+            if key not in keys:
+                raise ValidationError(f"{section}.{key}", f"unknown key; {section} keys are {', '.join(keys)}")
+        values = {}
+        for key, (default, kind, constraint) in keys.items():
+            values[key] = _check_value(f"{section}.{key}", given.get(key, default), kind, constraint)
+        sections[section] = _SECTION_TYPES[section](**values)
+    cfg = RunConfig(**sections)
+    _check_consistency(cfg)
+    return cfg
+
+
+def _check_consistency(cfg: RunConfig) -> None:
+    """Constraints that involve several keys."""
+    p, a, r = cfg.problem, cfg.algorithm, cfg.run
+    if p.kind == "paper" and p.n_states > PAPER_MAX_STATES:
+        raise ValidationError("problem.n_states", f"the paper instance is dense: must be <= {PAPER_MAX_STATES} "
+                              f"(use problem.kind = \"garnet\" for more), got {p.n_states}")
+    if p.critic_features == "one_hot" and p.n_states > ONE_HOT_MAX_STATES:
+        raise ValidationError("problem.critic_features", f"one_hot features are a dense nS x nS matrix: need "
+                              f"n_states <= {ONE_HOT_MAX_STATES}, got {p.n_states}")
+    if p.critic_features == "random" and p.feature_dim > p.n_states:
+        raise ValidationError("problem.feature_dim", f"must be <= n_states ({p.n_states}) for full-rank features, "
+                              f"got {p.feature_dim}")
+    if p.kind == "garnet":
+        if p.branching > p.n_states:
+            raise ValidationError("problem.branching", f"must be <= n_states ({p.n_states}), got {p.branching}")
+        if p.locality and (p.locality > p.n_states or 2 * p.locality + 1 < p.branching):
+            raise ValidationError("problem.locality", f"must be 0 or satisfy 2*locality+1 >= branching "
+                                  f"({p.branching}) and locality <= n_states, got {p.locality}")
+    if a.n_step > 1 and a.sampling != "markov":
+        raise ValidationError("algorithm.n_step", f"n-step returns need sampling = \"markov\", got n_step = "
+                              f"{a.n_step} with sampling = {a.sampling!r}")
+    if r.mode == "sync":
+        if r.delay not in ("none", "exponential", "lognormal", "straggler"):
+            raise ValidationError("run.delay", "sync mode takes a compute-time model: 'none', 'exponential', "
+                                  f"'lognormal' or 'straggler', got {r.delay!r}")
+        if r.samples % r.workers:
+            raise ValidationError("run.samples", f"sync mode applies N = {r.workers} samples per round: must be a "
+                                  f"multiple of run.workers, got {r.samples}")
+    if r.mode == "threads" and r.delay != "none":
+        raise ValidationError("run.delay", f"threads mode has real delays: must be 'none', got {r.delay!r}")
+    if r.batch != 1 and r.mode != "threads":
+        raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
+                              f"got {r.batch}")
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """``"section.key=value"`` -> ``(section, key, value)``; the value in TOML syntax, else a bare string."""
+    if "=" not in text:
+        raise ValidationError(text, "override must look like section.key=value")
+    name, raw = (part.strip() for part in text.split("=", 1))
+    if name.count(".") != 1:
+        raise ValidationError(name, "override must name section.key")
+    section, key = name.split(".")
+    if section not in SCHEMA:
+        raise ValidationError(name, f"unknown section; expected one of {', '.join(SCHEMA)}")
+    if key not in SCHEMA[section]:
+        raise ValidationError(name, f"unknown key; {section} keys are {', '.join(SCHEMA[section])}")
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return section, key, value
+
+
+def apply_overrides(d: dict, overrides) -> dict:
+    """A copy of the nested dict ``d`` with the overrides applied."""
+    out = {section: dict(values) for section, values in d.items()}
+    for text in overrides or ():
+        section, key, value = parse_override(text)
+        out.setdefault(section, {})[key] = value
+    return out
+
+
+def from_toml(path, overrides=None) -> RunConfig:
+    """Read a TOML file, apply ``overrides`` (list of ``"section.key=value"``) and validate."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            d = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ValidationError(str(path), f"not valid TOML: {err}") from None
+    return from_dict(apply_overrides(d, overrides))
+
+
+# ----------------------------------------------------------------------------- problem
+def build_problem(cfg: RunConfig):
+    """The :class:`a3c_theory.problem.Problem` described by ``cfg.problem``.
+
+    Seeds: ``SeedSequence(problem.seed).spawn(3)`` gives the MDP, critic-feature and actor-feature streams
+    (the first two as in ``problem.paper_problem``, which this reproduces on the default keys)."""
+    from . import features as feats
+    from . import mdp as mdps
+    from . import policy as pol
+    from .problem import Problem
+
+    p = cfg.problem
+    mdp_seed, feature_seed, actor_seed = np.random.SeedSequence(p.seed).spawn(3)
+    if p.kind == "paper":
+        mdp = mdps.paper_mdp(mdp_seed, p.n_states, p.n_actions, p.gamma, reward=p.reward)
+    else:
+        mdp = mdps.garnet(mdp_seed, p.n_states, p.n_actions, p.branching, p.gamma,
+                          locality=p.locality if p.locality > 0 else None)
+    if p.critic_features == "one_hot":
+        Phi = feats.one_hot(p.n_states)
+    else:
+        Phi = feats.random_features(feature_seed, p.n_states, p.feature_dim)
+    if p.actor == "tabular":
+        policy = pol.tabular(p.n_states, p.n_actions)
+    else:
+        policy = pol.linear(feats.random_actor_features(actor_seed, p.n_states, p.n_actions, p.actor_dim))
+    return Problem.make(mdp, Phi, policy)

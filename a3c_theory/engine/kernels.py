@@ -1,0 +1,156 @@
+"""Compiled update kernels: apply a pending update, and the simulated-delay and synchronous loops.
+
+The update rule (DESIGN.md §1, Algorithm 1 of the paper), with global counter ``k``:
+
+    ω_{k+1} = Π_R( ω_k + β_k g(x_(k), ω_{k−τ_k}) ),          Π_R(ω) = ω · min(1, R / ‖ω‖₂)
+    θ_{k+1} = θ_k + α_k ( v(x̂_(k), θ_{k−τ_k}, ω_{k−τ_k}) + λ ψ_{θ_{k−τ_k}}(x^p_(k)) )
+    α_k = c_α / (1 + k)^{σ_α},  β_k = c_β / (1 + k)^{σ_β}     (k = count of updates applied before)
+
+An update is drawn (``samplers.draw_update``) from the parameters the worker reads and kept in compact
+form in a slot of ``pend_i``/``pend_f`` until it is applied to the then-current parameters, so a
+schedule of reads and applications simulates any delay exactly without copying parameters.
+
+Simulated mode (:func:`simulated_chunk`): global step ``k`` first lets every computation scheduled at read
+index ``k`` draw its update from the current ``(θ_k, ω_k)`` (``comp_*`` arrays, CSR by step), then
+applies the update in slot ``apply_slot[k]``. The schedules come from :mod:`.delays`.
+
+Synchronous mode, A2C (:func:`sync_chunk`): in round ``r`` the N workers all read ``(θ, ω)`` and draw one
+update each; the learner applies their average once,
+
+    ω ← Π_R( ω + Σ_i (β_k / N) g_i ),   θ ← θ + Σ_i (α_k / N) (v_i + λ ψ_i),   k = rN,
+
+so the counter advances by N per round (one per sample, as in A3C) and the step sizes are those of the
+round's first count ``k = rN``; with N = 1 this is A3C with N = 1, operation for operation.
+
+Kernels are compiled with ``_nrt=False`` (no reference counting; they allocate nothing, the caller owns every
+array; see ``samplers``) and ``nogil=True``.
+
+``stats`` (float64[2]) accumulates across calls: ``stats[0]`` the largest ``‖ω‖₂²`` seen after any
+projection step, ``stats[1]`` the number of steps where the projection was active.
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from .rng import load_state, store_state
+from .samplers import add_feature, add_score_combination, draw_update, init_chains
+
+Hyper = namedtuple(
+    "Hyper",
+    ["sampling", "n_step", "with_prior", "lam", "radius", "c_alpha", "sigma_alpha", "c_beta", "sigma_beta"],
+)
+Hyper.__doc__ = ("Algorithm constants for compiled code: sampling code (samplers.IID/MARKOV/SHARED), n-step "
+                 "length, whether a prior sample is drawn (λ > 0), λ, radius R, step-size constants.")
+
+
+def make_hyper(sampling: int, n_step: int, lam: float, radius: float, c_alpha: float, sigma_alpha: float,
+               c_beta: float, sigma_beta: float) -> Hyper:
+    """A :class:`Hyper` with fixed scalar dtypes (one compiled signature for every run)."""
+    return Hyper(np.int64(sampling), np.int64(n_step), bool(lam != 0.0), np.float64(lam), np.float64(radius),
+                 np.float64(c_alpha), np.float64(sigma_alpha), np.float64(c_beta), np.float64(sigma_beta))
+
+
+@njit(inline="always")
+def step_sizes(hp, k):
+    """``(α_k, β_k) = (c_α (1+k)^{−σ_α}, c_β (1+k)^{−σ_β})``, computed as ``c · exp(−σ · log(1+k))``
+    (one logarithm for both)."""
+    log_k = math.log(1.0 + k)
+    return hp.c_alpha * math.exp(-hp.sigma_alpha * log_k), hp.c_beta * math.exp(-hp.sigma_beta * log_k)
+
+
+@njit(inline="always")
+def add_update(pa, hp, theta, w, pend_i, pend_f, slot, alpha, beta):
+    """Add the pending update in ``slot`` with step sizes ``(α, β)``, without projecting:
+    ``ω += β δ φ(s)``, ``θ += α Σ_b c_b f(ŝ, b) + α λ Σ_b c^p_b f(s^p, b)``."""
+    add_feature(pa.phi, pend_i[slot, 0], beta * pend_f[slot, 0], w)
+    add_score_combination(pa.actor_feat, theta, pend_i[slot, 1], pa.n_actions, pend_f, slot, 1, alpha)
+    prior_state = pend_i[slot, 2]
+    if prior_state >= 0:
+        add_score_combination(pa.actor_feat, theta, prior_state, pa.n_actions, pend_f, slot, 1 + pa.n_actions,
+                              alpha * hp.lam)
+
+
+@njit(inline="always")
+def project(w, radius):
+    """``ω ← Π_R(ω)`` in place; returns ``(‖ω‖₂² after projecting, 1 if the projection was active
+    else 0)``."""
+    norm_sq = 0.0
+    for j in range(w.shape[0]):
+        norm_sq += w[j] * w[j]
+    if norm_sq <= radius * radius:
+        return norm_sq, 0
+    factor = radius / math.sqrt(norm_sq)
+    norm_sq = 0.0
+    for j in range(w.shape[0]):
+        w[j] *= factor
+        norm_sq += w[j] * w[j]
+    return norm_sq, 1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
+                    comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats):
+    """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (module docstring). Step ``k`` runs the
+    computations ``comp_ptr[k−k0] ≤ c < comp_ptr[k−k0+1]`` (worker ``comp_worker[c]`` draws into slot
+    ``comp_slot[c]`` from its own stream and chains), then applies slot ``apply_slot[k−k0]`` with
+    ``(α_k, β_k)`` and projects ``ω``."""
+    max_norm_sq = stats[0]
+    n_projected = stats[1]
+    sampling = hp.sampling
+    n_step = hp.n_step
+    with_prior = hp.with_prior
+    radius = hp.radius
+    for k in range(k0, k1):
+        j = k - k0
+        for c in range(comp_ptr[j], comp_ptr[j + 1]):
+            i = comp_worker[c]
+            s0, s1, s2, s3 = load_state(rng_states, i)
+            s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chain, i,
+                                         pend_i, pend_f, comp_slot[c], buf, s0, s1, s2, s3)
+            store_state(rng_states, i, s0, s1, s2, s3)
+        alpha, beta = step_sizes(hp, k)
+        add_update(pa, hp, theta, w, pend_i, pend_f, apply_slot[j], alpha, beta)
+        norm_sq, active = project(w, radius)
+        max_norm_sq = max(max_norm_sq, norm_sq)
+        n_projected += active
+    stats[0] = max_norm_sq
+    stats[1] = n_projected
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, r0, r1, stats):
+    """Rounds ``r0 ≤ r < r1`` of synchronous A2C with ``N = rng_states.shape[0]`` workers (module
+    docstring): worker ``i`` draws into slot ``i``; the average is applied with the step sizes of
+    ``k = rN`` and ``ω`` projected once per round."""
+    n_workers = rng_states.shape[0]
+    inv = 1.0 / n_workers
+    max_norm_sq = stats[0]
+    n_projected = stats[1]
+    sampling = hp.sampling
+    n_step = hp.n_step
+    with_prior = hp.with_prior
+    for r in range(r0, r1):
+        for i in range(n_workers):
+            s0, s1, s2, s3 = load_state(rng_states, i)
+            s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chain, i,
+                                         pend_i, pend_f, i, buf, s0, s1, s2, s3)
+            store_state(rng_states, i, s0, s1, s2, s3)
+        alpha, beta = step_sizes(hp, r * n_workers)
+        alpha *= inv
+        beta *= inv
+        for i in range(n_workers):
+            add_update(pa, hp, theta, w, pend_i, pend_f, i, alpha, beta)
+        norm_sq, active = project(w, hp.radius)
+        max_norm_sq = max(max_norm_sq, norm_sq)
+        n_projected += active
+    stats[0] = max_norm_sq
+    stats[1] = n_projected
+
+
+@njit(cache=True, _nrt=False)
+def initialise_chains(pa, rng_states, crit_chain, act_chain):
+    """Compiled entry point for ``samplers.init_chains`` (``s_0, ŝ_0 ~ η`` per worker)."""
+    init_chains(pa, rng_states, crit_chain, act_chain)

@@ -1,0 +1,127 @@
+"""Config schema: defaults, TOML loading, overrides, and rejection of bad input naming the field."""
+
+import numpy as np
+import pytest
+
+from a3c_theory import config
+from a3c_theory.errors import ValidationError
+from a3c_theory.problem import paper_problem
+
+
+def test_defaults_cover_every_key_of_the_contract():
+    d = config.from_dict({}).to_dict()
+    assert set(d) == {"problem", "algorithm", "run"}
+    assert set(d["problem"]) == {"kind", "reward", "seed", "n_states", "n_actions", "gamma", "feature_dim", "critic_features",
+                                 "branching", "locality", "actor", "actor_dim"}
+    assert set(d["algorithm"]) == {"sampling", "refresh", "n_step", "lam", "radius", "c_alpha", "sigma_alpha",
+                                   "c_beta", "sigma_beta"}
+    assert set(d["run"]) == {"mode", "workers", "delay", "tau", "max_delay", "lognormal_sigma", "straggler_prob",
+                             "straggler_slowdown", "samples", "snapshots", "batch", "seed"}
+    assert d["algorithm"]["sigma_alpha"] == 0.6 and d["algorithm"]["sigma_beta"] == 0.4
+    assert d["problem"]["n_states"] == 100 and d["problem"]["n_actions"] == 5
+
+
+def test_to_dict_round_trips():
+    cfg = config.from_dict({"run": {"workers": 4, "delay": "round_robin"}, "algorithm": {"lam": 0.1}})
+    assert config.from_dict(cfg.to_dict()) == cfg
+
+
+def test_from_toml_with_overrides(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[problem]\nn_states = 20\n\n[algorithm]\nsampling = "markov"\n\n[run]\nworkers = 2\n')
+    cfg = config.from_toml(path, overrides=["run.workers=8", 'run.delay="exponential"', "run.mode=sync",
+                                            "algorithm.lam=0.25", "problem.gamma=0.95"])
+    assert cfg.problem.n_states == 20
+    assert cfg.algorithm.sampling == "markov"
+    assert cfg.run.workers == 8 and cfg.run.delay == "exponential" and cfg.run.mode == "sync"
+    assert cfg.algorithm.lam == 0.25 and cfg.problem.gamma == 0.95
+    assert isinstance(cfg.run.workers, int) and isinstance(cfg.algorithm.lam, float)
+
+
+def test_integer_given_for_a_float_key_is_accepted():
+    assert config.from_dict({"algorithm": {"c_alpha": 2}}).algorithm.c_alpha == 2.0
+
+
+@pytest.mark.parametrize("d, field", [
+    ({"run": {"workers": 0}}, "run.workers"),
+    ({"run": {"workers": 5000}}, "run.workers"),
+    ({"run": {"workers": 2.5}}, "run.workers"),
+    ({"run": {"workers": True}}, "run.workers"),
+    ({"run": {"mode": "async"}}, "run.mode"),
+    ({"run": {"delay": "gaussian"}}, "run.delay"),
+    ({"run": {"samples": 0}}, "run.samples"),
+    ({"run": {"snapshots": 1}}, "run.snapshots"),
+    ({"run": {"straggler_prob": 1.5}}, "run.straggler_prob"),
+    ({"run": {"lognormal_sigma": 0.0}}, "run.lognormal_sigma"),
+    ({"problem": {"gamma": 1.0}}, "problem.gamma"),
+    ({"problem": {"gamma": float("nan")}}, "problem.gamma"),
+    ({"problem": {"kind": "gridworld"}}, "problem.kind"),
+    ({"problem": {"n_states": 5, "feature_dim": 6}}, "problem.feature_dim"),
+    ({"problem": {"n_states": 5000}}, "problem.n_states"),
+    ({"problem": {"kind": "garnet", "n_states": 9000, "critic_features": "one_hot"}}, "problem.critic_features"),
+    ({"problem": {"kind": "garnet", "n_states": 10, "branching": 11}}, "problem.branching"),
+    ({"problem": {"kind": "garnet", "branching": 10, "locality": 2}}, "problem.locality"),
+    ({"algorithm": {"radius": -1.0}}, "algorithm.radius"),
+    ({"algorithm": {"c_alpha": 0.0}}, "algorithm.c_alpha"),
+    ({"algorithm": {"sigma_beta": 1.5}}, "algorithm.sigma_beta"),
+    ({"algorithm": {"lam": -0.1}}, "algorithm.lam"),
+    ({"algorithm": {"refresh": 0}}, "algorithm.refresh"),
+    ({"algorithm": {"n_step": 3}}, "algorithm.n_step"),  # n-step needs markov sampling
+    ({"algorithm": {"sampling": "shared", "n_step": 2}}, "algorithm.n_step"),
+    ({"run": {"mode": "sync", "delay": "constant"}}, "run.delay"),
+    ({"run": {"mode": "sync", "workers": 3, "samples": 100}}, "run.samples"),
+    ({"run": {"mode": "threads", "delay": "exponential"}}, "run.delay"),
+    ({"run": {"batch": 4}}, "run.batch"),
+    ({"run": {"wokers": 2}}, "run.wokers"),
+    ({"runs": {}}, "runs"),
+])
+def test_bad_values_are_rejected_naming_the_field(d, field):
+    with pytest.raises(ValidationError) as err:
+        config.from_dict(d)
+    assert err.value.field == field
+    assert str(err.value).startswith(field + ":")
+
+
+@pytest.mark.parametrize("text, field", [
+    ("run.workers", "run.workers"),
+    ("workers=4", "workers"),
+    ("run.wrkers=4", "run.wrkers"),
+    ("sim.workers=4", "sim.workers"),
+])
+def test_malformed_overrides_are_rejected(text, field):
+    with pytest.raises(ValidationError) as err:
+        config.apply_overrides({}, [text])
+    assert err.value.field == field
+
+
+def test_override_value_is_validated():
+    with pytest.raises(ValidationError, match=r"^run\.workers: must lie in \[1, 4096\], got 0"):
+        config.from_dict(config.apply_overrides({}, ["run.workers=0"]))
+
+
+def test_invalid_toml_file_is_reported(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[run\nworkers = 2\n")
+    with pytest.raises(ValidationError, match="not valid TOML"):
+        config.from_toml(path)
+
+
+def test_build_problem_default_is_the_paper_instance():
+    problem = config.build_problem(config.from_dict({"problem": {"seed": 3, "n_states": 12, "feature_dim": 4}}))
+    reference = paper_problem(3, n_states=12, n_actions=5, feature_dim=4)
+    np.testing.assert_array_equal(problem.mdp.prob, reference.mdp.prob)
+    np.testing.assert_array_equal(problem.critic_features, reference.critic_features)
+    assert problem.policy.is_tabular
+
+
+def test_build_problem_variants():
+    cfg = config.from_dict({"problem": {"kind": "garnet", "n_states": 30, "branching": 4, "locality": 3,
+                                        "critic_features": "one_hot", "actor": "linear", "actor_dim": 7}})
+    problem = config.build_problem(cfg)
+    assert problem.mdp.n_states == 30 and np.all(np.diff(problem.mdp.indptr) == 4)
+    np.testing.assert_array_equal(problem.critic_features, np.eye(30))
+    assert problem.policy.dim == 7 and not problem.policy.is_tabular
+    # ring locality: every successor within ±3 of its state
+    states = np.repeat(np.arange(problem.mdp.n_rows) // problem.mdp.n_actions, np.diff(problem.mdp.indptr))
+    offset = (problem.mdp.next_state - states) % 30
+    assert np.all((offset <= 3) | (offset >= 27))

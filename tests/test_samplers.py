@@ -1,0 +1,194 @@
+"""Unbiasedness of the compiled one-sample estimators (the code the kernels run) against exact.py.
+
+Each test draws 10^6 updates in one compiled call (``samplers.update_means``: 1,000 batch means of 1,000
+consecutive draws) and compares, coordinate by coordinate, the mean with its closed form:
+
+- critic ``g = δ(x, ω)φ(s)``: ``E[g] = A_θω + b_θ`` (``exact.critic_direction_mean``; μ = d_θ for the shared
+  variant); n-step: ``Φᵀ D_μ (Σ_{i<n}(γP_π)^i r_π + ((γP_π)^n − I)Φω)``;
+- actor ``v = δ(x̂, ω)ψ_θ(ŝ, â)``: ``exact.actor_direction_mean`` (= ∇J with one-hot critic features and
+  ω = V); n-step: the same with the n-step action value;
+- prior ``ψ_θ(x^p)``: ``∇R(θ)`` (``exact.regulariser_gradient``).
+
+Test statistic: ``t_j = (mean_j − expected_j) / (sd_j / √B)`` with ``sd_j`` the standard deviation of the
+B = 1,000 batch means (batch means absorb the autocorrelation of the Markovian samples, which are taken
+after a burn-in of 10^4 draws; the 6-state chains mix in a few steps, so batches of 1,000 are nearly
+independent). Each test rejects if any |t_j| exceeds the two-sided Student-t quantile at level
+1e-6 / m (Bonferroni over its m coordinates): false-alarm probability ≤ 1e-6 per test.
+Seeds are fixed, so the outcome is deterministic.
+"""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from a3c_theory import exact
+from a3c_theory import features as feats
+from a3c_theory import policy as pol
+from a3c_theory.engine import rng as engine_rng
+from a3c_theory.engine import samplers
+from a3c_theory.mdp import paper_mdp
+from a3c_theory.problem import Problem
+from engine_reference import XoshiroPlus
+
+FALSE_ALARM = 1e-6
+N_BATCHES = 1000
+BATCH_SIZE = 1000
+BURN_IN = 10_000
+
+
+def _problem(seed=0, actor="tabular", critic="random"):
+    """6 states, 3 actions, γ = 0.8; a non-uniform prior policy and prior state law."""
+    rng = np.random.default_rng(seed)
+    mdp = paper_mdp(seed, n_states=6, n_actions=3, gamma=0.8)
+    Phi = feats.one_hot(6) if critic == "one_hot" else feats.random_features(seed + 1, 6, 4)
+    policy = pol.tabular(6, 3) if actor == "tabular" else pol.linear(feats.random_actor_features(seed + 2, 6, 3, 4))
+    prior = rng.dirichlet(np.ones(3), size=6)
+    prior_states = rng.dirichlet(np.ones(6))
+    return Problem.make(mdp, Phi, policy, prior_policy=prior, prior_states=prior_states)
+
+
+def _means(problem, theta, w, sampling, n_step=1, seed=0):
+    pi = problem.policy.probabilities(theta)
+    arrays = samplers.problem_arrays(problem, mu=exact.stationary_distribution(problem.mdp, pi),
+                                     d=exact.discounted_visitation(problem.mdp, pi))
+    states = engine_rng.seed_states(np.random.SeedSequence(seed), 1)
+    burn_in = 0 if sampling == samplers.IID else BURN_IN
+    return samplers.update_means(arrays, theta, w, sampling, n_step, states, N_BATCHES, BATCH_SIZE, burn_in)
+
+
+def _assert_unbiased(batch_means_by_name: dict, expected_by_name: dict):
+    """Bonferroni-corrected per-coordinate t-tests over every coordinate of every estimator given."""
+    m = sum(np.size(v) for v in expected_by_name.values())
+    threshold = stats.t.isf(FALSE_ALARM / (2 * m), N_BATCHES - 1)
+    for name, batch_means in batch_means_by_name.items():
+        expected = expected_by_name[name]
+        mean = batch_means.mean(axis=0)
+        se = batch_means.std(axis=0, ddof=1) / np.sqrt(N_BATCHES)
+        constant = se == 0  # coordinates that are exactly zero in every draw
+        np.testing.assert_allclose(mean[constant], expected[constant], atol=1e-12, err_msg=name)
+        t = np.abs(mean[~constant] - expected[~constant]) / se[~constant]
+        assert t.max(initial=0.0) < threshold, (
+            f"{name}: max |t| = {t.max():.2f} >= {threshold:.2f}; mean {mean}, expected {expected}")
+
+
+def _random_params(problem, seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(scale=0.7, size=problem.policy.dim), rng.normal(scale=1.0, size=problem.critic_dim)
+
+
+def _nstep_means(problem, theta, w, n, mu, d):
+    """Closed forms of the n-step critic and actor means (module docstring)."""
+    mdp, Phi = problem.mdp, problem.critic_features
+    pi = problem.policy.probabilities(theta)
+    P_pi = exact.policy_transition(mdp, pi, method="dense")
+    P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi)
+    r_pi = exact.policy_reward(mdp, pi)
+    gP = mdp.gamma * P_pi
+    # critic: Φᵀ D_μ (Σ_{i<n} (γP)^i r_π + (γP)^n Φω − Φω)
+    acc, power = np.zeros(mdp.n_states), np.eye(mdp.n_states)
+    for _ in range(n):
+        acc += power @ r_pi
+        power = power @ gP
+    critic = Phi.T @ (mu * (acc + power @ Phi @ w - Phi @ w))
+    # actor: Q^n(s, a) = r(s, a) + γ Σ_s' P(s'|s, a) U(s'), U = Σ_{i<n−1}(γP)^i r_π + (γP)^{n−1} Φω
+    acc, power = np.zeros(mdp.n_states), np.eye(mdp.n_states)
+    for _ in range(n - 1):
+        acc += power @ r_pi
+        power = power @ gP
+    U = acc + power @ Phi @ w
+    Q = mdp.expected_reward() + mdp.gamma * np.einsum("sat,t->sa", mdp.dense_P(), U)
+    actor = problem.policy.score_sum(theta, d[:, None] * pi * (Q - (Phi @ w)[:, None]), pi)
+    return critic, actor
+
+
+@pytest.mark.parametrize("sampling", ["iid", "markov"])
+def test_estimators_are_unbiased(sampling):
+    problem = _problem(seed=1)
+    theta, w = _random_params(problem, 2)
+    G, V, Psi = _means(problem, theta, w, samplers.SAMPLING_CODES[sampling], seed=3)
+    pi = problem.policy.probabilities(theta)
+    expected = {
+        "g": exact.critic_direction_mean(problem.mdp, problem.critic_features, pi, w),
+        "v": exact.actor_direction_mean(problem, theta, w),
+        "psi": exact.regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states),
+    }
+    _assert_unbiased({"g": G, "v": V, "psi": Psi}, expected)
+
+
+def test_shared_variant_means():
+    """One transition from γP + (1−γ)η serves both: the critic's states follow d_θ, not μ_θ."""
+    problem = _problem(seed=4)
+    theta, w = _random_params(problem, 5)
+    G, V, Psi = _means(problem, theta, w, samplers.SHARED, seed=6)
+    pi = problem.policy.probabilities(theta)
+    d = exact.discounted_visitation(problem.mdp, pi)
+    expected = {
+        "g": exact.critic_direction_mean(problem.mdp, problem.critic_features, pi, w, mu=d),
+        "v": exact.actor_direction_mean(problem, theta, w),
+    }
+    _assert_unbiased({"g": G, "v": V}, expected)
+
+
+def test_actor_estimator_is_the_policy_gradient_with_an_exact_critic():
+    problem = _problem(seed=7, critic="one_hot")
+    theta, _ = _random_params(problem, 8)
+    V_true = exact.value(problem.mdp, problem.policy.probabilities(theta))
+    _, V, _ = _means(problem, theta, V_true, samplers.IID, seed=9)
+    _assert_unbiased({"v": V}, {"v": exact.policy_gradient(problem.mdp, problem.policy, theta)})
+
+
+def test_linear_actor_estimators_are_unbiased():
+    problem = _problem(seed=10, actor="linear")
+    theta, w = _random_params(problem, 11)
+    _, V, Psi = _means(problem, theta, w, samplers.IID, seed=12)
+    expected = {
+        "v": exact.actor_direction_mean(problem, theta, w),
+        "psi": exact.regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states),
+    }
+    _assert_unbiased({"v": V, "psi": Psi}, expected)
+
+
+@pytest.mark.parametrize("n_step", [1, 3])
+def test_nstep_markov_estimators_match_the_nstep_means(n_step):
+    problem = _problem(seed=13)
+    theta, w = _random_params(problem, 14)
+    G, V, _ = _means(problem, theta, w, samplers.MARKOV, n_step=n_step, seed=15)
+    pi = problem.policy.probabilities(theta)
+    mu = exact.stationary_distribution(problem.mdp, pi)
+    d = exact.discounted_visitation(problem.mdp, pi)
+    critic, actor = _nstep_means(problem, theta, w, n_step, mu, d)
+    if n_step == 1:  # the closed forms reduce to those of exact.py
+        np.testing.assert_allclose(critic, exact.critic_direction_mean(problem.mdp, problem.critic_features, pi, w),
+                                   atol=1e-12)
+        np.testing.assert_allclose(actor, exact.actor_direction_mean(problem, theta, w), atol=1e-12)
+    _assert_unbiased({"g": G, "v": V}, {"g": critic, "v": actor})
+
+
+def test_the_test_detects_a_biased_law():
+    """Power check: the i.i.d. critic mean under the wrong state law (d_θ instead of μ_θ) is rejected."""
+    problem = _problem(seed=1)
+    theta, w = _random_params(problem, 2)
+    G, _, _ = _means(problem, theta, w, samplers.IID, seed=3)
+    pi = problem.policy.probabilities(theta)
+    wrong = exact.critic_direction_mean(problem.mdp, problem.critic_features, pi, w,
+                                        mu=exact.discounted_visitation(problem.mdp, pi))
+    with pytest.raises(AssertionError):
+        _assert_unbiased({"g": G}, {"g": wrong})
+
+
+def test_compiled_rng_matches_the_reference_xoshiro256plus():
+    states = engine_rng.seed_states(np.random.SeedSequence(42), 3)
+    reference = XoshiroPlus(states[1])
+    out = np.empty(1000)
+    engine_rng.fill_uniform(states, 1, out)
+    expected = np.array([reference.uniform() for _ in range(1000)])
+    np.testing.assert_array_equal(out, expected)
+    assert [int(x) for x in states[1]] == reference.s  # the stream was advanced in place
+    assert 0.0 <= out.min() and out.max() < 1.0
+
+
+def test_seed_states_are_distinct_and_reproducible():
+    a = engine_rng.seed_states(np.random.SeedSequence(7), 64)
+    b = engine_rng.seed_states(np.random.SeedSequence(7), 64)
+    np.testing.assert_array_equal(a, b)
+    assert len({tuple(row) for row in a}) == 64
