@@ -48,6 +48,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, gmres, spilu
 from scipy.special import xlogy
+from threadpoolctl import threadpool_limits
 
 from .errors import ValidationError
 from .mdp import FiniteMDP
@@ -515,13 +516,9 @@ def optimal_objective(mdp: FiniteMDP, method: str = "auto") -> float:
 # --------------------------------------------------------------------------- evaluator
 @contextlib.contextmanager
 def single_thread_blas():
-    """Limit BLAS to one thread inside the block (``threadpoolctl``, when installed). The solves here are
-    small (100×100 LU: ~0.1 ms); on a loaded 2-core machine a multi-threaded BLAS made them ~20× slower."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
+    """Limit BLAS to one thread inside the block (``threadpoolctl``). The solves here are small (100×100 LU:
+    ~0.1 ms); on a loaded 2-core machine a multi-threaded BLAS made them ~20× slower, and threads mode calls
+    LAPACK from several worker threads at once."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 

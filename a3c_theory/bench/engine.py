@@ -39,7 +39,7 @@ import numpy as np
 
 from .. import config, exact
 from ..engine import run
-from ..engine.threads import single_threaded_blas
+from ..exact import single_thread_blas
 from .numpy_reference import NumpyReference
 
 BATCH = 256
@@ -160,7 +160,7 @@ def _efficiency(seconds_per_sample: dict, counts: list[int]) -> dict:
 def bench_engine(quick: bool = False, sizes: dict | None = None) -> dict:
     """Run every engine benchmark (module docstring) and return the flat result dict; ``sizes`` overrides
     :func:`default_sizes` (the tests use tiny ones)."""
-    with single_threaded_blas():
+    with single_thread_blas():
         return _bench_engine({**default_sizes(quick), **(sizes or {})})
 
 

@@ -15,7 +15,7 @@ __all__ = ["run", "warm_up"]
 
 def warm_up() -> None:
     """Compile or load every kernel signature the engine uses: tabular and linear actors, i.i.d. and
-    Markovian sampling, exogenous and event-driven schedules, sync rounds, the estimator loop."""
+    Markovian sampling, exogenous and event-driven schedules, sync rounds, Hogwild threads, the estimator loop."""
     import numpy as np
 
     from .. import config
@@ -29,6 +29,9 @@ def warm_up() -> None:
         {"run": {"mode": "sync", "workers": 2}},
         {"problem": {"actor": "linear", "actor_dim": 3}, "algorithm": {"sampling": "markov"}},
         {"problem": {"actor": "linear", "actor_dim": 3}, "run": {"mode": "sync", "delay": "straggler"}},
+        {"run": {"mode": "threads", "workers": 2, "batch": 4}},
+        {"problem": {"actor": "linear", "actor_dim": 3}, "algorithm": {"sampling": "markov"},
+         "run": {"mode": "threads", "workers": 2}},
     ]
     for extra in variants:
         merged = {section: {**tiny.get(section, {}), **extra.get(section, {})} for section in config.SCHEMA}

@@ -18,7 +18,7 @@ A run (DESIGN.md §1):
 Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``; the run is bit-for-bit
 reproducible from ``run.seed`` for any N. Sync mode (A2C): ``kernels.sync_chunk`` rounds of N samples, the
 counter advancing by N per round, step sizes at the round's first count; snapshots at multiples of N.
-Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, problem)``.
+Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, problem, progress)``.
 
 ``trace.meta`` also records ``kernel_seconds`` (real time inside the compiled kernels, including the
 compilation or cache load of the first call in a process), ``wall_seconds`` and ``kernel_ns_per_sample``.
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import __version__
+from ..exact import single_thread_blas
 from ..trace import Trace, machine_description
 from . import delays as delay_models
 from .kernels import initialise_chains, make_hyper, simulated_chunk, sync_chunk
@@ -184,22 +185,18 @@ def _next_stop(k: int, stops: list[int], limit: int) -> int:
 
 def run(cfg, progress=None, problem=None) -> Trace:
     """Run A3C-TD(0) as configured and return its :class:`Trace`. ``progress``: None shows a tqdm bar when
-    stderr is a terminal, False never. ``problem`` may be passed to skip rebuilding it from ``cfg``."""
-    if cfg.run.mode == "threads":
-        try:
+    stderr is a terminal, False never. ``problem`` may be passed to skip rebuilding it from ``cfg``.
+    BLAS is pinned to one thread for the exact refreshes (DESIGN.md §3)."""
+    with single_thread_blas():
+        if cfg.run.mode == "threads":
+            from ..config import build_problem
             from .threads import run_threads
-        except ModuleNotFoundError as err:
-            if err.name != f"{__package__}.threads":
-                raise
-            raise RuntimeError("run.mode = 'threads' needs a3c_theory/engine/threads.py, which is not installed "
-                               "in this version; use mode 'simulated' or 'sync'") from None
-        from ..config import build_problem
 
-        return run_threads(cfg, build_problem(cfg) if problem is None else problem)
-    setup = prepare_run(cfg, problem)
-    if cfg.run.mode == "sync":
-        return _run_sync(cfg, setup, progress)
-    return _run_simulated(cfg, setup, progress)
+            return run_threads(cfg, build_problem(cfg) if problem is None else problem, progress=progress)
+        setup = prepare_run(cfg, problem)
+        if cfg.run.mode == "sync":
+            return _run_sync(cfg, setup, progress)
+        return _run_simulated(cfg, setup, progress)
 
 
 def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:

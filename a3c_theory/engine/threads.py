@@ -63,7 +63,6 @@ workers share only ``θ``, ``ω`` and the counter. Nothing is allocated inside t
 ``parallel=True`` kernel is ever called from these threads.
 """
 
-import contextlib
 import dataclasses
 import threading
 import time
@@ -72,6 +71,7 @@ import numpy as np
 from numba import njit
 
 from .. import __version__
+from ..exact import single_thread_blas
 from ..trace import Trace, machine_description
 from .atomics import atomic_fetch_add, atomic_load
 from .clock import monotonic_ns
@@ -296,7 +296,7 @@ def run_threads(cfg, problem, progress=None) -> Trace:
     theta0, w0 = theta.copy(), w.copy()
     chunk = alg.refresh if alg.sampling == "iid" else CHUNK
     n_bins = int(min(K, max(MIN_DELAY_BINS, DELAY_BINS_TOTAL // N))) + 1
-    with single_threaded_blas() as blas_threads:
+    with single_thread_blas():
         laws0 = None
         if alg.sampling == "iid":  # the laws at θ_0, computed once before the clock starts
             laws0 = SamplingLaws(dataclasses.replace(setup, theta=theta))
@@ -327,7 +327,7 @@ def run_threads(cfg, problem, progress=None) -> Trace:
         "counter_error": int(run.counter[0]) - int(done.sum()),
         "races": RACES,
         "batch": B,
-        "blas_threads": blas_threads,
+        "blas_threads": 1,
         "radius": setup.radius,
         "radius_source": setup.radius_source,
         "max_critic_norm": float(np.sqrt(max(wk.stats[0] for wk in workers))),
@@ -377,20 +377,6 @@ def _run_workers(workers, run: _SharedRun, chunk: int, total: int, progress) -> 
         if wk.error is not None:
             raise wk.error
     return start_ns, max(wk.finished_ns for wk in workers)
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """Pin BLAS/LAPACK to one thread while the workers run (DESIGN.md §3): the option-1 refreshes call
-    LAPACK from several threads at once, and a multi-threaded OpenBLAS on a busy machine then runs ~50×
-    slower. Uses ``threadpoolctl`` when installed; yields a note for ``trace.meta``."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield "not pinned (threadpoolctl not installed)"
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield "pinned to 1 (threadpoolctl)"
 
 
 def _merged_bias(laws, refresh: int) -> dict:
