@@ -60,12 +60,20 @@ def _init_local_worker() -> None:
 
 
 def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
-    """Run ``task`` on each config in a pool of ``jobs`` spawned processes; yield results as they complete.
+    """Run ``task`` on each config in a pool of ``jobs`` spawned processes (``jobs == 1``: in this process);
+    yield results as they complete.
 
     ``spawn`` (not ``fork``) gives each worker a fresh interpreter: no inherited locks, threads or
     file descriptors (the sweep's lock file), and thread settings that take effect before NumPy loads.
     """
     del address  # only meaningful for Ray
+    if jobs == 1:  # no pool to start: run in this process, one run at a time (threads-mode timings stay clean)
+        for run_id, config in runs:
+            try:
+                yield run_id, resolve_task(task)(config), None
+            except Exception as error:  # noqa: BLE001 - reported per run, like the pool does
+                yield run_id, None, error
+        return
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_local_worker)
     futures = {}
