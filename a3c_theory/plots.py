@@ -182,6 +182,16 @@ def _log2_axis(ax, workers) -> None:
     ax.minorticks_off()
 
 
+def _speedup_axis(ax, workers, missed: bool) -> None:
+    """Speedup-vs-N axes: ideal line, log2 axes with plain ticks, and a legend entry for unreached runs."""
+    if missed:
+        _unreached_legend_entry(ax)
+    _ideal_line(ax, workers)
+    _log2_axis(ax, workers)
+    ax.set_yscale("log", base=2)
+    _plain_log_ticks(ax)
+
+
 def _fmt(est_mean, lo, hi, digits=3) -> str:
     if not np.isfinite(est_mean):
         return "n/a"
@@ -261,12 +271,7 @@ def convergence(table, path, title: str, target_fraction: float = 0.9) -> Figure
         speedups.append(_speedup_rows(spt, kind="runtime", clock="wall"))
         summary += [_summary_row("convergence", "runtime speedup (threads)", f"N={n}", s, lo, hi, c)
                     for n, s, lo, hi, c in zip(spt["workers"], spt["speedup"], spt["lo"], spt["hi"], spt["n"])]
-    if missed:
-        _unreached_legend_entry(ax_d)
-    _ideal_line(ax_d, workers)
-    _log2_axis(ax_d, workers)
-    ax_d.set_yscale("log", base=2)
-    _plain_log_ticks(ax_d)
+    _speedup_axis(ax_d, workers, missed)
     ax_d.set(xlabel="workers N", ylabel="speedup  T(1) / (T(N)/N)  or  time(1)/time(N)",
              title=f"(d) speedup to close {target_fraction:.0%} of the gap (mean, 95% CI)")
     ax_d.legend(loc="upper left")
@@ -379,12 +384,7 @@ def speedup_limit(table, path, title: str, target_fraction: float = 0.9,
             big = int(sp["workers"].max())
             summary.append(_summary_row("speedup_limit", "sample speedup", f"{label}, N={big}",
                                         sp["speedup"][-1], sp["lo"][-1], sp["hi"][-1], sp["n"][-1]))
-        if missed:
-            _unreached_legend_entry(ax)
-        _ideal_line(ax, workers)
-        _log2_axis(ax, workers)
-        ax.set_yscale("log", base=2)
-        _plain_log_ticks(ax)
+        _speedup_axis(ax, workers, missed)
         ax.set(xlabel="workers N (mean delay ≈ N − 1)", ylabel="sample speedup  T(1) / (T(N)/N)",
                title=", ".join(f"{c} = {v}" for c, v in zip(panel_by, group)))
         ax.legend(loc="upper left")
