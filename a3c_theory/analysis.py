@@ -202,7 +202,7 @@ def speedup(base, scaled, workers: int, kind: str = "sample", horizon: float | N
     if np.any(scaled == 0):
         raise ValidationError("scaled", "a cost to target of 0 means θ_0 already meets the target; lower it")
     point = float(base.mean() * factor / scaled.mean())
-    if workers == 1 and kind == "sample" and np.array_equal(np.sort(base), np.sort(scaled)):
+    if workers == 1 and np.array_equal(np.sort(base), np.sort(scaled)):
         return SpeedupEstimate(1.0, 1.0, 1.0, n)  # the baseline against itself: 1 by definition
     if base.size < 2 or scaled.size < 2:
         return SpeedupEstimate(point, float("nan"), float("nan"), n)
@@ -385,15 +385,15 @@ def speedup_table(table, cost: str = "samples", target_fraction: float = 0.9,
 
     ``cost="samples"`` gives the sample speedup, ``cost="time"`` the runtime speedup (see
     :func:`speedup`). Returns columns ``workers, speedup, lo, hi, n, unreached, upper_bound,
-    cost_mean, cost_lo, cost_hi`` (the last three: mean and t-interval of the cost itself, inf if any
-    run never reached the target).
+    cost_mean, cost_lo, cost_hi, horizon`` (``cost_*``: mean and t-interval of the cost itself, inf if any
+    run never reached the target; ``horizon``: the smallest last ``samples``/``time_s`` of those runs).
     """
     costs = costs_to_target(table, cost, target_fraction)
     if 1 not in set(costs["workers"].tolist()):
         raise ValidationError("table.workers", "needs runs with workers = 1 as the speedup baseline")
     base = costs["cost"][costs["workers"] == 1]
     rows = {k: [] for k in ("workers", "speedup", "lo", "hi", "n", "unreached", "upper_bound",
-                            "cost_mean", "cost_lo", "cost_hi")}
+                            "cost_mean", "cost_lo", "cost_hi", "horizon")}
     for n_workers in sorted(set(costs["workers"].tolist())):
         mask = costs["workers"] == n_workers
         scaled = costs["cost"][mask]
@@ -406,6 +406,7 @@ def speedup_table(table, cost: str = "samples", target_fraction: float = 0.9,
         for key, value in (("workers", n_workers), ("speedup", est.mean), ("lo", est.lo), ("hi", est.hi),
                            ("n", scaled.size), ("unreached", int(np.sum(~np.isfinite(scaled)))),
                            ("upper_bound", est.upper_bound), ("cost_mean", float(c_mean)),
-                           ("cost_lo", float(c_lo)), ("cost_hi", float(c_hi))):
+                           ("cost_lo", float(c_lo)), ("cost_hi", float(c_hi)),
+                           ("horizon", float(np.min(costs["horizon"][mask])))):
             rows[key].append(value)
     return {k: np.asarray(v) for k, v in rows.items()}

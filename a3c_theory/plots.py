@@ -32,6 +32,8 @@ class FigureResult:
     path: str
     tables: dict = field(default_factory=dict)
     summary: list = field(default_factory=list)
+    panels: int = 0
+    """Number of visible axes (panels) in the saved figure."""
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -42,10 +44,12 @@ def _new_figure(nrows: int, ncols: int, width: float, height: float):
     return fig, axes
 
 
-def _save(fig, path, title: str, note: str = "") -> None:
-    """Title (instance, seeds, sampling option) plus an optional smaller second line of notes."""
+def _save(fig, path, title: str, note: str = "") -> int:
+    """Title (instance, seeds, sampling option) plus an optional smaller second line of notes; saves the
+    PNG and returns the number of visible panels."""
     fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=10 if not note else 9.5)
     fig.savefig(path, dpi=110)
+    return sum(ax.get_visible() for ax in fig.axes)
 
 
 def _plain_log_ticks(ax, axis: str = "y") -> None:
@@ -139,6 +143,9 @@ def _draw_cost(ax, sp: dict, color, label: str, marker="o") -> bool:
     err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
     ax.errorbar(np.asarray(sp["workers"])[ok], mean[ok], yerr=err, color=color, marker=marker, ms=4, capsize=2.5,
                 label=label)
+    if "horizon" in sp and not np.all(ok):
+        ax.plot(np.asarray(sp["workers"])[~ok], np.asarray(sp["horizon"], float)[~ok], linestyle="none",
+                marker="^", mfc="none", ms=7, color=color, label=f"{label}: not reached (cost > horizon)")
     return True
 
 
@@ -206,12 +213,16 @@ def _summary_row(figure, quantity, setting, mean, lo, hi, n, unit="", note="") -
 
 
 def _target_lines(ax, table, fraction: float) -> None:
+    """J* and the target level as horizontal lines; the y-range is clipped to [J(θ_0), J*] plus 8%
+    margins, so a wide interval from few seeds cannot squash the curves."""
     runs = an.split_runs(table)
     J0 = float(np.median([r["J"][0] for r in runs]))
     Jstar = float(np.median([r["J"][0] + r["gap"][0] for r in runs]))
     ax.axhline(Jstar, color="k", ls="--", lw=0.9, label="J* (optimal)")
     ax.axhline(an.target_level(J0, Jstar, fraction), color="0.45", ls=":", lw=1,
                label=f"target: {fraction:.0%} of gap closed")
+    margin = 0.08 * (Jstar - J0) if Jstar > J0 else 0.05
+    ax.set_ylim(J0 - margin, Jstar + margin)
 
 
 # --------------------------------------------------------------------------- Fig. 1 / Fig. 2
@@ -236,15 +247,15 @@ def convergence(table, path, title: str, target_fraction: float = 0.9) -> Figure
     (ax_a, ax_b), (ax_c, ax_d) = axes
     bands = []
 
-    bands += _per_worker_bands(ax_a, sim, "samples", "J", colors, panel="a")
+    bands += _per_worker_bands(ax_a, sim, "samples", "J", colors, log_x=True, positive_x=True, panel="a")
     _target_lines(ax_a, sim, target_fraction)
     ax_a.set(xlabel="total samples k (all workers)", ylabel="J(θ_k)  (exact, normalised return)",
              title="(a) objective vs total samples")
-    ax_a.legend(loc="lower right", ncol=2)
+    ax_a.legend(loc="center left", ncol=2)
 
     if len(thr["run_id"]):
         thr_workers = sorted(an.unique(thr, "workers"))
-        bands += _per_worker_bands(ax_b, thr, "time_s", "J", colors, panel="b")
+        bands += _per_worker_bands(ax_b, thr, "time_s", "J", colors, log_x=True, positive_x=True, panel="b")
         _target_lines(ax_b, thr, target_fraction)
         ax_b.set(xlabel="wall-clock time (s), real threads", ylabel="J(θ_k)  (exact)",
                  title=f"(b) objective vs wall-clock time (threads, N = {', '.join(map(str, thr_workers))})")
@@ -275,14 +286,24 @@ def convergence(table, path, title: str, target_fraction: float = 0.9) -> Figure
     ax_d.set(xlabel="workers N", ylabel="speedup  T(1) / (T(N)/N)  or  time(1)/time(N)",
              title=f"(d) speedup to close {target_fraction:.0%} of the gap (mean, 95% CI)")
     ax_d.legend(loc="upper left")
-    for run_set, label in ((sim, "final J"), ):
+    per_run = (("final J", lambda r: r["J"][-1]),
+               ("fraction of the gap closed at the end", lambda r: 1.0 - r["gap"][-1] / r["gap"][0]),
+               ("initial critic gap", lambda r: r["critic_gap"][0]),
+               ("final critic gap", lambda r: r["critic_gap"][-1]))
+    for label, value in per_run:
         for n in workers:
-            runs = an.split_runs(an.select(run_set, workers=n))
+            runs = an.split_runs(an.select(sim, workers=n))
             if runs:
-                m, lo, hi = an.mean_ci([r["J"][-1] for r in runs])
+                m, lo, hi = an.mean_ci([value(r) for r in runs])
                 summary.append(_summary_row("convergence", label, f"N={n}", m, lo, hi, len(runs)))
-    _save(fig, path, title)
-    return FigureResult(str(path), {"curves": _concat(bands), "speedup": _concat(speedups)}, summary)
+    runs = an.split_runs(sim)
+    jstar = float(np.median([r["J"][0] + r["gap"][0] for r in runs]))
+    j0 = float(np.median([r["J"][0] for r in runs]))
+    summary.append(_summary_row("convergence", "J*", "optimal policy (dynamic programming)", jstar, np.nan, np.nan,
+                                len(runs)))
+    summary.append(_summary_row("convergence", "J(theta_0)", "uniform policy", j0, np.nan, np.nan, len(runs)))
+    panels = _save(fig, path, title)
+    return FigureResult(str(path), {"curves": _concat(bands), "speedup": _concat(speedups)}, summary, panels)
 
 
 # --------------------------------------------------------------------------- rates
@@ -338,20 +359,52 @@ def rates(table, path, title: str, decades: float = 2.0, panel_by: tuple = ("sam
             ax.set_yscale("log")
             ax.set(xlabel="K (total samples)", ylabel=ylabel, title=f"{label_group}: {ylabel}")
             ax.legend(loc="lower left")
-    _save(fig, path, title, f"dotted: least-squares fit over the last {decades:g} decades of K "
+    panels = _save(fig, path, title, f"dotted: least-squares fit over the last {decades:g} decades of K "
           "(legend: slope per seed, mean [95% t-CI]); dashed: theory K^(-2/5)")
     return FigureResult(str(path), {"curves": _concat(bands), "slopes": {k: np.asarray(v) for k, v in slopes.items()}},
-                        summary)
+                        summary, panels)
 
 
 # --------------------------------------------------------------------------- where linear speedup ends
+LINEAR_UP_TO = f"linear up to N (CI reaches {EFFICIENCY_LINEAR} N for every N' <= N)"
+
+
+def is_linear(n: int, mean: float, hi: float) -> bool:
+    """Speedup at N counts as linear unless the data exclude ``Speedup ≥ EFFICIENCY_LINEAR · N``: the 95% CI
+    upper bound (or the point estimate when there is no CI) reaches ``EFFICIENCY_LINEAR · N``. A target
+    never reached (NaN) is not linear."""
+    bound = hi if np.isfinite(hi) else mean
+    return bool(np.isfinite(mean) and bound >= EFFICIENCY_LINEAR * n)
+
+
+def linear_up_to(sp: dict) -> int:
+    """Largest N such that every tried N' ≤ N is linear by :func:`is_linear`; 1 when the first N > 1
+    tried is already sub-linear."""
+    hi = sp.get("hi", np.full(len(sp["workers"]), np.nan))
+    last = 1
+    for n, m, h in sorted(zip(np.asarray(sp["workers"], int), np.asarray(sp["speedup"], float),
+                              np.asarray(hi, float))):
+        if not is_linear(n, m, h):
+            break
+        last = int(n)
+    return last
+
+
 def speedup_limit(table, path, title: str, target_fraction: float = 0.9,
-                  panel_by: tuple = ("instance", "sampling"), line_by: str = "delay") -> FigureResult:
+                  panel_by: tuple = ("instance", "sampling"), line_by: str = "delay",
+                  targets: dict | None = None) -> FigureResult:
     """Sample speedup vs N (log-log, base 2) per ``panel_by`` group, one line per ``line_by`` value
     (delay model), with the ideal line and the theory's regime ``N ≤ K^{1/5}`` shaded (``K_0 ≈ N``
-    with round-robin delays, and Theorem 1 asks ``K_0 = O(K^{1/5})``)."""
+    with round-robin delays, and Theorem 1 asks ``K_0 = O(K^{1/5})``).
+
+    ``targets`` maps a value of the first ``panel_by`` column (the instance) to its own target
+    fraction (instances close different fractions of their gap within the horizon); other panels use
+    ``target_fraction``. Each panel's title states its target."""
     table = _need(table, "run_id", "workers", "seed", "samples", "J", "gap", "horizon", line_by, *panel_by)
     an._fraction(target_fraction)
+    targets = dict(targets or {})
+    for key, value in targets.items():
+        an._fraction(value)
     groups = sorted({tuple(an.run_value(r, c) for c in panel_by) for r in an.split_runs(table)}, key=str)
     ncols = 2 if len(groups) > 1 else 1
     nrows = int(np.ceil(len(groups) / ncols))
@@ -364,6 +417,7 @@ def speedup_limit(table, path, title: str, target_fraction: float = 0.9,
         sub = an.select(table, **dict(zip(panel_by, group)))
         workers = sorted(an.unique(sub, "workers"))
         K = float(np.min(sub["horizon"]))
+        fraction = float(targets.get(group[0], target_fraction))
         ax.axvspan(min(workers) / 1.2, K ** 0.2, color="0.85", alpha=0.6, lw=0,
                    label=f"N ≤ K^(1/5) = {K ** 0.2:.1f} (theory regime)")
         missed = False
@@ -371,28 +425,25 @@ def speedup_limit(table, path, title: str, target_fraction: float = 0.9,
             part = an.select(sub, **{line_by: value})
             if len(part["run_id"]) == 0:
                 continue
-            sp = an.speedup_table(part, "samples", target_fraction)
+            sp = an.speedup_table(part, "samples", fraction)
             missed |= _draw_speedup(ax, sp, line_colors[value], f"{line_by} = {value}")
-            rows.append(_speedup_rows(sp, **dict(zip(panel_by, group)), **{line_by: value}))
-            eff = sp["speedup"] / sp["workers"]
-            linear = sp["workers"][np.isfinite(eff) & (eff >= EFFICIENCY_LINEAR)]
-            last = int(linear.max()) if linear.size else 0
+            rows.append(_speedup_rows(sp, **dict(zip(panel_by, group)), **{line_by: value},
+                                      target_fraction=fraction))
             label = ", ".join(f"{c}={v}" for c, v in zip(panel_by, group)) + f", {line_by}={value}"
-            summary.append(_summary_row("speedup_limit", f"largest N with speedup >= {EFFICIENCY_LINEAR} N",
-                                        label, last, np.nan, np.nan, int(sp["n"].min()),
-                                        note=f"K = {K:.3g}; K^(1/5) = {K ** 0.2:.1f}"))
-            big = int(sp["workers"].max())
-            summary.append(_summary_row("speedup_limit", "sample speedup", f"{label}, N={big}",
-                                        sp["speedup"][-1], sp["lo"][-1], sp["hi"][-1], sp["n"][-1]))
+            summary.append(_summary_row("speedup_limit", LINEAR_UP_TO, label, linear_up_to(sp), np.nan, np.nan,
+                                        int(sp["n"].min()),
+                                        note=f"target {fraction:.0%}; K = {K:.3g}; K^(1/5) = {K ** 0.2:.1f}"))
+            summary += [_summary_row("speedup_limit", "sample speedup", f"{label}, N={n}", m, lo, hi, c)
+                        for n, m, lo, hi, c in zip(sp["workers"], sp["speedup"], sp["lo"], sp["hi"], sp["n"])]
         _speedup_axis(ax, workers, missed)
         ax.set(xlabel="workers N (mean delay ≈ N − 1)", ylabel="sample speedup  T(1) / (T(N)/N)",
-               title=", ".join(f"{c} = {v}" for c, v in zip(panel_by, group)))
+               title=", ".join(f"{c} = {v}" for c, v in zip(panel_by, group)) + f"; target {fraction:.0%}")
         ax.legend(loc="upper left")
     for ax in list(axes.flat)[len(groups):]:
         ax.set_visible(False)
-    _save(fig, path, title, f"target: {target_fraction:.0%} of the gap J* − J(θ_0) closed; 95% bootstrap CI "
-          f"over seeds; 'linear' = speedup ≥ {EFFICIENCY_LINEAR}·N")
-    return FigureResult(str(path), {"speedup": _concat(rows)}, summary)
+    panels = _save(fig, path, title, "target: the stated fraction of the gap J* − J(θ_0) closed; 95% bootstrap CI "
+          f"over seeds; 'linear' at N = CI reaches {EFFICIENCY_LINEAR}·N")
+    return FigureResult(str(path), {"speedup": _concat(rows)}, summary, panels)
 
 
 # --------------------------------------------------------------------------- A3C vs A2C
@@ -421,23 +472,26 @@ def a3c_vs_a2c(table, path, title: str, target_fraction: float = 0.9) -> FigureR
             for n, m, lo, hi, c in zip(sp["workers"], sp["cost_mean"], sp["cost_lo"], sp["cost_hi"], sp["n"]):
                 summary.append(_summary_row("a3c_vs_a2c", f"{cost} to target", f"{mode}, N={n}", m, lo, hi, c, unit))
         big = an.select(part, workers=max(an.unique(part, "workers")))
-        b = an.band(_curves(big, "time_s", "J"))
+        b = an.band(_curves(big, "time_s", "J", positive_x=True), log=True)
         _draw_band(ax_c, b, f"C{i}", f"{MODE_LABELS.get(mode, mode)}, N = {max(an.unique(part, 'workers'))}")
     _target_lines(ax_c, table, target_fraction)
+    ax_c.set_xscale("log")
     for ax in (ax_a, ax_b):
         _log2_axis(ax, workers)
         if drawn[ax]:
             ax.set_yscale("log")
-            ax.legend(loc="best")
+            bottom, top = ax.get_ylim()
+            ax.set_ylim(bottom / 6, top * 1.5)  # room for the legend below the data
+            ax.legend(loc="lower left")
     ax_a.set(xlabel="workers N", ylabel="time to target (simulated time units)",
              title=f"(a) time to close {target_fraction:.0%} of the gap")
     ax_b.set(xlabel="workers N", ylabel="total samples to target",
              title="(b) samples to target")
     ax_c.set(xlabel="simulated time (units of one mean compute time)", ylabel="J(θ_k)  (exact)",
              title="(c) objective vs simulated time, largest N")
-    ax_c.legend(loc="lower right")
-    _save(fig, path, title)
-    return FigureResult(str(path), {"cost": _concat(rows)}, summary)
+    ax_c.legend(loc="upper left")
+    panels = _save(fig, path, title)
+    return FigureResult(str(path), {"cost": _concat(rows)}, summary, panels)
 
 
 # --------------------------------------------------------------------------- regularisation
@@ -464,8 +518,8 @@ def regularisation(table, path, title: str) -> FigureResult:
         ax.legend(loc="lower left")
     ax_a.set(xlabel="total samples k", ylabel="J* − J(θ_k)", title="(a) optimality gap of the unregularised J")
     ax_b.set(xlabel="total samples k", ylabel="‖∇J_λ(θ_k)‖²", title="(b) squared gradient norm of J_λ = J + λR")
-    _save(fig, path, title)
-    return FigureResult(str(path), {"curves": _concat(rows)}, summary)
+    panels = _save(fig, path, title)
+    return FigureResult(str(path), {"curves": _concat(rows)}, summary, panels)
 
 
 # --------------------------------------------------------------------------- runtime on this machine
@@ -491,9 +545,10 @@ def threads_runtime(table, path, title: str, target_fraction: float = 0.9, cores
             thr[key].append(value)
         summary.append(_summary_row("threads_runtime", "throughput", f"N={n}", m, lo, hi, len(runs), "samples/s"))
     thr = {k: np.asarray(v) for k, v in thr.items()}
-    ax_b.errorbar(thr["workers"], thr["samples_per_s"],
-                  yerr=np.nan_to_num(np.vstack([thr["samples_per_s"] - thr["lo"], thr["hi"] - thr["samples_per_s"]])),
-                  marker="o", ms=4, capsize=2.5, color="C2")
+    ax_b.errorbar(thr["workers"], thr["samples_per_s"] / 1e6,
+                  yerr=np.nan_to_num(np.vstack([thr["samples_per_s"] - thr["lo"], thr["hi"] - thr["samples_per_s"]])) / 1e6,
+                  marker="o", ms=4, capsize=2.5, color="C2", label="throughput (mean, 95% CI)")
+    ax_b.set_ylim(0, 1.25 * np.nanmax(thr["hi"] if np.any(np.isfinite(thr["hi"])) else thr["samples_per_s"]) / 1e6)
     if _draw_speedup(ax_c, sp, "C3", "runtime speedup (wall clock)"):
         _unreached_legend_entry(ax_c)
     ax_c.plot(workers, np.minimum(workers, cores), color="0.4", ls="--", lw=1, label=f"ideal min(N, {cores} cores)")
@@ -503,16 +558,16 @@ def threads_runtime(table, path, title: str, target_fraction: float = 0.9, cores
                 for n, m, lo, hi, c in zip(sp["workers"], sp["cost_mean"], sp["cost_lo"], sp["cost_hi"], sp["n"])]
     for ax in (ax_a, ax_b, ax_c):
         _log2_axis(ax, workers)
-        ax.axvline(cores, color="C1", lw=1, ls="-.", label=f"{cores} cores on this machine")
-        ax.legend(loc="best")
+        ax.axvline(cores, color="C1", lw=1, ls="-.", alpha=0.6, zorder=0, label=f"{cores} cores on this machine")
+        ax.legend(loc="lower right" if ax is ax_b else "best")
     if reached:
-        ax_a.set_yscale("log")
+        ax_a.set_ylim(bottom=0)
     ax_a.set(xlabel="threads N", ylabel="wall-clock time to target (s)",
              title=f"(a) time to close {target_fraction:.0%} of the gap")
-    ax_b.set(xlabel="threads N", ylabel="samples per second (all threads)", title="(b) throughput")
+    ax_b.set(xlabel="threads N", ylabel="million samples per second (all threads)", title="(b) throughput")
     ax_c.set(xlabel="threads N", ylabel="time(1) / time(N)", title="(c) runtime speedup (mean, 95% CI)")
-    _save(fig, path, title, f"measured on this machine: {cores} CPU cores")
-    return FigureResult(str(path), {"time_to_target": _speedup_rows(sp), "throughput": thr}, summary)
+    panels = _save(fig, path, title, f"measured on this machine: {cores} CPU cores")
+    return FigureResult(str(path), {"time_to_target": _speedup_rows(sp), "throughput": thr}, summary, panels)
 
 
 FIGURES = {"convergence": convergence, "rates": rates, "speedup_limit": speedup_limit,

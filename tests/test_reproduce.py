@@ -53,6 +53,9 @@ def test_every_figure_and_csv_exists_with_finite_numbers_for_every_worker_count_
         assert name in stdout
     summary = read_csv(out / "summary.csv")
     assert set(summary["experiment"]) == {s["name"] for s in specs}
+    report = (out / "paper_repro.md").read_text()
+    for artifact in ("Fig. 1(a)", "Fig. 1(d)", "Fig. 2(d)", "speedup limit, markov", "Corollary 1", "Gym / Atari"):
+        assert f"| {artifact}" in report, artifact
 
 
 def test_rerun_resumes_without_running_again(quick_dir, tmp_path):
@@ -77,3 +80,39 @@ def test_bad_experiment_files_are_rejected_naming_the_field(tmp_path):
     with pytest.raises(ValidationError, match=r"run\.workers"):
         rp.reproduce(tmp_path / "out", quick=True, progress=False, experiments_dir=tmp_path)
     assert not (tmp_path / "out" / "_runs").exists()
+
+
+def _row(experiment, quantity, setting, mean, lo=np.nan, hi=np.nan, note=""):
+    return {"experiment": experiment, "quantity": quantity, "setting": setting, "mean": mean, "lo": lo, "hi": hi,
+            "n": 3, "unit": "", "note": note}
+
+
+def test_paper_table_verdicts_follow_the_stated_rule_from_the_numbers():
+    """Hand-made summary rows. i.i.d.: speedups 1, 2, 3.9, 5.5 with CI [5, 5.9] at N = 8: the CI lies below
+    0.75·8 = 6, so N = 8 is sub-linear ('partly'). Markovian: linear at every N, which contradicts the
+    paper's 'linear only for small N' ('not reproduced'); sub-linear at N = 8 only would reproduce it."""
+    summary = [_row("fig1_iid", "sample speedup", f"N={n}", m, lo, hi)
+               for n, m, lo, hi in ((1, 1.0, 1.0, 1.0), (2, 2.0, 1.5, 2.5), (4, 3.9, 3.0, 4.5), (8, 5.5, 5.0, 5.9))]
+    summary += [_row("fig2_markov", "sample speedup", f"N={n}", float(n), n - 0.5, n + 0.5) for n in (1, 2, 4, 8)]
+    summary += [_row("fig2b", "sample speedup", f"N={n}", m, lo, hi)
+                for n, m, lo, hi in ((1, 1.0, 1.0, 1.0), (2, 1.9, 1.5, 2.4), (4, 3.5, 2.9, 4.1), (8, 4.0, 3.0, 5.0))]
+    num = rp._Numbers(summary)
+    assert rp._speedup_verdict(num.by_workers("fig1_iid", "sample speedup"), "i.i.d.") == \
+        "partly: sub-linear at N = 8"
+    rows = rp._convergence_rows(num, "fig2_markov", "Fig. 2", "Markovian", 0.8, "runs")
+    assert rows[-1][5].startswith("not reproduced")
+    assert rp._speedup_verdict(num.by_workers("fig2b", "sample speedup"), "Markovian").startswith("reproduced")
+
+
+def test_paper_table_speedup_limit_compares_with_the_theory_regime():
+    """Linear up to N = 4 then sub-linear at N = 16: inside the regime N <= K^(1/5) = 25.1 for K = 1e7 ->
+    'not consistent'; a failure first at N = 64 (outside the regime) is consistent."""
+    note = "target 80%; K = 1e+07; K^(1/5) = 25.1"
+    for end, first_fail, expect in ((4, 16, "not consistent"), (16, 64, "consistent")):
+        setting = "instance=paper, sampling=iid, delay=round_robin"
+        summary = [_row("speedup_limit", rp.plots.LINEAR_UP_TO, setting, float(end), note=note)]
+        summary += [_row("speedup_limit", "sample speedup", f"{setting}, N={n}",
+                         *((float(n), n - 0.5, n + 0.5) if n < first_fail else (n / 4, n / 5, n / 3)))
+                    for n in (1, 4, 16, 64)]
+        (row,) = rp._limit_rows(rp._Numbers(summary), "runs")
+        assert row[5].startswith(expect), row[5]
