@@ -6,10 +6,10 @@ starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with ex
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from . import atomic
 from .errors import ValidationError
 
 
@@ -66,9 +66,7 @@ def _cmd_bench(args) -> int:
     results = run_benchmarks(quick=args.quick)
     print_report(results)
     if args.json:
-        tmp = Path(args.json).with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2, sort_keys=True))
-        os.replace(tmp, args.json)
+        atomic.write_text(args.json, json.dumps(results, indent=2, sort_keys=True))
         print(f"wrote {args.json}")
     return 0
 

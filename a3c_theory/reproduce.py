@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, plots, sweep
+from . import atomic, config, plots, sweep
 from .errors import ValidationError
 from .table import concat, read_csv, write_csv
 
@@ -185,8 +185,8 @@ def reproduce(out_dir="figures", quick: bool = False, jobs: int | None = None, p
     summary_table = {key: np.asarray([row.get(key, "") for row in summary]) for key in summary[0]} if summary else {}
     if summary_table:
         write_csv(summary_table, out / "summary.csv")
-        _write_text(out / "summary.md", summary_markdown(summary, time.perf_counter() - started, quick))
-        _write_text(out / "paper_repro.md",
+        atomic.write_text(out / "summary.md", summary_markdown(summary, time.perf_counter() - started, quick))
+        atomic.write_text(out / "paper_repro.md",
                     paper_repro_markdown(summary, specs, plans, time.perf_counter() - started, quick))
     print_summary(summary, out, time.perf_counter() - started)
     return summary
@@ -230,12 +230,6 @@ def summary_markdown(summary: list[dict], seconds: float, quick: bool) -> str:
         lines.append(f"| {row['experiment']} | {row.get('quantity', '')} | {row.get('setting', '')} | "
                      f"{_format_estimate(row)} | {row.get('n', '')} | {row.get('unit', '')} | {row.get('note', '')} |")
     return "\n".join(lines) + "\n"
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from . import atomic
 from .errors import ValidationError
 from .sweep_engines import ENGINES, import_ray, resolve_task
 from .table import to_csv_text
@@ -237,28 +237,6 @@ def execute_one(config_dict: dict) -> dict:
 # Files: atomic writes, tables, manifest
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file next to ``path``, fsync it, rename it over ``path``, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX only)
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _remove_temp_files(folder: Path) -> None:
     for path in folder.iterdir():
         if _TEMP_NAME.fullmatch(path.name):
@@ -415,7 +393,7 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         if manifest_path.exists():
             definition = _merge_manifest(out_dir, json.loads(manifest_path.read_text()), definition)
         runs = _plan_checked(definition, check)
-        _atomic_write(manifest_path, json.dumps(definition, indent=2) + "\n")
+        atomic.write_text(manifest_path, json.dumps(definition, indent=2) + "\n")
         runs_dir = out_dir / "runs"
         runs_dir.mkdir(exist_ok=True)
         _remove_temp_files(out_dir)
@@ -460,8 +438,8 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, engin
                 bar.write(f"run {rid} failed: {error!r}")
                 continue
             record = {"run_id": rid, "grid": run.point, "seed": run.seed, "config": run.config}
-            _atomic_write(runs_dir / f"{rid}.json", json.dumps(record, indent=2) + "\n")
-            _atomic_write(runs_dir / f"{rid}.csv", to_csv_text(table))
+            atomic.write_text(runs_dir / f"{rid}.json", json.dumps(record, indent=2) + "\n")
+            atomic.write_text(runs_dir / f"{rid}.csv", to_csv_text(table))
             bar.update()
     if failures:
         first = next(iter(failures.values()))
@@ -491,5 +469,5 @@ def collect_results(out_dir, runs: list[Run] | None = None) -> Path:
             raise ValueError(f"{path} has columns {first!r}, but the earlier runs have {header!r}")
         lines.append(body)
     target = out_dir / "results.csv"
-    _atomic_write(target, header + "\n" + "".join(lines))
+    atomic.write_text(target, header + "\n" + "".join(lines))
     return target

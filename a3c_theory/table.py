@@ -9,13 +9,12 @@ empty float64 arrays.
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
 
+from . import atomic
 from .errors import ValidationError
 
 
@@ -52,18 +51,7 @@ def write_csv(table: Mapping, path) -> Path:
     """Write ``table`` to ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = to_csv_text(table)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic.write_text(path, to_csv_text(table))
 
 
 def _parse_column(cells: list[str]) -> np.ndarray:

@@ -9,12 +9,12 @@ written last, so a folder with a ``trace.json`` holds a complete trace.
 import json
 import os
 import platform
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import atomic
 from .errors import ValidationError
 
 ARRAY_FIELDS = ("k", "theta", "w", "time_s", "samples_per_worker", "delay_counts")
@@ -74,9 +74,9 @@ class Trace:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         arrays = {name: getattr(self, name) for name in ARRAY_FIELDS}
-        _atomic_write(directory / NPZ_NAME, lambda fh: np.savez(fh, **arrays))
+        atomic.write_bytes(directory / NPZ_NAME, lambda fh: np.savez(fh, **arrays))
         text = json.dumps({"config": self.config, "meta": self.meta}, indent=2, sort_keys=True, default=_jsonable)
-        _atomic_write(directory / JSON_NAME, lambda fh: fh.write(text.encode()))
+        atomic.write_text(directory / JSON_NAME, text)
         return directory
 
     @classmethod
@@ -98,17 +98,6 @@ def _jsonable(obj):
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def machine_description() -> dict:
