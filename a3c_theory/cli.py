@@ -48,7 +48,7 @@ def _cmd_sweep(args) -> int:
     base = config.from_toml(args.config).to_dict()
     grid = sweep.parse_grid(args.grid)
     table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,
-                                 engine=args.engine, address=args.address, progress=not args.no_progress)
+                                 executor=args.executor, address=args.address, progress=not args.no_progress)
     print(f"wrote {table_path}")
     return 0
 
@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one grid axis; repeatable (cartesian product)")
     sw.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 for every grid point")
     sw.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
-    sw.add_argument("--engine", default="local", choices=["local", "ray"])
+    sw.add_argument("--executor", default="local", choices=["local", "ray"],
+                    help="where runs execute: a local process pool or a Ray cluster (default: local)")
     sw.add_argument("--address", default=None, help="Ray cluster address (default: start a local one)")
     sw.add_argument("--out", default="runs/sweep", help="output folder (default: runs/sweep)")
     sw.add_argument("--no-progress", action="store_true")

@@ -18,7 +18,7 @@ Notes on a few keys:
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
 - Default step sizes ``α_k = 30 (1+k)^{-0.6}``, ``β_k = 0.3 (1+k)^{-0.4}`` (σ's from the theory, DESIGN.md
   §1). On ``paper_problem`` (100 states, d = 10, r(s, a) ~ U(0, 1)), N = 1, i.i.d. sampling, refresh 200,
-  200k samples, seeds 0–2, the final/initial J* − J ratio was 0.58–0.63 for c_α = 3, 0.20–0.25 for
+  200k updates (samples), seeds 0–2, the final/initial J* − J ratio was 0.58–0.63 for c_α = 3, 0.20–0.25 for
   c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start.
 """
 
@@ -85,7 +85,7 @@ ONE_HOT_MAX_STATES = 5000
 
 
 @dataclass(frozen=True)
-class ProblemConfig:
+class ProblemSettings:
     kind: str
     reward: str
     seed: int
@@ -101,7 +101,7 @@ class ProblemConfig:
 
 
 @dataclass(frozen=True)
-class AlgorithmConfig:
+class AlgorithmSettings:
     sampling: str
     refresh: int
     n_step: int
@@ -114,7 +114,7 @@ class AlgorithmConfig:
 
 
 @dataclass(frozen=True)
-class RunSection:
+class RunSettings:
     mode: str
     workers: int
     delay: str
@@ -130,19 +130,19 @@ class RunSection:
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class Config:
     """A validated run configuration; ``cfg.problem.n_states``, ``cfg.run.workers``, …"""
 
-    problem: ProblemConfig
-    algorithm: AlgorithmConfig
-    run: RunSection
+    problem: ProblemSettings
+    algorithm: AlgorithmSettings
+    run: RunSettings
 
     def to_dict(self) -> dict:
         """The full nested dict of resolved values (every key of :data:`SCHEMA`)."""
         return {"problem": asdict(self.problem), "algorithm": asdict(self.algorithm), "run": asdict(self.run)}
 
 
-_SECTION_TYPES = {"problem": ProblemConfig, "algorithm": AlgorithmConfig, "run": RunSection}
+_SECTION_TYPES = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings}
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -170,9 +170,9 @@ def _check_value(field: str, value, kind: str, constraint: tuple):
     return value
 
 
-def from_dict(d: dict) -> RunConfig:
+def from_dict(d: dict) -> Config:
     """Validate a nested dict ``{"problem": {...}, "algorithm": {...}, "run": {...}}`` (missing sections or
-    keys take their defaults) and return the :class:`RunConfig`."""
+    keys take their defaults) and return the :class:`Config`."""
     if not isinstance(d, dict):
         raise ValidationError("config", f"must be a table of sections, got {type(d).__name__}")
     for section in d:
@@ -190,12 +190,12 @@ def from_dict(d: dict) -> RunConfig:
         for key, (default, kind, constraint) in keys.items():
             values[key] = _check_value(f"{section}.{key}", given.get(key, default), kind, constraint)
         sections[section] = _SECTION_TYPES[section](**values)
-    cfg = RunConfig(**sections)
+    cfg = Config(**sections)
     _check_consistency(cfg)
     return cfg
 
 
-def _check_consistency(cfg: RunConfig) -> None:
+def _check_consistency(cfg: Config) -> None:
     """Constraints that involve several keys."""
     p, a, r = cfg.problem, cfg.algorithm, cfg.run
     if p.kind == "paper" and p.n_states > PAPER_MAX_STATES:
@@ -221,7 +221,7 @@ def _check_consistency(cfg: RunConfig) -> None:
             raise ValidationError("run.delay", "sync mode takes a compute-time model: 'none', 'exponential', "
                                   f"'lognormal' or 'straggler', got {r.delay!r}")
         if r.samples % r.workers:
-            raise ValidationError("run.samples", f"sync mode applies N = {r.workers} samples per round: must be a "
+            raise ValidationError("run.samples", f"sync mode applies N = {r.workers} updates per round: must be a "
                                   f"multiple of run.workers, got {r.samples}")
     if r.mode == "threads" and r.delay != "none":
         raise ValidationError("run.delay", f"threads mode has real delays: must be 'none', got {r.delay!r}")
@@ -258,7 +258,7 @@ def apply_overrides(d: dict, overrides) -> dict:
     return out
 
 
-def from_toml(path, overrides=None) -> RunConfig:
+def from_toml(path, overrides=None) -> Config:
     """Read a TOML file, apply ``overrides`` (list of ``"section.key=value"``) and validate."""
     path = Path(path)
     try:
@@ -270,7 +270,7 @@ def from_toml(path, overrides=None) -> RunConfig:
 
 
 # ----------------------------------------------------------------------------- problem
-def build_problem(cfg: RunConfig):
+def build_problem(cfg: Config):
     """The :class:`a3c_theory.problem.Problem` described by ``cfg.problem``.
 
     Seeds: ``SeedSequence(problem.seed).spawn(3)`` gives the MDP, critic-feature and actor-feature streams

@@ -2,7 +2,7 @@
 
 One row per snapshot ``k_j`` (global update count) with columns
 
-- ``k``, ``samples`` (= k: one sample is one critic and one actor update), ``samples_per_worker`` (mean over
+- ``k``, ``samples`` (= k, updates: one critic and one actor sample each), ``samples_per_worker`` (mean over
   workers), ``time_s``;
 - ``J``, ``J_lambda`` = J + λR, ``gap`` = J* − J, ``grad_norm_sq`` = ‖∇J(θ_k)‖²,
   ``grad_lambda_norm_sq`` = ‖∇J_λ(θ_k)‖², ``critic_gap`` = ‖ω_k − ω*_{θ_k}‖₂, ``eps_app`` = ε_app(θ_k);

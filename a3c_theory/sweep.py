@@ -44,7 +44,7 @@ import numpy as np
 
 from . import atomic
 from .errors import ValidationError
-from .sweep_engines import ENGINES, import_ray, resolve_task
+from .executors import EXECUTORS, import_ray, resolve_task
 from .table import to_csv_text
 from .validate import positive_int
 
@@ -356,31 +356,31 @@ def _definition(base_config: Mapping, grid: Mapping, seeds: int, task) -> dict:
 
 
 def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs/sweep", jobs: int | None = None,
-              engine: str = "local", address: str | None = None, progress: bool = True,
+              executor: str = "local", address: str | None = None, progress: bool = True,
               task=DEFAULT_TASK, validate=DEFAULT_VALIDATE) -> Path:
     """Run every (grid point, seed) not yet finished in ``out_dir``; return the path of ``results.csv``.
 
     ``seeds``: run seeds 0..seeds-1 (a grid axis ``run.seed`` replaces them; then seeds must be 1).
     ``jobs``: concurrent runs (default: CPU count; with a Ray ``address``, default no cap).
-    ``engine``: "local" (process pool) or "ray" (``address`` None starts a local Ray instance).
+    ``executor``: "local" (process pool) or "ray" (``address`` None starts a local Ray instance).
     ``task``: called as ``task(config) -> dict of equal-length 1-D columns`` in the workers; a dotted name
     or a picklable module-level function. ``validate``: called on every run's config before any run
     starts (dotted name or callable; None skips) - it raises ValidationError naming a bad field.
     Every input is checked before any run starts. A run whose task raises does not stop the others; at
     the end a RuntimeError lists the failed runs (finished ones are kept; re-run to retry the rest).
     Ctrl-C cancels pending runs, stops the workers, keeps the finished results and re-raises.
-    The local engine spawns its workers, so a script calling this needs an ``if __name__ == "__main__":``
+    The local executor spawns its workers, so a script calling this needs an ``if __name__ == "__main__":``
     guard (as for any spawn-based multiprocessing).
     """
-    if engine not in ENGINES:
-        raise ValidationError("engine", f"must be one of {sorted(ENGINES)}, got {engine!r}")
+    if executor not in EXECUTORS:
+        raise ValidationError("executor", f"must be one of {sorted(EXECUTORS)}, got {executor!r}")
     seeds = positive_int("seeds", seeds)
     if jobs is not None:
         jobs = positive_int("jobs", jobs)
-    if address is not None and engine != "ray":
-        raise ValidationError("address", f"is only used with engine='ray', got engine={engine!r}")
+    if address is not None and executor != "ray":
+        raise ValidationError("address", f"is only used with executor='ray', got executor={executor!r}")
     definition = _definition(base_config, grid, seeds, task)
-    if engine == "ray":
+    if executor == "ray":
         import_ray()
     resolve_task(task)
 
@@ -398,7 +398,7 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         runs_dir.mkdir(exist_ok=True)
         _remove_temp_files(out_dir)
         _remove_temp_files(runs_dir)
-        _execute(runs, list(definition["grid"]), runs_dir, task, jobs, engine, address, progress)
+        _execute(runs, list(definition["grid"]), runs_dir, task, jobs, executor, address, progress)
         return collect_results(out_dir, runs)
 
 
@@ -411,20 +411,20 @@ def _plan_checked(definition: dict, check) -> list[Run]:
     return runs
 
 
-def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, engine, address, progress) -> None:
+def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, executor, address, progress) -> None:
     from tqdm import tqdm
 
     todo = [run for run in runs if not (runs_dir / f"{run.run_id}.csv").exists()]
     if not todo:
         return
-    if jobs is None and not (engine == "ray" and address is not None):
+    if jobs is None and not (executor == "ray" and address is not None):
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if jobs is not None:
         jobs = min(jobs, len(todo))
     by_id = {run.run_id: run for run in todo}
     failures = {}
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc="sweep", disable=not progress)
-    results = ENGINES[engine](task, [(run.run_id, run.config) for run in todo], jobs, address)
+    results = EXECUTORS[executor](task, [(run.run_id, run.config) for run in todo], jobs, address)
     with bar, contextlib.closing(results):
         for rid, result, error in results:
             run = by_id[rid]

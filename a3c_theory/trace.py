@@ -26,7 +26,7 @@ JSON_NAME = "trace.json"
 class Trace:
     """Snapshots of one run (n snapshots, N workers).
 
-    - ``config``: ``RunConfig.to_dict()``;
+    - ``config``: ``Config.to_dict()``;
     - ``k``: int64[n], global update counts (``k[0] = 0``, ``k[-1] = K``, increasing);
     - ``theta``: float64[n, dθ]; ``w``: float64[n, d]: the parameters after ``k`` updates;
     - ``time_s``: float64[n], wall clock (threads mode) or simulated clock (simulated, sync) at ``k``;

@@ -345,7 +345,7 @@ def test_ctrl_c_keeps_finished_runs_and_leaves_no_corrupt_file(tmp_path, referen
     (dict(grid={"x.a": []}), "x.a"),
     (dict(seeds=0), "seeds"),
     (dict(jobs=0), "jobs"),
-    (dict(engine="dask"), "engine"),
+    (dict(executor="dask"), "executor"),
     (dict(address="ray://head:10001"), "address"),
     (dict(seeds=2, grid={"run.seed": [1, 2]}), "seeds"),
     (dict(task="test_sweep.no_such_task"), "task"),
@@ -369,9 +369,9 @@ def reject_a_equal_2(config: dict) -> None:
 def test_missing_ray_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` raise ImportError
     with pytest.raises(ValidationError, match=r"pip install 'a3c-theory\[ray\]'") as info:
-        sweep.run_sweep(BASE, {"x.a": [1]}, out_dir=tmp_path / "sw", engine="ray", task=TASK, validate=None,
+        sweep.run_sweep(BASE, {"x.a": [1]}, out_dir=tmp_path / "sw", executor="ray", task=TASK, validate=None,
                         progress=False)
-    assert info.value.field == "engine"
+    assert info.value.field == "executor"
     assert not (tmp_path / "sw").exists()
 
 

@@ -1,4 +1,4 @@
-"""The Ray engine gives the same files and table as the local engine (one local Ray instance, ~3 s).
+"""The Ray executor gives the same files and table as the local executor (one local Ray instance, ~3 s).
 
 Ray leaves a session folder under its temp root and, the first time, an auth token in ~/.ray: the
 fixture points the temp root at a private folder and removes both afterwards.
@@ -35,11 +35,11 @@ def ray_temp_root():
         TOKEN.parent.rmdir()
 
 
-def test_ray_engine_matches_local_engine(tmp_path, ray_temp_root):
+def test_ray_executor_matches_local_executor(tmp_path, ray_temp_root):
     grid = {"x.a": [1, 2], "x.b": [0.5, 1.5]}
     local = sweep.run_sweep(BASE, grid, seeds=1, out_dir=tmp_path / "local", jobs=2, task=TASK, validate=None,
                             progress=False)
-    remote = sweep.run_sweep(BASE, grid, seeds=1, out_dir=tmp_path / "ray", jobs=2, engine="ray", task=TASK,
+    remote = sweep.run_sweep(BASE, grid, seeds=1, out_dir=tmp_path / "ray", jobs=2, executor="ray", task=TASK,
                              validate=None, progress=False)
     assert remote.read_bytes() == local.read_bytes()
     assert len(remote.read_text().splitlines()) == 1 + 4 * 3

@@ -59,7 +59,7 @@ def default_sizes(quick: bool) -> dict:
             "repeats": 5}
 
 
-def _cfg(samples: int, problem: dict | None = None, **run_keys) -> config.RunConfig:
+def _cfg(samples: int, problem: dict | None = None, **run_keys) -> config.Config:
     return config.from_dict({
         "problem": dict(problem or {}),
         "algorithm": {"sampling": "iid", "refresh": 2**62, "radius": RADIUS},

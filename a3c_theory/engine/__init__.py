@@ -4,7 +4,7 @@
   estimators; :mod:`.kernels`: update application, simulated-delay and synchronous loops;
   :mod:`.delays`: delay schedules and compute-time models; :mod:`.runner`: the Python driver.
 
-``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.RunConfig`; ``warm_up()`` compiles (or
+``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.Config`; ``warm_up()`` compiles (or
 loads from numba's cache) every kernel.
 """
 

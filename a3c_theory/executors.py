@@ -1,9 +1,9 @@
 """Executors for sweep runs: a local process pool or a Ray cluster.
 
-Both engines take the task (a dotted name ``"package.module.function"`` or a picklable module-level
+Both executors take the task (a dotted name ``"package.module.function"`` or a picklable module-level
 function) and a list of ``(run_id, config)`` pairs, and yield ``(run_id, table, error)`` in completion
 order, where exactly one of ``table`` / ``error`` is None. They never touch the output folder: the
-driver (:mod:`a3c_theory.sweep`) writes every result, so both engines produce identical files.
+driver (:mod:`a3c_theory.sweep`) writes every result, so both executors produce identical files.
 
 Closing the generator early (Ctrl-C in the driver, or an exception while writing) cancels the runs not
 yet finished and stops the workers; results already yielded are unaffected.
@@ -101,7 +101,7 @@ def import_ray():
     try:
         import ray
     except ImportError as err:
-        raise ValidationError("engine", f"engine 'ray' needs Ray, which is not installed: {RAY_INSTALL_HINT}") from err
+        raise ValidationError("executor", f"executor 'ray' needs Ray, which is not installed: {RAY_INSTALL_HINT}") from err
     return ray
 
 
@@ -152,4 +152,4 @@ def ray_results(task, runs: list[tuple[str, dict]], jobs: int | None, address: s
             ray.shutdown()
 
 
-ENGINES = {"local": local_results, "ray": ray_results}
+EXECUTORS = {"local": local_results, "ray": ray_results}
