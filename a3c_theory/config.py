@@ -16,6 +16,11 @@ Notes on a few keys:
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
+- ``algorithm.a2c_step_sizes`` (used by ``run.mode = "sync"`` only): ``"per_round"`` applies the average of
+  a round's N updates with ``α_k, β_k`` at its first count ``k = rN`` (the A2C convention; it moves N times
+  less per sample than A3C); ``"per_sample"`` applies their sum, update ``i`` with ``α_{rN+i}, β_{rN+i}``
+  (the averaged update with α and β scaled by N: per sample, the step sizes A3C uses). With one worker both
+  are A3C (``engine/kernels.py``).
 - Default step sizes ``α_k = 30 (1+k)^{-0.6}``, ``β_k = 0.3 (1+k)^{-0.4}`` (σ's from the theory, DESIGN.md
   §1). On ``paper_problem`` (100 states, d = 10, r(s, a) ~ U(0, 1)), N = 1, i.i.d. sampling, refresh 200,
   200k updates (samples), seeds 0–2, the final/initial J* − J ratio was 0.58–0.63 for c_α = 3, 0.20–0.25 for
@@ -59,6 +64,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
         "sigma_alpha": (0.6, "float", (0.0, 1.0, False, False)),
         "c_beta": (0.3, "float", (0.0, math.inf, True, True)),
         "sigma_beta": (0.4, "float", (0.0, 1.0, False, False)),
+        "a2c_step_sizes": ("per_round", "choice", ("per_round", "per_sample")),
     },
     "run": {
         "mode": ("simulated", "choice", ("simulated", "threads", "sync")),
@@ -111,6 +117,7 @@ class AlgorithmSettings:
     sigma_alpha: float
     c_beta: float
     sigma_beta: float
+    a2c_step_sizes: str
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,8 @@ def reference_async(problem, cfg, radius, schedule, seeds_states):
 
 def reference_sync(problem, cfg, radius, seeds_states, rounds):
     """A2C: each round all N workers draw (in worker order) from the same parameters; the average is
-    applied with the step sizes of k = rN and ω projected once."""
+    applied with the step sizes of k = rN (``a2c_step_sizes = "per_round"``), or the sum with update i
+    at the step sizes of k = rN + i (``"per_sample"``), and ω projected once."""
     alg = cfg.algorithm
     n = len(seeds_states)
     rngs = [XoshiroPlus(row) for row in seeds_states]
@@ -194,9 +195,12 @@ def reference_sync(problem, cfg, radius, seeds_states, rounds):
         laws = _laws(problem, thetas[-1]) if alg.sampling == "iid" else None
         vecs = [update_vectors(problem, thetas[-1], sampler.sample(thetas[-1], ws[-1], rngs[i], chains, i, laws),
                                alg.lam) for i in range(n)]
-        alpha, beta = step_sizes(alg, r * n)
-        ws.append(project(ws[-1] + beta * np.mean([g for g, _ in vecs], axis=0), radius))
-        thetas.append(thetas[-1] + alpha * np.mean([v for _, v in vecs], axis=0))
+        if alg.a2c_step_sizes == "per_sample":
+            steps = [step_sizes(alg, r * n + i) for i in range(n)]
+        else:
+            steps = [tuple(x / n for x in step_sizes(alg, r * n))] * n
+        ws.append(project(ws[-1] + sum(b * g for (_, b), (g, _) in zip(steps, vecs)), radius))
+        thetas.append(thetas[-1] + sum(a * v for (a, _), (_, v) in zip(steps, vecs)))
     return thetas, ws
 
 

@@ -14,7 +14,7 @@ def test_defaults_cover_every_key_of_the_contract():
     assert set(d["problem"]) == {"kind", "reward", "seed", "n_states", "n_actions", "gamma", "feature_dim", "critic_features",
                                  "branching", "locality", "actor", "actor_dim"}
     assert set(d["algorithm"]) == {"sampling", "refresh", "n_step", "lam", "radius", "c_alpha", "sigma_alpha",
-                                   "c_beta", "sigma_beta"}
+                                   "c_beta", "sigma_beta", "a2c_step_sizes"}
     assert set(d["run"]) == {"mode", "workers", "delay", "tau", "max_delay", "lognormal_sigma", "straggler_prob",
                              "straggler_slowdown", "samples", "snapshots", "batch", "seed"}
     assert d["algorithm"]["sigma_alpha"] == 0.6 and d["algorithm"]["sigma_beta"] == 0.4
@@ -64,6 +64,7 @@ def test_integer_given_for_a_float_key_is_accepted():
     ({"algorithm": {"radius": -1.0}}, "algorithm.radius"),
     ({"algorithm": {"c_alpha": 0.0}}, "algorithm.c_alpha"),
     ({"algorithm": {"sigma_beta": 1.5}}, "algorithm.sigma_beta"),
+    ({"algorithm": {"a2c_step_sizes": "scaled"}}, "algorithm.a2c_step_sizes"),
     ({"algorithm": {"lam": -0.1}}, "algorithm.lam"),
     ({"algorithm": {"refresh": 0}}, "algorithm.refresh"),
     ({"algorithm": {"n_step": 3}}, "algorithm.n_step"),  # n-step needs markov sampling

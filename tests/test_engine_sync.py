@@ -24,9 +24,12 @@ def _cfg(run=None, algorithm=None):
 @pytest.mark.parametrize("workers, algorithm", [
     (3, {"sampling": "iid", "refresh": 1, "lam": 0.2}),
     (4, {"sampling": "markov", "n_step": 2, "radius": 0.5}),
+    (3, {"sampling": "iid", "refresh": 1, "lam": 0.2, "a2c_step_sizes": "per_sample"}),
+    (4, {"sampling": "markov", "n_step": 2, "radius": 0.5, "a2c_step_sizes": "per_sample"}),
 ])
 def test_rounds_match_the_reference(workers, algorithm):
-    """Round r: every worker draws from θ_{rN}; the mean update is applied with α_{rN}, β_{rN}."""
+    """Round r: every worker draws from θ_{rN}; the mean update is applied with α_{rN}, β_{rN}
+    (per_round), or the sum with update i at α_{rN+i}, β_{rN+i} (per_sample)."""
     cfg = _cfg(run={"workers": workers}, algorithm=algorithm)
     trace = run(cfg, progress=False)
     problem = config.build_problem(cfg)
@@ -42,11 +45,12 @@ def test_rounds_match_the_reference(workers, algorithm):
     np.testing.assert_allclose(trace.time_s, trace.k / workers)  # unit compute times: one per round
 
 
+@pytest.mark.parametrize("step_sizes", ["per_round", "per_sample"])
 @pytest.mark.parametrize("delay", ["none", "exponential", "straggler"])
 @pytest.mark.parametrize("sampling", ["iid", "markov", "shared"])
-def test_one_worker_a2c_equals_one_worker_a3c(sampling, delay):
-    a2c = run(_cfg(run={"workers": 1, "delay": delay, "snapshots": 30}, algorithm={"sampling": sampling, "lam": 0.1}),
-              progress=False)
+def test_one_worker_a2c_equals_one_worker_a3c(sampling, delay, step_sizes):
+    a2c = run(_cfg(run={"workers": 1, "delay": delay, "snapshots": 30},
+                   algorithm={"sampling": sampling, "lam": 0.1, "a2c_step_sizes": step_sizes}), progress=False)
     a3c = run(_cfg(run={"workers": 1, "delay": delay, "snapshots": 30, "mode": "simulated"},
                    algorithm={"sampling": sampling, "lam": 0.1}), progress=False)
     for name in ARRAYS:
@@ -84,3 +88,11 @@ def test_snapshots_fall_on_round_boundaries():
     trace = run(_cfg(run={"workers": 6, "samples": 6000, "snapshots": 12}), progress=False)
     assert trace.k[0] == 0 and trace.k[-1] == 6000 and np.all(trace.k % 6 == 0)
     assert trace.meta["sync_step_sizes"].startswith("round r applies the average")
+
+
+
+def test_meta_names_the_step_size_rule():
+    for rule, words in (("per_round", "the average"), ("per_sample", "per-sample-equivalent")):
+        trace = run(_cfg(run={"workers": 4, "samples": 40, "snapshots": 3}, algorithm={"a2c_step_sizes": rule}),
+                    progress=False)
+        assert words in trace.meta["sync_step_sizes"]

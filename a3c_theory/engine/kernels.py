@@ -20,7 +20,15 @@ update each; the learner applies their average once,
     ω ← Π_R( ω + Σ_i (β_k / N) g_i ),   θ ← θ + Σ_i (α_k / N) (v_i + λ ψ_i),   k = rN,
 
 so the counter advances by N per round (one per sample, as in A3C) and the step sizes are those of the
-round's first count ``k = rN``; with N = 1 this is A3C with N = 1, operation for operation.
+round's first count ``k = rN`` (``algorithm.a2c_step_sizes = "per_round"``). The averaged round moves the
+parameters about N times less per sample than A3C does. The per-sample-equivalent rule
+(``"per_sample"``) gives each of the round's N samples the step size A3C gives the sample with that count,
+
+    ω ← Π_R( ω + Σ_i β_{rN+i} g_i ),   θ ← θ + Σ_i α_{rN+i} (v_i + λ ψ_i),
+
+i.e. the averaged update with α, β scaled by N (up to the decay of the step sizes within the round), so
+that A2C and A3C differ only in when the updates are read and applied. With N = 1 both rules are A3C with
+N = 1, operation for operation.
 
 Kernels are compiled with ``_nrt=False`` (no reference counting; they allocate nothing, the caller owns every
 array; see ``samplers``) and ``nogil=True``.
@@ -121,10 +129,12 @@ def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i,
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, r0, r1, stats):
+def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, r0, r1, per_sample,
+               stats):
     """Rounds ``r0 ≤ r < r1`` of synchronous A2C with ``N = rng_states.shape[0]`` workers (module
     docstring): worker ``i`` draws into slot ``i``; the average is applied with the step sizes of
-    ``k = rN`` and ``ω`` projected once per round."""
+    ``k = rN`` (or, if ``per_sample``, update ``i`` with those of ``k = rN + i``) and ``ω`` projected
+    once per round."""
     n_workers = rng_states.shape[0]
     inv = 1.0 / n_workers
     max_norm_sq = stats[0]
@@ -138,11 +148,16 @@ def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend
             s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chain, i,
                                          pend_i, pend_f, i, buf, s0, s1, s2, s3)
             store_state(rng_states, i, s0, s1, s2, s3)
-        alpha, beta = step_sizes(hp, r * n_workers)
-        alpha *= inv
-        beta *= inv
-        for i in range(n_workers):
-            add_update(pa, hp, theta, w, pend_i, pend_f, i, alpha, beta)
+        if per_sample:
+            for i in range(n_workers):
+                alpha, beta = step_sizes(hp, r * n_workers + i)
+                add_update(pa, hp, theta, w, pend_i, pend_f, i, alpha, beta)
+        else:
+            alpha, beta = step_sizes(hp, r * n_workers)
+            alpha *= inv
+            beta *= inv
+            for i in range(n_workers):
+                add_update(pa, hp, theta, w, pend_i, pend_f, i, alpha, beta)
         norm_sq, active = project(w, hp.radius)
         max_norm_sq = max(max_norm_sq, norm_sq)
         n_projected += active

@@ -17,7 +17,8 @@ A run (DESIGN.md §1):
 
 Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``; the run is bit-for-bit
 reproducible from ``run.seed`` for any N. Sync mode (A2C): ``kernels.sync_chunk`` rounds of N samples, the
-counter advancing by N per round, step sizes at the round's first count; snapshots at multiples of N.
+counter advancing by N per round, step sizes by ``algorithm.a2c_step_sizes`` (the averaged update at the
+round's first count, or per-sample-equivalent); snapshots at multiples of N.
 Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, problem, progress)``.
 
 ``trace.meta`` also records ``kernel_seconds`` (real time inside the compiled kernels, including the
@@ -251,6 +252,7 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
     applied = np.zeros(N, np.int64)
     recorder.record(setup, 0.0, applied)
     chunk_rounds = max(1, CHUNK // N)
+    per_sample = alg.a2c_step_sizes == "per_sample"
     started = time.perf_counter()
     kernel_seconds = 0.0
     r = 0
@@ -265,7 +267,7 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
                 r1 = min(r1, -(-next_multiple // N))
             tick = time.perf_counter()
             sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
-                       setup.act_chain, pend_i, pend_f, buf, np.int64(r), np.int64(r1), stats)
+                       setup.act_chain, pend_i, pend_f, buf, np.int64(r), np.int64(r1), per_sample, stats)
             kernel_seconds += time.perf_counter() - tick
             clock.advance(r1 - r)
             applied += r1 - r
@@ -276,8 +278,10 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
     recorder.delay_counts = np.array([rcfg.samples], np.int64)
     meta = _meta(cfg, setup, stats, laws, kernel_seconds, time.perf_counter() - started)
     meta["delay_model"] = f"synchronous rounds, compute times {rcfg.delay!r}"
-    meta["sync_step_sizes"] = ("round r applies the average of its N updates with alpha_k, beta_k at k = rN; "
-                               "the counter advances by N per round")
+    meta["sync_step_sizes"] = (("round r applies the sum of its N updates, update i with alpha_k, beta_k at "
+                                "k = rN + i (per-sample-equivalent)") if per_sample else
+                               "round r applies the average of its N updates with alpha_k, beta_k at k = rN"
+                               ) + "; the counter advances by N per round"
     return _trace(cfg, recorder, meta)
 
 
