@@ -1,4 +1,4 @@
-"""The ``a3c-theory`` command: run, evaluate, sweep, reproduce, bench.
+"""The ``a3c-theory`` command: run, evaluate, diagnose, sweep, reproduce, bench.
 
 Every sub-command validates its whole input (config files, ``--set`` overrides, grids) before any work
 starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with exit status 2.
@@ -42,11 +42,27 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_diagnose(args) -> int:
+    from . import config
+    from .instances.diagnose import diagnose, format_report
+
+    cfg = config.from_toml(args.config, overrides=args.set)
+    diag = diagnose(cfg)
+    print(format_report(diag))
+    if args.json:
+        atomic.write_text(args.json, json.dumps(diag.to_dict(), indent=2, sort_keys=True) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
 def _cmd_sweep(args) -> int:
     from . import config, sweep
+    from .instances.diagnose import sweep_diagnostics
 
     base = config.from_toml(args.config).to_dict()
     grid = sweep.parse_grid(args.grid)
+    for line in sweep_diagnostics(base, grid):
+        print(line)
     table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,
                                  executor=args.executor, address=args.address, progress=not args.no_progress)
     print(f"wrote {table_path}")
@@ -87,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("trace_dir")
     ev.add_argument("--out", help="CSV path (default: TRACE_DIR/metrics.csv)")
     ev.set_defaults(func=_cmd_evaluate)
+
+    dg = sub.add_parser("diagnose", help="instance diagnostics at theta_0: myopia, mixing, TV(mu, d), eps_app, ...")
+    dg.add_argument("config", help="TOML file with a [problem] section (and [algorithm] for the radius)")
+    dg.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override one config field (TOML value syntax); repeatable")
+    dg.add_argument("--json", help="also write the numbers to this JSON file")
+    dg.set_defaults(func=_cmd_diagnose)
 
     sw = sub.add_parser("sweep", help="run a grid of configs x seeds, resumable, into one tidy table")
     sw.add_argument("config")

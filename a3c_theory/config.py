@@ -13,6 +13,13 @@ Notes on a few keys:
 - ``problem.seed`` seeds the instance (MDP, features); ``run.seed`` seeds the run (sampling streams, delays).
 - ``problem.critic_features = "one_hot"`` uses ``φ(s) = e_s`` (d = nS; ``feature_dim`` is then ignored).
 - ``problem.locality = 0`` draws garnet successors anywhere; ``> 0`` from the ring ``s ± locality``.
+- Instance kinds (``a3c_theory.instances``): ``trap_chain`` (length ``n_states``, ``slip``, ``restart``,
+  ``small_reward``, ``large_reward``; two actions), ``sparse_garnet`` (``branching``, ``locality``,
+  ``reward_fraction``, ``distractor``), ``drift_ring`` (the same plus ``drift``; ``locality`` >= 1 is the ring
+  width), ``gymnasium`` (``env``, ``map_name``; γ from ``problem.gamma``) and ``file`` (``path``, an .npz file;
+  its own ``gamma`` and, if present, ``phi``). For ``gymnasium`` and ``file`` the numbers of states and
+  actions come from the environment or the file. A relative ``problem.path`` in a TOML file is taken
+  relative to that file (one given with ``--set`` relative to the current directory).
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
@@ -37,11 +44,13 @@ import numpy as np
 
 from .errors import ValidationError
 
-# Each entry: key -> (default, kind, constraint). kind: "int", "float", "choice".
-# int/float constraint: (low, high, low_open, high_open); choice constraint: tuple of allowed strings.
+# Each entry: key -> (default, kind, constraint). kind: "int", "float", "choice", "str".
+# int/float constraint: (low, high, low_open, high_open); choice constraint: tuple of allowed strings;
+# str: any string (checked where it is used, e.g. problem.env against the supported environments).
 SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
     "problem": {
-        "kind": ("paper", "choice", ("paper", "garnet")),
+        "kind": ("paper", "choice", ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
+                                     "file")),
         "reward": ("state_action", "choice", ("state_action", "transition")),
         "seed": (0, "int", (0, 2**63 - 1, False, False)),
         "n_states": (100, "int", (2, 10_000_000, False, False)),
@@ -53,6 +62,16 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
         "locality": (0, "int", (0, 10_000_000, False, False)),
         "actor": ("tabular", "choice", ("tabular", "linear")),
         "actor_dim": (20, "int", (1, 100_000, False, False)),
+        "slip": (0.1, "float", (0.0, 1.0, False, False)),
+        "restart": (0.05, "float", (0.0, 1.0, False, False)),
+        "small_reward": (0.1, "float", (-1e6, 1e6, False, False)),
+        "large_reward": (1.0, "float", (-1e6, 1e6, False, False)),
+        "reward_fraction": (0.05, "float", (0.0, 1.0, True, False)),
+        "distractor": (0.0, "float", (0.0, 1e6, False, False)),
+        "drift": (1, "int", (0, 10_000_000, False, False)),
+        "env": ("FrozenLake-v1", "str", ()),
+        "map_name": ("", "str", ()),
+        "path": ("", "str", ()),
     },
     "algorithm": {
         "sampling": ("iid", "choice", ("iid", "markov", "shared")),
@@ -104,6 +123,16 @@ class ProblemSettings:
     locality: int
     actor: str
     actor_dim: int
+    slip: float
+    restart: float
+    small_reward: float
+    large_reward: float
+    reward_fraction: float
+    distractor: float
+    drift: int
+    env: str
+    map_name: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -154,6 +183,10 @@ _SECTION_TYPES = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "r
 
 # ----------------------------------------------------------------------------- parsing
 def _check_value(field: str, value, kind: str, constraint: tuple):
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValidationError(field, f"must be a string, got {value!r}")
+        return value
     if kind == "choice":
         if not isinstance(value, str) or value not in constraint:
             raise ValidationError(field, f"must be one of {', '.join(map(repr, constraint))}, got {value!r}")
@@ -208,18 +241,22 @@ def _check_consistency(cfg: Config) -> None:
     if p.kind == "paper" and p.n_states > PAPER_MAX_STATES:
         raise ValidationError("problem.n_states", f"the paper instance is dense: must be <= {PAPER_MAX_STATES} "
                               f"(use problem.kind = \"garnet\" for more), got {p.n_states}")
-    if p.critic_features == "one_hot" and p.n_states > ONE_HOT_MAX_STATES:
+    if p.kind in SIZED_BY_SOURCE:
+        _check_source(p)
+    elif p.critic_features == "one_hot" and p.n_states > ONE_HOT_MAX_STATES:
         raise ValidationError("problem.critic_features", f"one_hot features are a dense nS x nS matrix: need "
                               f"n_states <= {ONE_HOT_MAX_STATES}, got {p.n_states}")
-    if p.critic_features == "random" and p.feature_dim > p.n_states:
+    if p.critic_features == "random" and p.feature_dim > p.n_states and p.kind not in SIZED_BY_SOURCE:
         raise ValidationError("problem.feature_dim", f"must be <= n_states ({p.n_states}) for full-rank features, "
                               f"got {p.feature_dim}")
-    if p.kind == "garnet":
+    if p.kind in ("garnet", "sparse_garnet", "drift_ring"):
         if p.branching > p.n_states:
             raise ValidationError("problem.branching", f"must be <= n_states ({p.n_states}), got {p.branching}")
         if p.locality and (p.locality > p.n_states or 2 * p.locality + 1 < p.branching):
             raise ValidationError("problem.locality", f"must be 0 or satisfy 2*locality+1 >= branching "
                                   f"({p.branching}) and locality <= n_states, got {p.locality}")
+    if p.kind == "drift_ring" and p.locality == 0:
+        raise ValidationError("problem.locality", "drift_ring needs a ring width: must be >= 1, got 0")
     if a.n_step > 1 and a.sampling != "markov":
         raise ValidationError("algorithm.n_step", f"n-step returns need sampling = \"markov\", got n_step = "
                               f"{a.n_step} with sampling = {a.sampling!r}")
@@ -235,6 +272,20 @@ def _check_consistency(cfg: Config) -> None:
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")
+
+
+SIZED_BY_SOURCE = ("gymnasium", "file")
+"""Problem kinds whose numbers of states and actions come from the environment or the file."""
+
+
+def _check_source(p: ProblemSettings) -> None:
+    """``problem.env``/``map_name`` (gymnasium) or ``problem.path`` (file), before anything is loaded."""
+    if p.kind == "gymnasium":
+        from .instances.toy_text import check_env
+
+        check_env(p.env, p.map_name)
+    elif not p.path:
+        raise ValidationError("problem.path", "kind = \"file\" needs the path of an .npz file")
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
@@ -273,6 +324,10 @@ def from_toml(path, overrides=None) -> Config:
             d = tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ValidationError(str(path), f"not valid TOML: {err}") from None
+    problem = d.get("problem")
+    if isinstance(problem, dict) and isinstance(problem.get("path"), str) and problem["path"]:
+        # a relative problem.path is relative to the config file (an override's is relative to the cwd)
+        problem["path"] = str((path.parent / problem["path"]).resolve())
     return from_dict(apply_overrides(d, overrides))
 
 
@@ -289,17 +344,38 @@ def build_problem(cfg: Config):
 
     p = cfg.problem
     mdp_seed, feature_seed, actor_seed = np.random.SeedSequence(p.seed).spawn(3)
+    Phi = None
     if p.kind == "paper":
         mdp = mdps.paper_mdp(mdp_seed, p.n_states, p.n_actions, p.gamma, reward=p.reward)
-    else:
+    elif p.kind == "garnet":
         mdp = mdps.garnet(mdp_seed, p.n_states, p.n_actions, p.branching, p.gamma,
                           locality=p.locality if p.locality > 0 else None)
-    if p.critic_features == "one_hot":
-        Phi = feats.one_hot(p.n_states)
     else:
-        Phi = feats.random_features(feature_seed, p.n_states, p.feature_dim)
+        mdp, Phi = _build_instance(p, mdp_seed)
+    n_states, n_actions = mdp.n_states, mdp.n_actions
+    if Phi is None:  # (a file may hold its own critic features)
+        Phi = (feats.one_hot(n_states) if p.critic_features == "one_hot"
+               else feats.random_features(feature_seed, n_states, p.feature_dim))
     if p.actor == "tabular":
-        policy = pol.tabular(p.n_states, p.n_actions)
+        policy = pol.tabular(n_states, n_actions)
     else:
-        policy = pol.linear(feats.random_actor_features(actor_seed, p.n_states, p.n_actions, p.actor_dim))
+        policy = pol.linear(feats.random_actor_features(actor_seed, n_states, n_actions, p.actor_dim))
     return Problem.make(mdp, Phi, policy)
+
+
+def _build_instance(p: ProblemSettings, mdp_seed):
+    """``(mdp, critic features or None)`` for the kinds of :mod:`a3c_theory.instances`."""
+    from .instances import file_mdp, garnets, toy_text, trap_chain
+
+    if p.kind == "trap_chain":
+        return trap_chain.trap_chain(p.n_states, p.slip, p.restart, p.small_reward, p.large_reward, p.gamma), None
+    if p.kind == "sparse_garnet":
+        return garnets.sparse_garnet(mdp_seed, p.n_states, p.n_actions, p.branching, p.reward_fraction,
+                                     p.distractor, p.gamma, locality=p.locality or None), None
+    if p.kind == "drift_ring":
+        return garnets.drift_ring(mdp_seed, p.n_states, p.n_actions, p.branching, p.locality, p.drift,
+                                  p.reward_fraction, p.distractor, p.gamma), None
+    if p.kind == "gymnasium":
+        return toy_text.toy_text(p.env, p.map_name or None, p.gamma).mdp, None
+    loaded = file_mdp.load_npz(p.path)
+    return loaded.mdp, loaded.critic_features

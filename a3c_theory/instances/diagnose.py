@@ -1,0 +1,228 @@
+"""Instance diagnostics at ``θ_0 = 0``: can this instance tell A3C apart from a bandit solver? (DESIGN.md §1)
+
+With ``π = π_{θ_0}`` (the uniform policy for either parametrisation) and every exact quantity from
+:mod:`a3c_theory.exact`:
+
+- ``J0 = J(π)``, ``J_star = J*``.
+- ``myopia = (J(π_g) − J(π)) / (J* − J(π))`` with the deterministic greedy-reward policy
+  ``π_g(s) = argmax_a r̄(s, a)``, ``r̄(s, a) = Σ_s' P[s, a, s'] r(s, a, s')``. 1: the greedy action closes the
+  whole gap (a contextual bandit; a stale gradient points the same way as a fresh one); < 0: the greedy
+  action is a trap. Undefined (NaN, ``null`` in JSON) when ``J* − J(π) ≤ 1e-12 max(1, |J*|)``.
+- ``greedy_optimal_fraction``: the share of states where ``π_g(s)`` is an optimal action, i.e.
+  ``Q*(s, π_g(s)) ≥ max_a Q*(s, a) − 1e-9 max|Q*|``.
+- ``lambda2_critic = |λ₂(P_π)|``, the second-largest eigenvalue modulus of ``P_π`` (1 counted once).
+  ``lambda2_actor = |λ₂(γP_π + (1−γ)1ηᵀ)| = γ |λ₂(P_π)|``: by Brauer's theorem (``P_π 1 = 1``, so the
+  rank-one term ``(1−γ)1ηᵀ`` moves only the eigenvalue γ of ``γP_π`` to ``γ + (1−γ)ηᵀ1 = 1``) the other
+  eigenvalues of the actor kernel are ``γλ_i(P_π)``. The tests check this against a direct eigen-solve.
+  Mixing-time estimates ``t_mix ≈ 1 / (1 − |λ₂|)`` (inf when ``|λ₂| = 1``).
+- ``tv_mu_d = ½ Σ_s |μ_θ(s) − d_θ(s)|``.
+- ``eps_app = ε_app(θ_0)``; ``max_eig_sym_A = λ_max((A_θ + A_θᵀ)/2)`` (the theory needs it < 0).
+- ``theory_radius = r_max / λ_min(−A_θ)`` (None when ``−A_θ`` is not positive definite); ``radius`` is
+  the radius a run uses (``algorithm.radius``, or the theory radius when that is 0);
+  ``w_star_norm = ‖ω*_θ0‖₂``; ``radius_binds`` is true when ``‖ω*_θ0‖₂ ≥`` :data:`BIND_FRACTION` ``· radius``:
+  the projection is then close to cutting the critic's target off at the start of the run.
+- ``n_states``, ``n_actions``, ``feature_dim``.
+
+Eigenvalues: dense ``numpy.linalg.eigvals`` up to :data:`EIG_DENSE_MAX_STATES` states; above, ARPACK
+(``scipy.sparse.linalg.eigs``) finds the largest-modulus eigenvalue of the deflated operator
+``P_π − 1μ_θᵀ``, whose spectrum is ``{0} ∪ {λ_i(P_π), i ≥ 2}`` (Brauer again, with ``μ_θᵀ1 = 1``).
+"""
+
+import itertools
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse.linalg as sla
+
+from .. import exact
+from ..errors import ValidationError
+from ..problem import Problem
+
+EIG_DENSE_MAX_STATES = 1000
+"""Dense eigenvalues up to this many states (a 1000×1000 non-symmetric eig takes ~1 s here), ARPACK above."""
+
+BIND_FRACTION = 0.5
+"""``radius_binds`` when ``‖ω*_θ0‖₂`` reaches this fraction of the radius."""
+
+MYOPIA_WARNING = 0.9
+"""``discrimination_warning`` fires when every instance of a speedup study has myopia at least this."""
+
+GAP_TOL = 1e-12
+OPTIMAL_ACTION_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """The numbers of the module docstring; :meth:`to_dict` gives the JSON form (non-finite → None)."""
+
+    J0: float
+    J_star: float
+    J_greedy: float
+    myopia: float
+    greedy_optimal_fraction: float
+    lambda2_critic: float
+    mixing_time_critic: float
+    lambda2_actor: float
+    mixing_time_actor: float
+    tv_mu_d: float
+    eps_app: float
+    max_eig_sym_A: float
+    theory_radius: float | None
+    radius: float | None
+    w_star_norm: float
+    radius_binds: bool | None
+    n_states: int
+    n_actions: int
+    feature_dim: int
+    eig_method: str
+    seconds: float
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                out[key] = None
+        return out
+
+
+def second_eigenvalue_modulus(P_pi, mu: np.ndarray) -> tuple[float, str]:
+    """``|λ₂(P_π)|`` and the method used (module docstring). ``mu`` is ``μ_θ``, used only for the deflation."""
+    n = P_pi.shape[0]
+    if n <= EIG_DENSE_MAX_STATES:
+        dense = P_pi.toarray() if hasattr(P_pi, "toarray") else np.asarray(P_pi)
+        moduli = np.sort(np.abs(np.linalg.eigvals(dense)))[::-1]
+        return float(min(moduli[1], 1.0)), "dense"
+    ones = np.ones(n)
+    deflated = sla.LinearOperator((n, n), matvec=lambda x: P_pi @ x - ones * (mu @ x), dtype=np.float64)
+    value = sla.eigs(deflated, k=1, which="LM", tol=1e-10, ncv=min(n, 40), maxiter=100 * n,
+                     return_eigenvectors=False)
+    return float(min(abs(value[0]), 1.0)), "arpack"
+
+
+def _mixing_time(lam2: float) -> float:
+    return math.inf if lam2 >= 1.0 else 1.0 / (1.0 - lam2)
+
+
+def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
+    """Diagnostics of a :class:`~a3c_theory.problem.Problem` or a :class:`~a3c_theory.config.Config` at
+    ``θ_0 = 0``. ``radius`` (a Problem only) is the projection radius a run would use; default the theory
+    radius. A config takes it from ``algorithm.radius`` (0 = theory radius)."""
+    start = time.perf_counter()
+    if isinstance(cfg_or_problem, Problem):
+        problem = cfg_or_problem
+    else:
+        from ..config import build_problem
+
+        problem = build_problem(cfg_or_problem)
+        radius = cfg_or_problem.algorithm.radius or None
+    if radius is not None and not radius > 0:
+        raise ValidationError("radius", f"must be > 0, got {radius!r}")
+    mdp, Phi, policy = problem.mdp, problem.critic_features, problem.policy
+    theta = np.zeros(policy.dim)
+    pi = policy.probabilities(theta)
+    with exact.single_thread_blas():
+        evaluator = exact.Evaluator(problem)
+        metrics = evaluator.metrics(theta, np.zeros(problem.critic_dim))  # critic_gap = ‖0 − ω*‖ = ‖ω*‖
+        state = evaluator.state(theta)
+        J0, J_star = metrics["J"], metrics["J_star"]
+
+        r_bar = mdp.expected_reward()
+        greedy = np.zeros_like(pi)
+        greedy[np.arange(mdp.n_states), r_bar.argmax(axis=1)] = 1.0
+        J_greedy = exact.objective(mdp, greedy)
+        gap = J_star - J0
+        myopia = (J_greedy - J0) / gap if gap > GAP_TOL * max(1.0, abs(J_star)) else math.nan
+        Q_star = exact.q_values(mdp, greedy, V=exact.optimal_value(mdp))
+        best = Q_star.max(axis=1)
+        chosen = Q_star[np.arange(mdp.n_states), r_bar.argmax(axis=1)]
+        optimal_fraction = float(np.mean(chosen >= best - OPTIMAL_ACTION_TOL * np.abs(Q_star).max()))
+
+        lam2, eig_method = second_eigenvalue_modulus(state.P_pi, state.mu)
+        lam2_actor = mdp.gamma * lam2
+        A, _ = exact.critic_matrices(mdp, Phi, pi, mu=state.mu)
+        max_eig = float(np.linalg.eigvalsh(0.5 * (A + A.T))[-1])
+        try:
+            R_theory = exact.theory_radius(problem, theta)
+        except ValidationError:
+            R_theory = None
+    radius = radius if radius is not None else R_theory
+    w_norm = metrics["critic_gap"]
+    return Diagnostics(
+        J0=J0, J_star=J_star, J_greedy=J_greedy, myopia=float(myopia), greedy_optimal_fraction=optimal_fraction,
+        lambda2_critic=lam2, mixing_time_critic=_mixing_time(lam2),
+        lambda2_actor=lam2_actor, mixing_time_actor=_mixing_time(lam2_actor),
+        tv_mu_d=float(0.5 * np.abs(state.mu - state.d).sum()), eps_app=metrics["eps_app"], max_eig_sym_A=max_eig,
+        theory_radius=R_theory, radius=radius, w_star_norm=w_norm,
+        radius_binds=None if radius is None else bool(w_norm >= BIND_FRACTION * radius),
+        n_states=mdp.n_states, n_actions=mdp.n_actions, feature_dim=problem.critic_dim,
+        eig_method=eig_method, seconds=time.perf_counter() - start,
+    )
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if math.isfinite(value) else ("n/a" if math.isnan(value) else "inf")
+    return str(value)
+
+
+def format_report(diag: Diagnostics) -> str:
+    """The human-readable report: one line per number, with what it means."""
+    d = diag
+    lines = [
+        f"instance: {d.n_states} states, {d.n_actions} actions, critic feature dimension {d.feature_dim}",
+        f"J(theta_0)                 {_fmt(d.J0)}",
+        f"J*                         {_fmt(d.J_star)}",
+        f"myopia                     {_fmt(d.myopia)}   (share of J* - J0 closed by argmax_a r(s,a); "
+        "1 = contextual bandit, < 0 = trap)",
+        f"greedy optimal in          {_fmt(d.greedy_optimal_fraction)} of states",
+        f"|lambda2| critic chain     {_fmt(d.lambda2_critic)}   (mixing time ~ {_fmt(d.mixing_time_critic)} steps)",
+        f"|lambda2| actor chain      {_fmt(d.lambda2_actor)}   (mixing time ~ {_fmt(d.mixing_time_actor)} steps)",
+        f"TV(mu, d)                  {_fmt(d.tv_mu_d)}   (how different Markovian and discounted sampling are)",
+        f"eps_app                    {_fmt(d.eps_app)}",
+        f"max eig sym(A)             {_fmt(d.max_eig_sym_A)}   (the theory needs < 0)",
+        f"theory radius              {_fmt(d.theory_radius)}",
+        f"radius used                {_fmt(d.radius)}   (||w*_theta0|| = {_fmt(d.w_star_norm)}, "
+        f"projection may bind: {_fmt(d.radius_binds)})",
+    ]
+    if d.myopia >= MYOPIA_WARNING:
+        lines.append(f"warning: myopia >= {MYOPIA_WARNING}: a speedup study on this instance cannot discriminate")
+    lines.append(f"({d.eig_method} eigenvalues, {d.seconds:.2f} s)")
+    return "\n".join(lines)
+
+
+def discrimination_warning(diagnostics_list) -> str | None:
+    """One line when a verdict-drawing study uses only instances with ``myopia ≥`` :data:`MYOPIA_WARNING`
+    (a NaN myopia — no gap to close — counts as myopic), else None. Accepts Diagnostics or their dicts."""
+    values = [d["myopia"] if isinstance(d, dict) else d.myopia for d in diagnostics_list]
+    values = [math.nan if v is None else v for v in values]
+    if not values or not all(math.isnan(v) or v >= MYOPIA_WARNING for v in values):
+        return None
+    shown = ", ".join(_fmt(v, 3) for v in values)
+    return (f"warning: every instance of this study has myopia >= {MYOPIA_WARNING} ({shown}): the greedy-reward "
+            "policy nearly solves it, so its speedup verdicts cannot discriminate (see `a3c-theory diagnose`)")
+
+
+def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
+    """Lines a sweep prints before it runs: one per distinct instance of the grid (its myopia, mixing and
+    TV), and, when the sweep varies ``run.workers`` (a speedup study), :func:`discrimination_warning`."""
+    from ..config import from_dict
+
+    problem_axes = {key: values for key, values in grid.items() if key.startswith("problem.")}
+    lines, found = [], []
+    for values in itertools.product(*problem_axes.values()):
+        config = {section: dict(keys) for section, keys in base_config.items()}
+        for key, value in zip(problem_axes, values):
+            config["problem"][key.split(".", 1)[1]] = value
+        diag = diagnose(from_dict(config))
+        found.append(diag)
+        where = ", ".join(f"{key}={value}" for key, value in zip(problem_axes, values)) or "instance"
+        lines.append(f"{where}: myopia {_fmt(diag.myopia, 3)}, |lambda2| critic {_fmt(diag.lambda2_critic, 3)}, "
+                     f"TV(mu, d) {_fmt(diag.tv_mu_d, 3)}, eps_app {_fmt(diag.eps_app, 3)}")
+    warning = discrimination_warning(found) if "run.workers" in grid else None
+    return lines + ([warning] if warning else [])
