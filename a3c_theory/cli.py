@@ -14,31 +14,33 @@ from .errors import ValidationError
 
 
 def _cmd_run(args) -> int:
-    from . import config, engine
-    from .evaluate import evaluate
-    from .table import write_csv
+    import pandas as pd
+
+    from . import config, frames
+    from .pipeline import run_one
 
     cfg = config.from_toml(args.config, overrides=args.set)
     out = Path(args.out)
-    trace = engine.run(cfg, progress=not args.no_progress)
-    trace.save(out)
-    table = evaluate(trace)
-    write_csv(table, out / "metrics.csv")
-    last = {key: table[key][-1] for key in ("k", "J", "gap", "grad_norm_sq", "critic_gap")}
-    print(f"wrote {out}/ (trace + metrics.csv); final: " + ", ".join(f"{k}={v:.6g}" for k, v in last.items()))
+    result = run_one(cfg, progress=not args.no_progress)
+    result.trace.save(out)
+    frames.write(result.table, out / "metrics.csv")
+    frames.write(pd.DataFrame([result.meta]), out / "meta.csv")
+    last = result.table.iloc[-1]
+    print(f"wrote {out}/ (trace, metrics.csv, meta.csv); final: "
+          + ", ".join(f"{key}={last[key]:.6g}" for key in ("k", "J", "gap", "grad_norm_sq", "critic_gap")))
     return 0
 
 
 def _cmd_evaluate(args) -> int:
+    from . import frames
     from .evaluate import evaluate
-    from .table import write_csv
     from .trace import Trace
 
     trace = Trace.load(args.trace_dir)
     table = evaluate(trace)
     out = Path(args.out) if args.out else Path(args.trace_dir) / "metrics.csv"
-    write_csv(table, out)
-    print(f"wrote {out} ({len(table['k'])} rows)")
+    frames.write(table, out)
+    print(f"wrote {out} ({len(table)} rows)")
     return 0
 
 
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="a3c-theory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run A3C-TD(0) from a TOML config, save the trace and its metric table")
+    run = sub.add_parser("run", help="run A3C-TD(0) from a TOML config; save the trace, its metric table and metadata")
     run.add_argument("config", help="TOML file with [problem], [algorithm], [run] sections")
     run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override one config field (TOML value syntax); repeatable")

@@ -22,6 +22,7 @@ the grid where ``f`` changes fastest.
 """
 
 import numpy as np
+import pandas as pd
 
 from .errors import ValidationError
 from .exact import Evaluator, single_thread_blas
@@ -71,8 +72,9 @@ def _trace_arrays(trace) -> dict:
     return arrays
 
 
-def evaluate(trace, problem: Problem | None = None) -> dict[str, np.ndarray]:
-    """The metric table of ``trace`` (columns :data:`COLUMNS`, one row per snapshot; see module docstring).
+def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
+    """The metric table of ``trace``: a DataFrame with columns :data:`COLUMNS` (``k``, ``samples`` int64, the
+    rest float64), one row per snapshot (see module docstring).
 
     ``trace`` needs ``config`` (nested dict; λ at ``config["algorithm"]["lam"]``), ``k``, ``theta``,
     ``w``, ``time_s`` and ``samples_per_worker``. ``problem`` defaults to the one rebuilt from the config.
@@ -88,7 +90,7 @@ def evaluate(trace, problem: Problem | None = None) -> dict[str, np.ndarray]:
         rows = [evaluator.metrics(theta, w, lam) for theta, w in zip(arrays["theta"], arrays["w"])]
     metric = {key: np.array([row[key] for row in rows]) for key in rows[0]}
     k = arrays["k"]
-    table = {
+    return pd.DataFrame({
         "k": k,
         "samples": k.copy(),
         "samples_per_worker": arrays["samples_per_worker"],
@@ -103,5 +105,4 @@ def evaluate(trace, problem: Problem | None = None) -> dict[str, np.ndarray]:
         "critic_gap": metric["critic_gap"],
         "avg_critic_gap_sq": running_average(k, metric["critic_gap"] ** 2),
         "eps_app": metric["eps_app"],
-    }
-    return table
+    })

@@ -10,10 +10,16 @@ axes in grid order with the seed innermost. Each run's id names its grid values 
 Layout of ``out_dir``::
 
     manifest.json        the sweep definition: task, base config, grid axes, seeds
-    runs/<run_id>.json   the full config of one run (written first)
+    runs/<run_id>.json   the full config of one run and its metadata (``meta``: a flat dict of scalars,
+                         ``pipeline.RunResult.meta``; empty for a task that returns only a table)
     runs/<run_id>.csv    its result rows plus constant columns run_id, <grid keys>, seed (written last:
                          its presence is what marks the run finished)
     results.csv          every run's rows, runs in sweep order, each run's rows in task order
+    runs.csv             one row per run: run_id, <grid keys>, seed, then the metadata keys as columns
+    results.parquet, runs.parquet   the same two tables, where pyarrow is installed
+
+Tables are pandas DataFrames written by :mod:`a3c_theory.frames` (``frames.read_csv`` reads them back
+with the same dtypes).
     .lock                held while a sweep runs, so two sweeps never write into one folder at once
 
 Every file is written atomically (temp file in the same folder, fsync, ``os.replace``); a temp file
@@ -41,11 +47,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
+import pandas as pd
 
-from . import atomic
+from . import atomic, frames
 from .errors import ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
-from .table import to_csv_text
 from .validate import positive_int
 
 SEED_KEY = "run.seed"
@@ -56,8 +62,8 @@ MAX_RUN_ID_CHARS = 150
 """Longer ids keep a readable prefix plus a hash, so file names stay well below 255 bytes."""
 
 _BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
-_TEMP_NAME = re.compile(r"\..+\.(csv|json)\.[A-Za-z0-9_]+\.tmp")
-"""Temp files of atomic writes (``tempfile.mkstemp(prefix=".<name>.", suffix=".tmp")``, as table.write_csv)."""
+_TEMP_NAME = re.compile(r"\..+\.(csv|json|parquet)\.[A-Za-z0-9_]+\.tmp")
+"""Temp files of atomic writes (``tempfile.mkstemp(prefix=".<name>.", suffix=".tmp")``, as atomic.write_bytes)."""
 _ID_SAFE = "._-+"
 
 
@@ -223,14 +229,15 @@ def plan_runs(base_config: Mapping, grid: Mapping, seeds: list[int]) -> list[Run
 # The default task
 
 
-def execute_one(config_dict: dict) -> dict:
-    """One run: config → problem → engine → trace → exact metric table (dict of equal-length columns)."""
-    from . import config, engine
-    from .evaluate import evaluate
+def execute_one(config_dict: dict):
+    """One run through :func:`a3c_theory.pipeline.run_one`: its metric table and metadata (the trace is
+    dropped, so that a worker does not ship the θ snapshots back)."""
+    import dataclasses
 
-    cfg = config.from_dict(config_dict)
-    trace = engine.run(cfg, progress=False)
-    return evaluate(trace)
+    from . import config
+    from .pipeline import run_one
+
+    return dataclasses.replace(run_one(config.from_dict(config_dict)), trace=None)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -243,10 +250,21 @@ def _remove_temp_files(folder: Path) -> None:
             path.unlink()
 
 
-def _result_table(run: Run, grid_keys: list, result) -> dict:
-    """The task's columns with constant columns run_id, <grid keys>, seed prepended."""
+def _split_result(run: Run, result) -> tuple:
+    """``(columns, meta)`` from a task's result: an object with ``table`` and ``meta`` (``pipeline.RunResult``)
+    or just a table (a DataFrame or a dict of columns; meta then empty)."""
+    meta = {}
+    if hasattr(result, "table") and hasattr(result, "meta"):
+        result, meta = result.table, dict(result.meta)
+    if isinstance(result, pd.DataFrame):
+        result = {name: result[name].to_numpy() for name in result.columns}
     if not isinstance(result, Mapping) or not result:
-        raise TypeError(f"run {run.run_id}: the task must return a non-empty dict of columns, got {type(result)}")
+        raise TypeError(f"run {run.run_id}: the task must return a non-empty table, got {type(result)}")
+    return result, meta
+
+
+def _result_table(run: Run, grid_keys: list, result) -> pd.DataFrame:
+    """The task's columns with constant columns run_id, <grid keys>, seed prepended."""
     columns = {name: np.asarray(column) for name, column in result.items()}
     lengths = {name: column.shape for name, column in columns.items()}
     if any(len(shape) != 1 for shape in lengths.values()) or len({shape for shape in lengths.values()}) != 1:
@@ -256,7 +274,7 @@ def _result_table(run: Run, grid_keys: list, result) -> dict:
     clashes = sorted(set(constants) & set(columns))
     if clashes:
         raise TypeError(f"run {run.run_id}: the task's columns {clashes} clash with the sweep's constant columns")
-    return {**{name: np.full(n_rows, value) for name, value in constants.items()}, **columns}
+    return pd.DataFrame({**{name: np.full(n_rows, value) for name, value in constants.items()}, **columns})
 
 
 def _canonical(value):
@@ -363,8 +381,9 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
     ``seeds``: run seeds 0..seeds-1 (a grid axis ``run.seed`` replaces them; then seeds must be 1).
     ``jobs``: concurrent runs (default: CPU count; with a Ray ``address``, default no cap).
     ``executor``: "local" (process pool) or "ray" (``address`` None starts a local Ray instance).
-    ``task``: called as ``task(config) -> dict of equal-length 1-D columns`` in the workers; a dotted name
-    or a picklable module-level function. ``validate``: called on every run's config before any run
+    ``task``: called as ``task(config)`` in the workers; returns a table (DataFrame or dict of equal-length
+    1-D columns) or an object with ``table`` and ``meta`` (``pipeline.RunResult``); a dotted name or a
+    picklable module-level function. ``validate``: called on every run's config before any run
     starts (dotted name or callable; None skips) - it raises ValidationError naming a bad field.
     Every input is checked before any run starts. A run whose task raises does not stop the others; at
     the end a RuntimeError lists the failed runs (finished ones are kept; re-run to retry the rest).
@@ -430,16 +449,17 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
             run = by_id[rid]
             if error is None:
                 try:
-                    table = _result_table(run, grid_keys, result)
+                    columns, meta = _split_result(run, result)
+                    table = _result_table(run, grid_keys, columns)
                 except TypeError as err:
                     error = err
             if error is not None:
                 failures[rid] = error
                 bar.write(f"run {rid} failed: {error!r}")
                 continue
-            record = {"run_id": rid, "grid": run.point, "seed": run.seed, "config": run.config}
-            atomic.write_text(runs_dir / f"{rid}.json", json.dumps(record, indent=2) + "\n")
-            atomic.write_text(runs_dir / f"{rid}.csv", to_csv_text(table))
+            record = {"run_id": rid, "grid": run.point, "seed": run.seed, "config": run.config, "meta": meta}
+            atomic.write_text(runs_dir / f"{rid}.json", json.dumps(record, indent=2, default=_json_scalar) + "\n")
+            atomic.write_text(runs_dir / f"{rid}.csv", frames.to_csv_text(table))
             bar.update()
     if failures:
         first = next(iter(failures.values()))
@@ -448,26 +468,48 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
                            f"sweep to retry. First error: {first!r}") from first
 
 
+def _json_scalar(value):
+    """JSON fallback for numpy scalars in a run's metadata."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def _planned(out_dir: Path, runs: list[Run] | None) -> list[Run]:
+    if runs is None:
+        definition = json.loads((out_dir / "manifest.json").read_text())
+        runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
+    return runs
+
+
+def run_table(out_dir, runs: list[Run] | None = None) -> pd.DataFrame:
+    """One row per finished run, in sweep order: ``run_id``, the grid keys, ``seed``, then the run's
+    metadata (``runs/<run_id>.json``'s ``meta``; a key missing in some runs is NaN there)."""
+    out_dir = Path(out_dir)
+    rows = []
+    for run in _planned(out_dir, runs):
+        record = json.loads((out_dir / "runs" / f"{run.run_id}.json").read_text())
+        rows.append({"run_id": run.run_id, **run.point, "seed": run.seed, **record.get("meta", {})})
+    return pd.DataFrame(rows)
+
+
 def collect_results(out_dir, runs: list[Run] | None = None) -> Path:
-    """Concatenate the finished runs' tables, in sweep order, into ``out_dir/results.csv``.
+    """Concatenate the finished runs' tables, in sweep order, into ``out_dir/results.csv``, and their
+    metadata into ``out_dir/runs.csv`` (:func:`run_table`); Parquet copies where pyarrow is installed.
+    Returns the path of ``results.csv``.
 
     Without ``runs``, the runs are those of ``out_dir/manifest.json``. Every run must be finished.
     """
     out_dir = Path(out_dir)
-    if runs is None:
-        definition = json.loads((out_dir / "manifest.json").read_text())
-        runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
-    header, lines = None, []
+    runs = _planned(out_dir, runs)
+    tables = []
     for run in runs:
         path = out_dir / "runs" / f"{run.run_id}.csv"
         if not path.exists():
             raise FileNotFoundError(path)
-        first, _, body = path.read_text(encoding="utf-8").partition("\n")
-        if header is None:
-            header = first
-        elif first != header:
-            raise ValueError(f"{path} has columns {first!r}, but the earlier runs have {header!r}")
-        lines.append(body)
-    target = out_dir / "results.csv"
-    atomic.write_text(target, header + "\n" + "".join(lines))
-    return target
+        tables.append(frames.read_csv(path))
+        if list(tables[-1].columns) != list(tables[0].columns):
+            raise ValueError(f"{path} has columns {list(tables[-1].columns)}, but the earlier runs have "
+                             f"{list(tables[0].columns)}")
+    frames.write(run_table(out_dir, runs), out_dir / "runs.csv")
+    return frames.write(pd.concat(tables, ignore_index=True), out_dir / "results.csv")

@@ -14,7 +14,7 @@ from a3c_theory import config, exact
 from a3c_theory.bench.numpy_reference import NumpyReference
 from a3c_theory.bench.report import TARGETS, check_targets, print_report, run_benchmarks
 from a3c_theory.engine import run
-from a3c_theory.engine.runner import prepare_run
+from a3c_theory.engine.run_setup import prepare_run
 
 TINY = {"kernel": 2_000, "numpy": 200, "threads_paper": 4_000, "threads_garnet": 2_000, "repeats": 1}
 SCALAR_KEYS = ("kernel_samples_per_s", "numpy_reference_samples_per_s", "speedup_vs_numpy", "simulated_overhead",

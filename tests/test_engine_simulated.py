@@ -7,7 +7,7 @@ import pytest
 from a3c_theory import config, exact
 from a3c_theory.engine import run
 from a3c_theory.engine.rng import seed_states
-from a3c_theory.engine.runner import prepare_run, snapshot_counts
+from a3c_theory.engine.run_setup import prepare_run, snapshot_counts
 from engine_reference import constant_schedule, event_schedule, reference_async
 
 

@@ -6,7 +6,7 @@ import pytest
 from a3c_theory import config
 from a3c_theory.engine import run
 from a3c_theory.engine.rng import seed_states
-from a3c_theory.engine.runner import prepare_run
+from a3c_theory.engine.run_setup import prepare_run
 from engine_reference import reference_sync
 
 ARRAYS = ("k", "theta", "w", "time_s", "samples_per_worker", "delay_counts")

@@ -407,9 +407,26 @@ def test_real_sweep_runs_engine_and_exact_evaluation(tmp_path):
     assert stored_config == {**base, "run": {**base["run"], "workers": 2, "seed": 0},
                              "algorithm": {**base["algorithm"], "sampling": "markov"}}
     direct = sweep.execute_one(stored_config)
+    assert direct.trace is None
     stored = table[table["run_id"] == rid]
     for name in COLUMNS:
-        np.testing.assert_array_equal(stored[name].to_numpy(), direct[name], err_msg=name)
+        np.testing.assert_array_equal(stored[name].to_numpy(), direct.table[name].to_numpy(), err_msg=name)
+    # The per-run table keeps each run's metadata: the theory radius at θ_0 = 0 (recomputed here from the
+    # exact module), delays (delay "none": all 0), and the sampling-law bias only for i.i.d. runs.
+    from a3c_theory import config, exact, frames
+
+    runs = frames.read_csv(tmp_path / "runs.csv")
+    assert list(runs["run_id"]) == ids and list(runs.columns[:4]) == ["run_id", "run.workers", "algorithm.sampling",
+                                                                       "seed"]
+    problem = config.build_problem(config.from_dict(stored_config))
+    np.testing.assert_allclose(runs["radius"], exact.theory_radius(problem, np.zeros(problem.policy.dim)),
+                               rtol=1e-12)
+    assert (runs["radius_source"] == "theory").all() and (runs["max_delay"] == 0).all()
+    assert (runs["mean_delay"] == 0.0).all() and (runs["engine_seconds"] > 0).all()
+    iid = runs["algorithm.sampling"] == "iid"
+    assert np.isfinite(runs.loc[iid, "sampling_law_bias_tv_mu_mean"]).all()
+    assert runs.loc[~iid, "sampling_law_bias_tv_mu_mean"].isna().all()
+    assert (runs.loc[iid, "sampling_law_bias_refresh"] == base["algorithm"]["refresh"]).all()
 
 
 def test_default_validator_rejects_a_bad_grid_value_before_any_run(tmp_path):

@@ -126,7 +126,7 @@ start = time.perf_counter()
 import numpy as np
 from a3c_theory import config
 from a3c_theory.engine import threads
-from a3c_theory.engine.runner import prepare_run
+from a3c_theory.engine.run_setup import prepare_run
 imported = time.perf_counter()
 cfg = config.from_dict({"problem": {"n_states": 4, "n_actions": 2, "feature_dim": 2},
                         "algorithm": {"radius": 10.0}, "run": {"mode": "threads", "samples": 8}})

@@ -28,13 +28,13 @@ chunk ends with a shorter batch if needed. ``B = 1`` is the unbatched rule above
 
 Option 1 (i.i.d.) needs ``μ_θ`` and ``d_θ`` at the parameters read: each worker keeps *private* sampling
 CDFs, runs ``algorithm.refresh`` (= M) of its own updates per compiled call and recomputes them between
-calls with ``exact.py`` from the shared ``θ`` as it then reads it (``runner.SamplingLaws``; this is the only
+calls with ``exact.py`` from the shared ``θ`` as it then reads it (``run_setup.SamplingLaws``; this is the only
 work done holding the GIL). A worker's laws are therefore at most M of its own updates, about N·M global
 updates, old; the total-variation drift between refreshes is reported in ``meta["sampling_law_bias"]``.
 The laws at ``θ_0`` are computed once before the clock starts. Options 2 and the shared variant need no
-refresh; workers then run :data:`runner.CHUNK` updates per call.
+refresh; workers then run :data:`run_setup.CHUNK` updates per call.
 
-Snapshots at the log-spaced counts of ``runner.snapshot_counts``: ``k = 0`` is copied before the threads
+Snapshots at the log-spaced counts of ``run_setup.snapshot_counts``: ``k = 0`` is copied before the threads
 start and ``k = K`` after they join; an interior count ``s`` is taken by the worker whose claim contains
 ``s``, just before it writes that claim's updates: it copies ``θ, ω`` into the snapshot row and stamps the
 wall clock (with ``B > 1`` the copy lacks the ``s − k ≤ B − 1`` updates of that batch below ``s``).
@@ -70,13 +70,12 @@ import time
 import numpy as np
 from numba import njit
 
-from .. import __version__
 from ..exact import single_thread_blas
-from ..trace import Trace, machine_description
+from ..trace import Trace
 from .atomics import atomic_fetch_add, atomic_load
 from .clock import monotonic_ns
 from .kernels import add_update, project, step_sizes
-from .runner import CHUNK, SamplingLaws, _progress_bar, prepare_run, snapshot_counts
+from .run_setup import CHUNK, SamplingLaws, prepare_run, progress_bar, run_meta, snapshot_counts
 from .samplers import draw_update
 
 CACHE_LINE = 64
@@ -273,10 +272,10 @@ def worker_quotas(total: int, n_workers: int) -> np.ndarray:
     return quotas
 
 
-def run_threads(cfg, problem, progress=None) -> Trace:
+def run_threads(cfg, problem=None, progress=None) -> Trace:
     """Run ``cfg`` (``run.mode = "threads"``) with ``run.workers`` Hogwild threads; see the module docstring.
 
-    Seeding and initial state are those of the simulated runner (``runner.prepare_run``): worker ``i``
+    Seeding and initial state are those of the simulated runner (``run_setup.prepare_run``): worker ``i``
     uses the ``i``-th xoshiro stream spawned from the run's sampling seed and starts its chains at
     ``s_0, ŝ_0 ~ η``. With one worker and ``batch = 1`` the run performs the same operations in the same
     order as simulated mode with ``delay = "none"``, so the two traces agree bit for bit (tested)."""
@@ -314,35 +313,26 @@ def run_threads(cfg, problem, progress=None) -> Trace:
     max_delay = max(int(wk.local[3]) for wk in workers)
     hist = hist[: min(max_delay, n_bins - 1) + 1]
     wall = (end_ns - start_ns) * 1e-9
-    meta = {
-        "package_version": __version__,
-        "seed": rcfg.seed,
-        "seed_entropy": str(setup.seed.entropy),
-        "machine": machine_description(),
-        "clock": "wall",
-        "time_source": "clock_gettime(CLOCK_MONOTONIC) read in compiled code at each snapshot claim",
-        "time_monotone_fix_s": float(np.max(time_s - raw_time)),
-        "counter": "int64 on its own cache line, atomic fetch-add (LLVM atomicrmw add seq_cst)",
-        "counter_final": int(run.counter[0]),
-        "counter_error": int(run.counter[0]) - int(done.sum()),
-        "races": RACES,
-        "batch": B,
-        "blas_threads": 1,
-        "radius": setup.radius,
-        "radius_source": setup.radius_source,
-        "max_critic_norm": float(np.sqrt(max(wk.stats[0] for wk in workers))),
-        "projections": int(sum(wk.stats[1] for wk in workers)),
-        "transitions_per_update": 1 if alg.sampling == "shared" else 2 * alg.n_step,
-        "max_delay": max_delay,
-        "mean_delay": float(np.dot(np.arange(hist.size), hist) / max(hist.sum(), 1)),
-        "delays_beyond_histogram": int(sum(wk.local[2] for wk in workers)),
-        "negative_delays": int(sum(wk.local[4] for wk in workers)),
-        "wall_seconds": wall,
-        "ns_per_sample": wall * 1e9 / max(int(done.sum()), 1),
-        "samples_per_second": float(done.sum() / wall) if wall > 0 else 0.0,
-    }
-    if laws0 is not None:
-        meta["sampling_law_bias"] = _merged_bias([laws0] + [wk.laws for wk in workers], alg.refresh)
+    stats = np.array([max(wk.stats[0] for wk in workers), sum(wk.stats[1] for wk in workers)])
+    laws = [laws0] + [wk.laws for wk in workers] if laws0 is not None else []
+    meta = run_meta(
+        cfg, setup, "wall", stats, hist, laws, wall,
+        time_source="clock_gettime(CLOCK_MONOTONIC) read in compiled code at each snapshot claim",
+        time_monotone_fix_s=float(np.max(time_s - raw_time)),
+        counter="int64 on its own cache line, atomic fetch-add (LLVM atomicrmw add seq_cst)",
+        counter_final=int(run.counter[0]),
+        counter_error=int(run.counter[0]) - int(done.sum()),
+        races=RACES,
+        batch=B,
+        blas_threads=1,
+        max_delay=max_delay,
+        delays_beyond_histogram=int(sum(wk.local[2] for wk in workers)),
+        negative_delays=int(sum(wk.local[4] for wk in workers)),
+        ns_per_sample=wall * 1e9 / max(int(done.sum()), 1),
+        samples_per_second=float(done.sum() / wall) if wall > 0 else 0.0,
+    )
+    if laws:
+        meta["sampling_law_bias"]["per"] = "worker (own updates)"
     return Trace(
         config=cfg.to_dict(), k=counts,
         theta=np.vstack([theta0, run.snap_theta, theta]), w=np.vstack([w0, run.snap_w, w]), time_s=time_s,
@@ -363,7 +353,7 @@ def _run_workers(workers, run: _SharedRun, chunk: int, total: int, progress) -> 
     for t in threads:
         t.start()
     try:
-        with _progress_bar(total, progress) as bar:
+        with progress_bar(total, progress) as bar:
             for t in threads:
                 while t.is_alive():
                     t.join(timeout=0.2)
@@ -377,17 +367,3 @@ def _run_workers(workers, run: _SharedRun, chunk: int, total: int, progress) -> 
         if wk.error is not None:
             raise wk.error
     return start_ns, max(wk.finished_ns for wk in workers)
-
-
-def _merged_bias(laws, refresh: int) -> dict:
-    """Total-variation drift of the sampling laws between consecutive refreshes, over all workers."""
-    tv_mu = [x for law in laws for x in law.tv_mu]
-    tv_d = [x for law in laws for x in law.tv_d]
-
-    def summary(values):
-        return (float(np.mean(values)), float(np.max(values))) if values else (0.0, 0.0)
-
-    mu_mean, mu_max = summary(tv_mu)
-    d_mean, d_max = summary(tv_d)
-    return {"refresh": refresh, "refreshes": 1 + len(tv_mu), "per": "worker (own updates)", "tv_mu_mean": mu_mean,
-            "tv_mu_max": mu_max, "tv_d_mean": d_mean, "tv_d_max": d_max}

@@ -1,0 +1,159 @@
+"""What every run mode shares before and after its updates: the initial state, the seeds, the option-1
+sampling laws, the snapshot grid, the progress bar, and the run metadata (built here, once, for all modes).
+
+Initial state (Algorithm 1): ``θ_0 = 0`` (uniform policy), ``ω_0 = 0``, radius ``R_ω`` from
+``algorithm.radius``, or, when it is 0, the theory's ``R_ω = r_max / λ_min(−A_{θ_0})`` (``exact.theory_radius``).
+Seeds: ``SeedSequence(run.seed).spawn(3)`` = (sampling, compute times, delays); the sampling stream is
+spawned once more into one xoshiro stream per worker, and every worker starts its chains at ``s_0, ŝ_0 ~ η``.
+"""
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import __version__
+from ..trace import machine_description
+from .kernels import initialise_chains, make_hyper
+from .rng import seed_states
+from .samplers import SAMPLING_CODES, distribution_cdf, problem_arrays
+
+CHUNK = 1 << 16
+"""Most updates per compiled call (bounds schedule buffers; lets the progress bar move)."""
+
+
+def snapshot_counts(total: int, count: int, step: int = 1) -> np.ndarray:
+    """Up to ``count`` distinct global counts from 0 to ``total``, log-spaced (rounded), multiples of
+    ``step``, always including 0 and ``total`` (which must be a multiple of ``step``)."""
+    units = total // step
+    if count >= units + 1:
+        grid = np.arange(units + 1, dtype=np.int64)
+    else:
+        inner = np.rint(np.geomspace(1, units, count - 1)).astype(np.int64)
+        grid = np.unique(np.concatenate([[0], inner, [units]]))
+    return grid * step
+
+
+@dataclass
+class RunSetup:
+    """Everything a mode needs before its first update."""
+
+    problem: object
+    arrays: object          # samplers.ProblemArrays
+    hyper: object           # kernels.Hyper
+    theta: np.ndarray       # θ, updated in place
+    w: np.ndarray           # ω, updated in place
+    radius: float
+    radius_source: str      # "config" or "theory"
+    seed: np.random.SeedSequence
+    sampling_seed: np.random.SeedSequence
+    timing_seed: np.random.SeedSequence
+    delay_seed: np.random.SeedSequence
+    rng_states: np.ndarray  # uint64[N, 4], one sampling stream per worker
+    crit_chain: np.ndarray  # int64[N]
+    act_chain: np.ndarray   # int64[N]
+
+
+def prepare_run(cfg, problem=None) -> RunSetup:
+    """The initial state and the seeds of the module docstring."""
+    from .. import exact
+    from ..config import build_problem
+
+    problem = build_problem(cfg) if problem is None else problem
+    alg = cfg.algorithm
+    arrays = problem_arrays(problem)
+    theta = np.zeros(problem.policy.dim)
+    w = np.zeros(problem.critic_dim)
+    if alg.radius > 0:
+        radius, source = alg.radius, "config"
+    else:
+        radius, source = exact.theory_radius(problem, theta), "theory"
+    hyper = make_hyper(SAMPLING_CODES[alg.sampling], alg.n_step, alg.lam, radius, alg.c_alpha, alg.sigma_alpha,
+                       alg.c_beta, alg.sigma_beta)
+    seed = np.random.SeedSequence(cfg.run.seed)
+    sampling_seed, timing_seed, delay_seed = seed.spawn(3)
+    n_workers = cfg.run.workers
+    rng_states = seed_states(sampling_seed, n_workers)
+    crit_chain = np.zeros(n_workers, np.int64)
+    act_chain = np.zeros(n_workers, np.int64)
+    initialise_chains(arrays, rng_states, crit_chain, act_chain)
+    return RunSetup(problem, arrays, hyper, theta, w, float(radius), source, seed, sampling_seed, timing_seed,
+                    delay_seed, rng_states, crit_chain, act_chain)
+
+
+class SamplingLaws:
+    """Option-1 sampling laws ``μ_θ``, ``d_θ`` written into the kernels' CDF arrays; each refresh records the
+    total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used since the previous refresh and
+    the exact ones now (the bias of reusing them)."""
+
+    def __init__(self, setup: RunSetup):
+        self.setup = setup
+        self.mu = None
+        self.d = None
+        self.tv_mu: list[float] = []
+        self.tv_d: list[float] = []
+
+    def refresh(self) -> None:
+        from .. import exact
+
+        problem = self.setup.problem
+        pi = problem.policy.probabilities(self.setup.theta)
+        mu = exact.stationary_distribution(problem.mdp, pi, x0=self.mu)
+        d = exact.discounted_visitation(problem.mdp, pi, x0=self.d)
+        if self.mu is not None:
+            self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
+            self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
+        self.mu, self.d = mu, d
+        self.setup.arrays.mu_cdf[:] = distribution_cdf(mu)
+        self.setup.arrays.d_cdf[:] = distribution_cdf(d)
+
+
+def sampling_law_bias(laws: list[SamplingLaws], refresh: int) -> dict:
+    """Mean and max of the recorded total-variation drifts of ``μ`` and ``d`` over every refresh of
+    ``laws`` (one object per worker in threads mode, one for the whole run otherwise)."""
+    tv_mu = [x for law in laws for x in law.tv_mu]
+    tv_d = [x for law in laws for x in law.tv_d]
+
+    def stats(values):
+        return (float(np.mean(values)), float(np.max(values))) if values else (0.0, 0.0)
+
+    mu_mean, mu_max = stats(tv_mu)
+    d_mean, d_max = stats(tv_d)
+    return {"refresh": refresh, "refreshes": len(tv_mu) + 1, "tv_mu_mean": mu_mean, "tv_mu_max": mu_max,
+            "tv_d_mean": d_mean, "tv_d_max": d_max}
+
+
+def progress_bar(total: int, progress):
+    """A tqdm bar over ``total`` updates; ``progress`` None shows it when stderr is a terminal, False never."""
+    from tqdm import tqdm
+
+    show = (progress is None or progress) and sys.stderr.isatty()
+    return tqdm(total=total, disable=not show, unit="update", unit_scale=True, leave=False, file=sys.stderr)
+
+
+def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: np.ndarray, laws: list,
+             wall_seconds: float, **extra) -> dict:
+    """The metadata of one run, for every mode: versions and machine, seed, clock, radius used, projection
+    statistics (``stats`` = [largest ‖ω‖² after a step, active projections]), delay statistics from the
+    histogram ``delay_counts`` (``mean_delay``, ``max_delay``), timings, the option-1 sampling-law bias
+    (when ``laws`` is non-empty), then the mode's own ``extra`` keys (which may refine ``max_delay``)."""
+    alg = cfg.algorithm
+    delays = np.arange(delay_counts.size)
+    meta = {
+        "package_version": __version__,
+        "seed": cfg.run.seed,
+        "machine": machine_description(),
+        "clock": clock,
+        "radius": setup.radius,
+        "radius_source": setup.radius_source,
+        "max_critic_norm": float(np.sqrt(stats[0])),
+        "projections": int(stats[1]),
+        "transitions_per_update": 1 if alg.sampling == "shared" else 2 * alg.n_step,
+        "max_delay": int(delay_counts.size - 1),
+        "mean_delay": float(np.dot(delays, delay_counts) / max(int(delay_counts.sum()), 1)),
+        "wall_seconds": wall_seconds,
+    }
+    if laws:
+        meta["sampling_law_bias"] = sampling_law_bias(laws, alg.refresh)
+    meta.update(extra)
+    return meta
