@@ -32,8 +32,9 @@ def _trace(problem, k, lam=0.0, seed=0, workers=3):
 def test_columns_and_values(problem):
     trace = _trace(problem, [0, 1, 3, 10, 30, 100], lam=0.3)
     table = evaluate(trace, problem)
-    assert tuple(table) == COLUMNS
-    assert all(len(col) == 6 for col in table.values())
+    assert tuple(table.columns) == COLUMNS and len(table) == 6
+    assert table["k"].dtype == np.int64 and table["samples"].dtype == np.int64
+    assert all(table[name].dtype == np.float64 for name in COLUMNS[2:])
     np.testing.assert_array_equal(table["samples"], trace.k)
     np.testing.assert_allclose(table["samples_per_worker"], trace.k / 3 + 1.0)
     assert np.all(table["gap"] >= 0)
