@@ -1,0 +1,104 @@
+"""Studies: one module per figure, one registry line per study. ``a3c-theory reproduce`` runs them all.
+
+Registry (study -> module; the study's experiment spec is ``studies/<study>.toml``, shipped in the package):
+
+==================  =====================  ==========================================================
+study (figure)      module                 what it shows
+==================  =====================  ==========================================================
+fig1_iid            convergence            paper Fig. 1: J, critic gap, speedup; i.i.d. sampling
+fig2_markov         convergence            paper Fig. 2: the same with Markovian sampling
+rates               rates                  Corollary 1: slopes of the running averages vs K^{-2/5}
+speedup_limit       speedup_limit          where linear sample speedup ends, N up to 4096
+a3c_vs_a2c          a3c_vs_a2c             asynchronous vs synchronous rounds under stragglers
+regularisation      regularisation         KL regularisation toward the uniform policy
+threads_runtime     threads_runtime        real Hogwild threads on this machine
+==================  =====================  ==========================================================
+
+Interface contract (what a study module provides; read this to add a study)
+----------------------------------------------------------------------------
+Adding a study touches one module (``studies/<module>.py``, or an existing one reused), its spec
+(``studies/<study>.toml``, format in :mod:`a3c_theory.studies.spec`) and one line of :data:`REGISTRY`.
+A study module defines:
+
+``Settings``
+    A frozen dataclass: every key of the spec's ``[experiment] settings`` (and ``[quick] settings``) with
+    its default. ``__post_init__`` checks ranges and raises ``ValidationError(key, ...)``; an unknown key is
+    rejected by the loader, naming the file and the key, before any run.
+
+``summarise(results: Results) -> Summary``
+    ``results.runs`` is a pandas DataFrame, one row per snapshot of one run (columns in
+    :class:`study.Results`); ``results.settings`` is the validated ``Settings``. ``Summary`` is the
+    module's own frozen dataclass of typed numbers (``stats.Estimate``, dicts of them keyed by worker
+    count, ints, floats) computed with :mod:`stats`. Every field that is a ``pandas.DataFrame`` holds
+    numbers drawn in the figure and is written as ``<study>__<field>.csv`` beside the PNG.
+    A summary may have a field ``choices: tuple[tuple[str, str], ...]`` (item, our choice): the report
+    lists them under "Choices the paper leaves open".
+
+``draw(results: Results, summary: Summary, path: Path) -> None``
+    Writes one PNG at ``path`` from the summary (and the runs for curves), with the helpers of
+    :mod:`plotting` inside ``plotting.styled()``. No number is recomputed differently from ``summarise``.
+
+``numbers(summary) -> list[Number]``
+    The rows of ``summary.csv`` (quantity, setting label, Estimate, unit). A value that is not an
+    estimate over runs (for example "linear up to N") stays a typed field of the summary and is not put
+    in a value column.
+
+``claims(summary) -> list[Claim]``
+    The rows of ``paper_repro.md``: artifact, claim, where it is drawn, our number, the verdict by the
+    module's own thresholds and rules (stated in its docstring), notes. Text is built from the typed
+    summary; no number is ever parsed back from a string.
+
+Shared helpers: :mod:`stats` (targets and crossings, speedup of paper eq. 1, Student-t and
+sign-respecting bootstrap intervals, slopes, bands, linear-speedup rule) and :mod:`plotting`.
+:mod:`a3c_theory.report` writes the summary tables and ``paper_repro.md`` from the summaries.
+"""
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from ..errors import ValidationError
+
+SPEC_DIR = Path(__file__).resolve().parent
+
+REGISTRY = {
+    # study           module
+    "fig1_iid": "convergence",
+    "fig2_markov": "convergence",
+    "rates": "rates",
+    "speedup_limit": "speedup_limit",
+    "a3c_vs_a2c": "a3c_vs_a2c",
+    "regularisation": "regularisation",
+    "threads_runtime": "threads_runtime",
+}
+"""Every study, in run order (a study that reuses others' runs comes after them) -> its module."""
+
+
+@dataclass(frozen=True)
+class Study:
+    """A registered study: its name, its module and the path of its spec."""
+
+    name: str
+    module: ModuleType
+    spec_path: Path
+
+
+def registered(registry: dict | None = None, spec_dir: Path = SPEC_DIR) -> list[Study]:
+    """The studies of ``registry`` (default :data:`REGISTRY`) with their modules imported and specs located.
+
+    An empty registry, an unknown module or a missing spec is a ValidationError."""
+    registry = REGISTRY if registry is None else registry
+    if not registry:
+        raise ValidationError("studies", "no experiments found: the study registry is empty")
+    studies = []
+    for name, module in registry.items():
+        try:
+            mod = importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError:
+            raise ValidationError(f"studies.{name}", f"no study module named {module!r}") from None
+        path = Path(spec_dir) / f"{name}.toml"
+        if not path.is_file():
+            raise ValidationError(f"studies.{name}", f"no experiment spec at {path}")
+        studies.append(Study(name, mod, path))
+    return studies

@@ -1,0 +1,166 @@
+"""Experiment specs: the TOML file beside each study module, read and checked key by key before any run.
+
+A spec::
+
+    [experiment]
+    title = "..."
+    seeds = 10                        # run seeds 0..seeds-1 for every grid point
+    reuse = ["fig1_iid"]              # optional: also use the runs of earlier studies
+    settings = { target_fraction = 0.9 }   # the study module's Settings
+
+    [base]                            # a run config (sections problem / algorithm / run), shared by all parts
+    [[part]]                          # one sweep: fixed overrides + a grid (dotted keys)
+    seeds = 3                         # optional: this part's own number of seeds
+    set = { "run.mode" = "simulated" }
+    grid = { "run.workers" = [1, 2, 4, 8, 16] }
+
+    [quick]                           # reductions for --quick: seeds, overrides, replacement grids, settings
+    seeds = 2
+    settings = { target_fraction = 0.5 }
+    set = { "run.samples" = 100000 }
+    grid = { "run.workers" = [1, 4] }
+
+Every key is checked: an unknown section or key, a bad value, a setting the module does not have, or a
+quick grid axis that no part sweeps raises a ValidationError whose field starts with the file name
+(``fig1_iid.toml:quick.seedz``). ``--quick`` replaces a part's grid axis with the quick one of the same key.
+"""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config, sweep
+from ..errors import ValidationError
+from .study import settings_from
+
+TOP_KEYS = {"experiment", "base", "part", "quick"}
+EXPERIMENT_KEYS = {"title", "seeds", "reuse", "settings"}
+PART_KEYS = {"seeds", "set", "grid"}
+QUICK_KEYS = {"seeds", "set", "grid", "settings"}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One sweep of a study: the resolved base config (nested dict), the grid and the number of seeds."""
+
+    base: dict
+    grid: dict
+    seeds: int
+
+    def value(self, dotted: str):
+        """The base config's value of ``section.key``."""
+        section, key = dotted.split(".", 1)
+        return self.base[section][key]
+
+    @property
+    def configs(self) -> int:
+        """Grid points (runs per seed)."""
+        n = 1
+        for values in self.grid.values():
+            n *= len(values)
+        return n
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A checked spec with ``quick`` applied: title, the study's settings, its parts and the reused studies."""
+
+    name: str
+    path: Path
+    title: str
+    settings: object
+    parts: tuple
+    reuse: tuple
+
+
+def _table(value, field: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError(field, f"must be a table, got {type(value).__name__}")
+    return value
+
+
+def _keys(table: dict, allowed: set, field: str) -> dict:
+    for key in _table(table, field):
+        if key not in allowed:
+            raise ValidationError(f"{field}.{key}" if field else key, f"unknown key; expected one of {sorted(allowed)}")
+    return table
+
+
+def _seeds(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(field, f"must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _resolve(base: dict, overrides: dict, field: str) -> dict:
+    """The base config with dotted overrides applied, validated; errors name ``field``."""
+    merged = {section: dict(_table(values, f"base.{section}")) for section, values in base.items()}
+    for dotted, value in _table(overrides, field).items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ValidationError(f"{field}.{dotted}", "must be a dotted key such as run.workers")
+        merged.setdefault(section, {})[key] = value
+    return config.from_dict(merged).to_dict()
+
+
+def _parse(raw: dict, name: str, settings_cls, quick: bool) -> tuple:
+    _keys(raw, TOP_KEYS, "")
+    exp = _keys(raw.get("experiment", {}), EXPERIMENT_KEYS, "experiment")
+    q = _keys(raw.get("quick", {}), QUICK_KEYS, "quick")
+    reuse = exp.get("reuse", [])
+    if not isinstance(reuse, list) or not all(isinstance(r, str) for r in reuse):
+        raise ValidationError("experiment.reuse", f"must be a list of study names, got {reuse!r}")
+    parts_raw = raw.get("part", [])
+    if not isinstance(parts_raw, list):
+        raise ValidationError("part", "must be an array of tables ([[part]])")
+    if not parts_raw and not reuse:
+        raise ValidationError("part", "a study needs at least one [[part]] or experiment.reuse")
+    given = dict(_table(exp.get("settings", {}), "experiment.settings"))
+    settings = settings_from(settings_cls, given, "experiment.settings")
+    given.update(_table(q.get("settings", {}), "quick.settings"))
+    quick_settings = settings_from(settings_cls, given, "quick.settings")
+    if quick:
+        settings = quick_settings
+    default_seeds = _seeds(exp.get("seeds", 1), "experiment.seeds")
+    quick_seeds = _seeds(q["seeds"], "quick.seeds") if "seeds" in q else None
+    quick_grid = sweep.check_grid(_table(q.get("grid", {}), "quick.grid"), config.SCHEMA)
+    _resolve(raw.get("base", {}), q.get("set", {}), "quick.set")
+    swept = set()
+    parts = []
+    for i, part in enumerate(parts_raw):
+        field = f"part[{i}]"
+        _keys(part, PART_KEYS, field)
+        grid = sweep.check_grid(_table(part.get("grid", {}), f"{field}.grid"), config.SCHEMA)
+        swept |= set(grid)
+        seeds = _seeds(part.get("seeds", default_seeds), f"{field}.seeds")
+        overrides = dict(part.get("set", {}))
+        base = _resolve(raw.get("base", {}), overrides, f"{field}.set")
+        if quick:
+            overrides.update(q.get("set", {}))
+            base = _resolve(raw.get("base", {}), overrides, "quick.set")
+            grid.update({k: v for k, v in quick_grid.items() if k in grid})
+            seeds = min(seeds, quick_seeds or seeds)
+        for run in sweep.plan_runs(base, grid, list(range(seeds))):
+            config.from_dict(run.config)
+        parts.append(Part(base, grid, seeds))
+    for key in quick_grid:
+        if key not in swept:
+            raise ValidationError(f"quick.grid.{key}", "no [[part]] sweeps this key, so --quick would ignore it")
+    return exp.get("title", name), settings, tuple(parts), tuple(reuse)
+
+
+def load(path: Path, settings_cls, quick: bool = False) -> Spec:
+    """Read and check the spec at ``path`` (every key, before any run); errors name ``<file>:<key>``."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValidationError(path.name, f"experiment spec not found at {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValidationError(path.name, f"not a valid TOML file: {err}") from None
+    try:
+        title, settings, parts, reuse = _parse(raw, path.stem, settings_cls, quick)
+    except ValidationError as err:
+        raise ValidationError(f"{path.name}:{err.field}", str(err)[len(err.field) + 2:]) from None
+    return Spec(path.stem, path, title, settings, parts, reuse)

@@ -1,0 +1,418 @@
+"""Numbers behind every study: targets and crossings, speedup (paper eq. 1), intervals, slopes, bands.
+
+Pure numpy/scipy/pandas, no plotting. A *runs table* is a :class:`pandas.DataFrame` with one row per
+snapshot of one run: the metric columns written by ``evaluate`` (``samples``, ``time_s``, ``J``,
+``gap`` = J* − J, ...) plus run-level columns (``run_id``, ``seed``, ``workers``, ``mode``, ...) that are
+constant over a run's rows.
+
+Conventions stated once here:
+
+* **Target.** ``level = J0 + f · (J* − J0)`` with ``f ∈ (0, 1]`` the fraction of the initial optimality
+  gap to close. ``J0`` and ``J*`` are the medians over the runs of ``J[0]`` and ``J[0] + gap[0]``.
+* **Crossing.** The first snapshot interval ``[x_i, x_{i+1}]`` with ``J_i < level ≤ J_{i+1}`` is
+  interpolated linearly; a run that starts at or above ``level`` gives ``x_0``; one that **never**
+  reaches it gives ``+inf`` (never NaN: NaN is kept for "not estimable", e.g. an interval from one seed).
+* **Speedup (paper eq. 1).** ``Speedup(N) = T(1) / (T(N) / N)`` with ``T`` the total samples to target
+  (sample speedup), and ``T_time(1) / T_time(N)`` (runtime speedup). Over seeds the point estimate is the
+  ratio of the seed means; its 95% interval is a percentile bootstrap over seeds (each group resampled
+  independently, :data:`N_BOOTSTRAP` resamples, a fixed seed so a report is reproducible). If a run never
+  reached the target the estimate is NaN and, when the horizon is known, ``upper_bound = mean T(1) · N /
+  horizon`` bounds it from above (such a run needed more than ``horizon`` samples).
+* **Means over seeds.** Quantities of either sign: Student-t 95% interval ``mean ± t_{0.975, n−1} · sd /
+  √n`` (sd with ``n − 1``). Quantities that cannot be negative (costs, times, throughputs, gaps): a
+  percentile bootstrap of the mean (:func:`positive_mean_ci`), which stays inside ``[min, max]`` of the
+  seeds and so never goes below zero. NaN bounds for a single seed.
+* **Rates.** Slope of ``log y`` against ``log K`` by least squares over the last ``decades`` decades of
+  ``K`` (``K ∈ [K_max / 10^decades, K_max]``, ``K > 0``), one slope per seed, then the t-interval.
+  Corollary 1 predicts ``(1/K) Σ_k E‖∇J(θ_k)‖² = O(K^{−2/5}) + O(ε_app)``: reference slope −2/5.
+* **Linear speedup.** At N the sample speedup counts as linear unless the data exclude ``Speedup ≥
+  EFFICIENCY_LINEAR · N`` (the interval's upper end, or the point estimate without one, is below it).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import ValidationError
+
+THEORY_SLOPE = -0.4
+"""Corollary 1 (i.i.d.): running averages of ‖∇J‖² and ‖w − w*‖² decay like K^{-2/5}."""
+
+CONFIDENCE = 0.95
+N_BOOTSTRAP = 4000
+BOOTSTRAP_SEED = 20121551
+"""Fixed bootstrap stream (arXiv 2012.15511): the same inputs always give the same interval."""
+
+EFFICIENCY_LINEAR = 0.75
+"""Sample speedup counts as "linear" at N while the data allow Speedup(N) ≥ 0.75 · N."""
+
+T_INTERVAL = "Student t"
+BOOTSTRAP_INTERVAL = "percentile bootstrap"
+
+
+def fraction(target_fraction, field: str = "target_fraction") -> float:
+    """``target_fraction`` as a float in (0, 1]; a ValidationError naming ``field`` otherwise."""
+    try:
+        f = float(target_fraction)
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"must be a number in (0, 1], got {target_fraction!r}") from None
+    if not (0.0 < f <= 1.0):
+        raise ValidationError(field, f"must lie in (0, 1], got {target_fraction!r}")
+    return f
+
+
+def _confidence(level) -> float:
+    level = float(level)
+    if not (0.0 < level < 1.0):
+        raise ValidationError("level", f"must lie in (0, 1), got {level!r}")
+    return level
+
+
+# --------------------------------------------------------------------------- estimates
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its interval: ``value`` (a mean, or a ratio of means for speedups), the
+    bounds ``lo, hi`` (NaN when not estimable), the number of runs ``n`` and the interval's method."""
+
+    value: float
+    lo: float
+    hi: float
+    n: int
+    interval: str = T_INTERVAL
+
+
+@dataclass(frozen=True)
+class SpeedupEstimate(Estimate):
+    """Speedup with its bootstrap interval. ``unreached`` counts runs (both groups) that never hit the
+    target; then ``value`` is NaN and ``upper_bound`` (if a horizon was given) bounds the speedup."""
+
+    unreached: int = 0
+    upper_bound: float = float("nan")
+
+
+def mean_ci(values, level: float = CONFIDENCE, axis: int = 0):
+    """Mean and Student-t interval over ``axis`` (the seeds): returns ``(mean, lo, hi)``.
+
+    ``lo, hi = mean ∓ t_{(1+level)/2, n−1} · sd / √n``; NaN bounds when ``n < 2``.
+    """
+    level = _confidence(level)
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise ValidationError("values", "is empty")
+    n = v.shape[axis]
+    mean = v.mean(axis=axis)
+    if n < 2:
+        nan = np.full_like(mean, np.nan, dtype=float)
+        return mean, nan, nan.copy()
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * v.std(axis=axis, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def mean_estimate(values, level: float = CONFIDENCE) -> Estimate:
+    """:func:`mean_ci` of a 1-d sample as an :class:`Estimate` (for quantities of either sign)."""
+    m, lo, hi = mean_ci(values, level)
+    return Estimate(float(m), float(lo), float(hi), int(np.size(values)), T_INTERVAL)
+
+
+def positive_mean_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> Estimate:
+    """Mean of a non-negative quantity with a percentile-bootstrap interval over seeds.
+
+    Every resampled mean lies in ``[min x_i, max x_i]``, so the interval never leaves the quantity's sign
+    (a Student-t interval from 2 seeds can go far below zero). ``+inf`` entries (a target never reached)
+    give ``value = lo = hi = +inf``; one seed gives NaN bounds."""
+    level = _confidence(level)
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size == 0:
+        raise ValidationError("values", "is empty")
+    if np.any(np.isnan(v)) or np.any(v < 0):
+        raise ValidationError("values", "must be >= 0 (inf for never reached), not NaN")
+    if not np.all(np.isfinite(v)):
+        return Estimate(float("inf"), float("inf"), float("inf"), v.size, BOOTSTRAP_INTERVAL)
+    if v.size < 2:
+        return Estimate(float(v.mean()), float("nan"), float("nan"), v.size, BOOTSTRAP_INTERVAL)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [0.5 - level / 2, 0.5 + level / 2])
+    return Estimate(float(v.mean()), float(lo), float(hi), v.size, BOOTSTRAP_INTERVAL)
+
+
+# --------------------------------------------------------------------------- target crossings
+def target_level(J0: float, Jstar: float, target_fraction: float = 0.9) -> float:
+    """``J0 + f · (J* − J0)``: the objective value at which a fraction ``f`` of the gap is closed."""
+    f = fraction(target_fraction)
+    J0, Jstar = float(J0), float(Jstar)
+    if not (np.isfinite(J0) and np.isfinite(Jstar)):
+        raise ValidationError("J0" if not np.isfinite(J0) else "Jstar", "must be finite")
+    if Jstar < J0:
+        raise ValidationError("Jstar", f"must be >= J0 (J* is the optimum), got J*={Jstar:.6g} < J0={J0:.6g}")
+    return J0 + f * (Jstar - J0)
+
+
+def first_crossing(x, y, level: float) -> float:
+    """First ``x`` at which ``y ≥ level``, linearly interpolated between the bracketing snapshots.
+
+    Returns ``x[0]`` when ``y[0] ≥ level`` and ``+inf`` when ``y`` never reaches ``level``.
+    ``x`` must be non-decreasing (sample counts or clock times).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or x.size == 0:
+        raise ValidationError("x", f"x and y must be equal-length non-empty 1-d arrays, got {x.shape} and {y.shape}")
+    if np.any(np.diff(x) < 0):
+        raise ValidationError("x", "must be non-decreasing")
+    above = np.flatnonzero(y >= level)
+    if above.size == 0:
+        return float("inf")
+    i = int(above[0])
+    if i == 0:
+        return float(x[0])
+    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+    return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))
+
+
+# --------------------------------------------------------------------------- runs of a runs table
+def need(runs: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``runs`` itself, after checking it is a non-empty DataFrame with every column in ``columns``."""
+    if not isinstance(runs, pd.DataFrame) or runs.empty:
+        raise ValidationError("runs", "must be a non-empty DataFrame (one row per snapshot of one run)")
+    for col in columns:
+        if col not in runs.columns:
+            raise ValidationError(f"runs.{col}", "column is missing")
+    return runs
+
+
+def split_runs(runs: pd.DataFrame) -> list[pd.DataFrame]:
+    """One DataFrame per ``run_id``, in order of first appearance, rows sorted by ``samples``."""
+    need(runs, "run_id", "samples")
+    return [group.sort_values("samples", kind="stable") for _, group in runs.groupby("run_id", sort=False)]
+
+
+def groups(runs: pd.DataFrame, columns) -> dict[tuple, pd.DataFrame]:
+    """The rows of every distinct combination of ``columns`` (keys: tuples of Python scalars), ordered by
+    the text of the key."""
+    found = {tuple(v.item() if hasattr(v, "item") else v for v in key): rows
+             for key, rows in need(runs, *columns).groupby(list(columns), sort=False)}
+    return {key: found[key] for key in sorted(found, key=str)}
+
+
+def column(run: pd.DataFrame, name: str) -> np.ndarray:
+    """A run's column as a float array (a ValidationError names a missing column)."""
+    need(run, name)
+    return run[name].to_numpy(dtype=float)
+
+
+def curves(runs: pd.DataFrame, x: str, y: str, positive_x: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(x, y)`` of every run, keeping finite ``y`` (and ``x > 0`` when ``positive_x``)."""
+    out = []
+    for run in split_runs(runs):
+        xs, ys = column(run, x), column(run, y)
+        keep = np.isfinite(ys) & (xs > 0 if positive_x else np.ones_like(xs, dtype=bool))
+        out.append((xs[keep], ys[keep]))
+    return out
+
+
+def reference_levels(runs: pd.DataFrame) -> tuple[float, float]:
+    """``(J0, J*)``: medians over runs of ``J[0]`` and ``J[0] + gap[0]`` (every run of one instance starts
+    from the same θ_0, so they agree; the median guards against a run of another instance mixed in)."""
+    split = split_runs(need(runs, "J", "gap"))
+    J0 = float(np.median([column(r, "J")[0] for r in split]))
+    Jstar = float(np.median([column(r, "J")[0] + column(r, "gap")[0] for r in split]))
+    return J0, Jstar
+
+
+def costs_to_target(runs: pd.DataFrame, cost: str = "samples", target_fraction: float = 0.9) -> pd.DataFrame:
+    """Per run: cost (``"samples"`` or ``"time"``) to close ``target_fraction`` of the gap (one target for
+    the table: :func:`reference_levels`; call it on one instance at a time).
+
+    Returns columns ``run_id, workers, seed, cost, horizon`` (``horizon``: the run's last value of
+    ``samples`` or ``time_s``)."""
+    if cost not in ("samples", "time"):
+        raise ValidationError("cost", f"must be 'samples' or 'time', got {cost!r}")
+    f = fraction(target_fraction)
+    J0, Jstar = reference_levels(runs)
+    level = target_level(J0, Jstar, f)
+    xcol = "samples" if cost == "samples" else "time_s"
+    rows = []
+    for r in split_runs(need(runs, "workers", "seed", xcol)):
+        x = column(r, xcol)
+        rows.append({"run_id": r["run_id"].iloc[0], "workers": int(r["workers"].iloc[0]),
+                     "seed": int(r["seed"].iloc[0]), "cost": first_crossing(x, column(r, "J"), level),
+                     "horizon": float(x[-1])})
+    return pd.DataFrame(rows, columns=["run_id", "workers", "seed", "cost", "horizon"])
+
+
+def speedup(base, scaled, workers: int, kind: str = "sample", horizon: float | None = None,
+            level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> SpeedupEstimate:
+    """Speedup of ``workers`` workers over one worker (paper eq. 1).
+
+    ``base``: per-seed cost to target with 1 worker; ``scaled``: the same with ``workers`` workers.
+    ``kind="sample"``: costs are total samples, ``Speedup = mean T(1) / (mean T(N) / N)``.
+    ``kind="runtime"``: costs are times, ``Speedup = mean T(1) / mean T(N)``.
+    Interval: percentile bootstrap of the ratio of means over seeds (module docstring).
+    """
+    if kind not in ("sample", "runtime"):
+        raise ValidationError("kind", f"must be 'sample' or 'runtime', got {kind!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValidationError("workers", f"must be an integer >= 1, got {workers!r}")
+    level = _confidence(level)
+    base = np.asarray(base, dtype=float).ravel()
+    scaled = np.asarray(scaled, dtype=float).ravel()
+    for name, arr in (("base", base), ("scaled", scaled)):
+        if arr.size == 0:
+            raise ValidationError(name, "needs at least one run")
+        if np.any(np.isnan(arr)) or np.any(arr < 0):
+            raise ValidationError(name, "costs to target must be >= 0 (inf for never reached), not NaN")
+    factor = workers if kind == "sample" else 1
+    n = int(min(base.size, scaled.size))
+    nan = float("nan")
+    unreached = int(np.sum(~np.isfinite(base)) + np.sum(~np.isfinite(scaled)))
+    if unreached:
+        upper = nan
+        if horizon is not None and np.all(np.isfinite(base)) and not np.all(np.isfinite(scaled)):
+            upper = float(base.mean() * factor / float(horizon))
+        return SpeedupEstimate(nan, nan, nan, n, BOOTSTRAP_INTERVAL, unreached, upper)
+    if np.any(scaled == 0):
+        raise ValidationError("scaled", "a cost to target of 0 means θ_0 already meets the target; lower it")
+    point = float(base.mean() * factor / scaled.mean())
+    if workers == 1 and np.array_equal(np.sort(base), np.sort(scaled)):
+        return SpeedupEstimate(1.0, 1.0, 1.0, n, BOOTSTRAP_INTERVAL)  # the baseline against itself: 1
+    if base.size < 2 or scaled.size < 2:
+        return SpeedupEstimate(point, nan, nan, n, BOOTSTRAP_INTERVAL)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    b = base[rng.integers(0, base.size, size=(n_boot, base.size))].mean(axis=1)
+    s = scaled[rng.integers(0, scaled.size, size=(n_boot, scaled.size))].mean(axis=1)
+    lo, hi = np.quantile(b * factor / s, [0.5 - level / 2, 0.5 + level / 2])
+    return SpeedupEstimate(point, float(lo), float(hi), n, BOOTSTRAP_INTERVAL)
+
+
+SPEEDUP_COLUMNS = ("workers", "speedup", "lo", "hi", "n", "unreached", "upper_bound",
+                   "cost_mean", "cost_lo", "cost_hi", "horizon")
+
+
+def speedup_table(runs: pd.DataFrame, cost: str = "samples", target_fraction: float = 0.9,
+                  level: float = CONFIDENCE) -> pd.DataFrame:
+    """Speedup (paper eq. 1) for every worker count in ``runs`` against its ``workers == 1`` runs.
+
+    ``cost="samples"`` gives the sample speedup, ``cost="time"`` the runtime speedup (:func:`speedup`).
+    Returns one row per worker count with columns :data:`SPEEDUP_COLUMNS` (``cost_*``: mean of the cost
+    itself and its :func:`positive_mean_ci` interval, inf if any run never reached the target;
+    ``horizon``: the smallest last ``samples``/``time_s`` of those runs)."""
+    costs = costs_to_target(runs, cost, target_fraction)
+    if not (costs["workers"] == 1).any():
+        raise ValidationError("runs.workers", "needs runs with workers = 1 as the speedup baseline")
+    base = costs["cost"][costs["workers"] == 1].to_numpy()
+    rows = []
+    for n_workers, group in costs.groupby("workers", sort=True):
+        scaled = group["cost"].to_numpy()
+        horizon = float(group["horizon"].min())
+        est = speedup(base, scaled, int(n_workers), "sample" if cost == "samples" else "runtime",
+                      horizon=horizon, level=level)
+        c = positive_mean_ci(scaled, level)
+        rows.append((int(n_workers), est.value, est.lo, est.hi, scaled.size, int(np.sum(~np.isfinite(scaled))),
+                     est.upper_bound, c.value, c.lo, c.hi, horizon))
+    return pd.DataFrame(rows, columns=list(SPEEDUP_COLUMNS))
+
+
+def estimates(table: pd.DataFrame, value: str = "speedup", lo: str = "lo", hi: str = "hi",
+              interval: str = BOOTSTRAP_INTERVAL) -> dict[int, Estimate]:
+    """``{workers: Estimate}`` from the rows of a :func:`speedup_table` (``value``/``lo``/``hi`` name the
+    columns: the speedup, or ``cost_mean``/``cost_lo``/``cost_hi``)."""
+    return {int(r.workers): Estimate(float(getattr(r, value)), float(getattr(r, lo)), float(getattr(r, hi)),
+                                     int(r.n), interval) for r in table.itertuples()}
+
+
+def is_linear(n: int, estimate: Estimate) -> bool:
+    """Speedup at N counts as linear unless the data exclude ``Speedup ≥ EFFICIENCY_LINEAR · N``: the
+    interval's upper end (or the point estimate when there is none) reaches ``EFFICIENCY_LINEAR · N``.
+    A target never reached (NaN) is not linear."""
+    bound = estimate.hi if np.isfinite(estimate.hi) else estimate.value
+    return bool(np.isfinite(estimate.value) and bound >= EFFICIENCY_LINEAR * n)
+
+
+def linear_up_to(speedups: dict[int, Estimate]) -> int:
+    """Largest N such that every tried N' ≤ N is linear by :func:`is_linear`; 1 when the first N > 1
+    tried is already sub-linear."""
+    last = 1
+    for n in sorted(speedups):
+        if not is_linear(n, speedups[n]):
+            break
+        last = int(n)
+    return last
+
+
+# --------------------------------------------------------------------------- rates
+def fit_loglog_slope(k, y, decades: float = 2.0) -> tuple[float, float]:
+    """Least-squares fit ``log10 y = a + s · log10 k`` over ``k ∈ [k_max / 10^decades, k_max]``, ``k > 0``.
+
+    Returns ``(s, a)``. Needs at least 3 points with ``y > 0`` in the window.
+    """
+    decades = float(decades)
+    if not (decades > 0 and np.isfinite(decades)):
+        raise ValidationError("decades", f"must be a positive number, got {decades!r}")
+    k = np.asarray(k, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if k.shape != y.shape or k.ndim != 1:
+        raise ValidationError("k", f"k and y must be equal-length 1-d arrays, got {k.shape} and {y.shape}")
+    pos = k > 0
+    if not np.any(pos):
+        raise ValidationError("k", "has no positive entries")
+    kmax = k[pos].max()
+    window = pos & (k >= kmax / 10**decades) & np.isfinite(y) & (y > 0)
+    if window.sum() < 3:
+        raise ValidationError("y", f"needs >= 3 positive points in the last {decades:g} decades of k, "
+                              f"got {int(window.sum())}")
+    slope, intercept = np.polyfit(np.log10(k[window]), np.log10(y[window]), 1)
+    return float(slope), float(intercept)
+
+
+def slope_over_seeds(curves, decades: float = 2.0, level: float = CONFIDENCE) -> Estimate:
+    """One :func:`fit_loglog_slope` per seed (``curves``: iterable of ``(k, y)``), then the t-interval."""
+    slopes = np.array([fit_loglog_slope(k, y, decades)[0] for k, y in curves], dtype=float)
+    if slopes.size == 0:
+        raise ValidationError("curves", "needs at least one (k, y) curve")
+    return mean_estimate(slopes, level)
+
+
+# --------------------------------------------------------------------------- bands over seeds
+def common_grid(curves, n_points: int = 200, log: bool = False) -> np.ndarray:
+    """A grid on the x-range every curve covers: ``[max_i min x_i, min_i max x_i]``, so no curve
+    is extrapolated. ``log`` spaces it geometrically (the lower end is then the smallest positive x)."""
+    if n_points < 2:
+        raise ValidationError("n_points", f"must be >= 2, got {n_points}")
+    curves = list(curves)
+    if not curves:
+        raise ValidationError("curves", "needs at least one (x, y) curve")
+    xs = [np.asarray(x, dtype=float) for x, _ in curves]
+    lo = max(x[x > 0].min() for x in xs) if log else max(x.min() for x in xs)
+    hi = min(x.max() for x in xs)
+    if not hi > lo:
+        raise ValidationError("curves", f"x-ranges do not overlap ([{lo:.6g}, {hi:.6g}])")
+    return np.geomspace(lo, hi, n_points) if log else np.linspace(lo, hi, n_points)
+
+
+def band(curves, grid=None, level: float = CONFIDENCE, n_points: int = 200, log: bool = False) -> pd.DataFrame:
+    """Mean and t-interval over seeds of curves ``(x, y)`` interpolated linearly onto a common grid.
+
+    ``grid`` defaults to :func:`common_grid`. When every curve has the same x-values they are used as
+    they are (no interpolation). Returns columns ``x, mean, lo, hi, seeds``.
+    """
+    curves = [(np.asarray(x, dtype=float), np.asarray(y, dtype=float)) for x, y in curves]
+    if not curves:
+        raise ValidationError("curves", "needs at least one (x, y) curve")
+    for i, (x, y) in enumerate(curves):
+        if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+            raise ValidationError(f"curves[{i}]", "x and y must be equal-length 1-d arrays with >= 2 points")
+        if np.any(np.diff(x) < 0):
+            raise ValidationError(f"curves[{i}]", "x must be non-decreasing")
+    same = grid is None and all(x.shape == curves[0][0].shape and np.array_equal(x, curves[0][0])
+                                for x, _ in curves)
+    if same:
+        grid = curves[0][0]
+        values = np.vstack([y for _, y in curves])
+    else:
+        grid = common_grid(curves, n_points, log) if grid is None else np.asarray(grid, dtype=float)
+        values = np.vstack([np.interp(grid, x, y) for x, y in curves])
+    mean, lo, hi = mean_ci(values, level)
+    return pd.DataFrame({"x": grid, "mean": mean, "lo": lo, "hi": hi, "seeds": len(curves)})

@@ -1,0 +1,76 @@
+"""studies.spec and the registry: every key of a spec is checked before any run, errors name file and key."""
+
+import pytest
+
+from a3c_theory import reproduce as rp
+from a3c_theory.errors import ValidationError
+from a3c_theory.studies import REGISTRY, SPEC_DIR, convergence, rates, registered, spec
+
+GOOD = '[experiment]\ntitle = "t"\nseeds = 2\n[[part]]\ngrid = { "run.workers" = [1, 2] }\n'
+
+
+@pytest.mark.parametrize("text, field", [
+    ('[experiment]\ncolour = 1\n[[part]]\n', "bad.toml:experiment.colour"),
+    ('[experiment]\n[[part]]\nsets = { "run.workers" = 2 }\n', "bad.toml:part[0].sets"),
+    (GOOD + '[quick]\nseedz = 1\n', "bad.toml:quick.seedz"),
+    (GOOD + '[extra]\n', "bad.toml:extra"),
+    ('[experiment]\nsettings = { decadez = 2 }\n[[part]]\n', "bad.toml:experiment.settings.decadez"),
+    ('[experiment]\nsettings = { decades = -1 }\n[[part]]\n', "bad.toml:experiment.settings.decades"),
+    (GOOD + '[quick]\nsettings = { decades = 0 }\n', "bad.toml:quick.settings.decades"),
+    ('[experiment]\n[[part]]\nset = { "run.workers" = 0 }\n', "bad.toml:run.workers"),
+    ('[experiment]\n[[part]]\ngrid = { "run.wrokers" = [1] }\n', "bad.toml:run.wrokers"),
+    (GOOD + '[quick]\ngrid = { "run.delay" = ["none"] }\n', "bad.toml:quick.grid.run.delay"),
+    ('[experiment]\ntitle = "no parts"\n', "bad.toml:part"),
+    ('[experiment\n', "bad.toml"),
+])
+def test_every_key_is_checked_and_the_error_names_the_file_and_the_key(tmp_path, text, field):
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(ValidationError) as err:
+        spec.load(tmp_path / "bad.toml", rates.Settings)
+    assert err.value.field == field
+
+
+def test_quick_mode_replaces_grid_axes_seeds_and_settings(tmp_path):
+    (tmp_path / "s.toml").write_text(GOOD + '[quick]\nseeds = 1\nsettings = { target_fraction = 0.5 }\n'
+                                     'set = { "run.samples" = 1000 }\ngrid = { "run.workers" = [1] }\n')
+    full = spec.load(tmp_path / "s.toml", convergence.Settings)
+    quick = spec.load(tmp_path / "s.toml", convergence.Settings, quick=True)
+    assert (full.parts[0].seeds, full.parts[0].grid, full.settings.target_fraction) == (2, {"run.workers": [1, 2]}, 0.9)
+    assert (quick.parts[0].seeds, quick.parts[0].grid, quick.settings.target_fraction) == (1, {"run.workers": [1]}, 0.5)
+    assert quick.parts[0].value("run.samples") == 1000
+
+
+def test_every_shipped_spec_loads_in_both_modes():
+    for study in registered():
+        for quick in (False, True):
+            s = spec.load(study.spec_path, study.module.Settings, quick)
+            assert s.parts or s.reuse
+
+
+def test_a_bad_spec_stops_reproduce_before_any_run(tmp_path):
+    (tmp_path / "good.toml").write_text(GOOD)
+    (tmp_path / "bad.toml").write_text('[experiment]\n[quick]\nseedz = 1\n[[part]]\n')
+    out = tmp_path / "out"
+    with pytest.raises(ValidationError, match=r"bad\.toml:quick\.seedz"):
+        rp.reproduce(out, quick=True, progress=False, registry={"good": "rates", "bad": "rates"}, spec_dir=tmp_path)
+    assert not out.exists()
+
+
+def test_no_experiments_found_is_an_error(tmp_path):
+    with pytest.raises(ValidationError, match="no experiments found"):
+        registered({})
+    with pytest.raises(ValidationError, match="no experiment spec"):
+        registered({"missing": "rates"}, spec_dir=tmp_path)
+
+
+def test_every_registered_study_has_its_spec_inside_the_package():
+    assert [s.name for s in registered()] == list(REGISTRY)
+    assert all(s.spec_path.parent == SPEC_DIR for s in registered())
+
+
+def test_quick_output_never_goes_into_the_full_figures_folder():
+    out, report = rp.output_paths(None, None, quick=True)
+    assert out == rp.QUICK_DIR and report == rp.QUICK_DIR / "paper_repro.md"
+    assert rp.output_paths(None, None, quick=False) == (rp.FULL_DIR, rp.Path("paper_repro.md"))
+    with pytest.raises(ValidationError, match="--out"):
+        rp.output_paths("figures", None, quick=True)
