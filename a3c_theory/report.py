@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from . import atomic, frames
 from .studies.study import Claim, numbers_table
 
 
@@ -29,6 +29,8 @@ class Outcome:
     claims: list
     runs_text: str
     seconds: float
+    instances: tuple = ()
+    """``(label, instances.diagnose.Diagnostics)`` of every instance the study runs on."""
     warnings: tuple = ()
 
 
@@ -36,12 +38,6 @@ def dataframe_fields(summary) -> dict[str, pd.DataFrame]:
     """The summary's DataFrame fields (numbers drawn in the figure), by field name."""
     return {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)
             if isinstance(getattr(summary, f.name), pd.DataFrame)}
-
-
-def write_csv(table: pd.DataFrame, path) -> Path:
-    """Write ``table`` as CSV atomically (floats in shortest round-trip form; read back exactly with
-    ``pd.read_csv(path, float_precision="round_trip")``)."""
-    return atomic.write_text(path, table.to_csv(index=False))
 
 
 def summary_table(outcomes: list[Outcome]) -> pd.DataFrame:
@@ -112,6 +108,17 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def instance_line(label: str, d) -> str:
+    """One instance's diagnostics (``instances.diagnose.Diagnostics``) in one line."""
+    return (f"{label}: myopia {d.myopia:.3g}, |λ2| critic {d.lambda2_critic:.3g}, TV(μ, d) {d.tv_mu_d:.3g}, "
+            f"ε_app {d.eps_app:.3g}")
+
+
+def _diagnostics_text(o: Outcome) -> str:
+    lines = [instance_line(label, d) for label, d in o.instances] + list(o.warnings)
+    return "; ".join(lines) or "—"
+
+
 def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, quick: bool,
                          redraw: bool = False) -> str:
     """The paper-artifact report. ``figures``: the figures folder relative to the report; ``redraw``: the
@@ -139,7 +146,7 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
               "|---|---|---|---|---|---|"]
     for o in outcomes:
         lines.append(f"| {o.name} | `a3c_theory.studies.{o.module}` | [{o.name}.png]({figures}/{o.name}.png) | "
-                     f"{_cell(o.runs_text)} | {o.seconds:.1f} | {_cell('; '.join(o.warnings) or '—')} |")
+                     f"{_cell(o.runs_text)} | {o.seconds:.1f} | {_cell(_diagnostics_text(o))} |")
     lines += ["", "## Artifacts", "",
               "| paper artifact | claim | command | seeds/runs | our number | verdict | notes |",
               "|---|---|---|---|---|---|---|"]
@@ -156,7 +163,7 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
 
 def write(out: Path, report: Path, outcomes: list[Outcome], seconds: float, quick: bool, redraw: bool = False) -> None:
     """``summary.csv`` and ``summary.md`` in ``out``, the paper-artifact report at ``report``."""
-    write_csv(summary_table(outcomes), out / "summary.csv")
+    frames.write(summary_table(outcomes), out / "summary.csv", parquet=False)
     atomic.write_text(out / "summary.md", summary_markdown(outcomes, seconds, quick))
     figures = os.path.relpath(out, report.parent)
     atomic.write_text(report, paper_repro_markdown(outcomes, figures, seconds, quick, redraw))

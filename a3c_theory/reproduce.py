@@ -14,13 +14,16 @@ For each study: ``DIR/<study>.png``, the per-run table ``DIR/<study>__runs.csv``
 ``figures/quick/`` with its report inside it, and never into the full figures.
 """
 
+import itertools
+import json
 import os
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from . import report, sweep
+from . import config, frames, report, sweep
+from .instances import diagnose
 from .errors import ValidationError
 from .studies import SPEC_DIR, plotting, registered, spec
 from .studies.study import Results
@@ -36,11 +39,6 @@ SHORT_COLUMNS = {
 """Run-level columns added to every run's rows (from its config), so the studies can group by them."""
 
 
-def read_runs(path) -> pd.DataFrame:
-    """A sweep's ``results.csv`` (or a ``<study>__runs.csv``) with every double read back exactly."""
-    return pd.read_csv(path, float_precision="round_trip")
-
-
 def _with_short_columns(table: pd.DataFrame, part: spec.Part) -> pd.DataFrame:
     """Add :data:`SHORT_COLUMNS` and the ``instance`` label to a sweep table (grid columns carry the
     per-run values, the base config the others)."""
@@ -54,17 +52,20 @@ def _with_short_columns(table: pd.DataFrame, part: spec.Part) -> pd.DataFrame:
     return out
 
 
-def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool) -> list[pd.DataFrame]:
-    """Execute every part of one study (resumable); one runs table per part."""
-    tables = []
+def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool) -> tuple[list, list]:
+    """Execute every part of one study (resumable): one runs table (a row per snapshot) and one metadata
+    table (a row per run, ``sweep.run_table``) per part."""
+    tables, metas = [], []
     for i, part in enumerate(s.parts):
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
                                jobs=1 if threaded else jobs, progress=progress)
-        table = read_runs(path)
-        table["run_id"] = [f"{s.name}/part{i}/{r}" for r in table["run_id"]]
+        table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
+        for t in (table, meta):
+            t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]
         tables.append(_with_short_columns(table, part))
-    return tables
+        metas.append(meta)
+    return tables, metas
 
 
 def runs_text(s: spec.Spec) -> str:
@@ -93,29 +94,61 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def instance_warnings(s: spec.Spec) -> tuple:
-    """Instance diagnostics for a study's claims.
+def instances(s: spec.Spec) -> list[tuple[str, dict]]:
+    """``(label, run config)`` of every distinct instance a study's parts run on (the grid's ``problem.*``
+    axes expanded); the label lists the problem keys that differ from the defaults."""
+    found = {}
+    for part in s.parts:
+        axes = {key: values for key, values in part.grid.items() if key.startswith("problem.")}
+        for values in itertools.product(*axes.values()):
+            cfg = {section: dict(keys) for section, keys in part.base.items()}
+            for key, value in zip(axes, values):
+                cfg["problem"][key.split(".", 1)[1]] = value
+            key = json.dumps([cfg["problem"], cfg["algorithm"]["radius"]], sort_keys=True)
+            found.setdefault(key, cfg)
+    defaults = config.from_dict({}).to_dict()["problem"]
+    return [(", ".join(f"{k}={v}" for k, v in cfg["problem"].items() if v != defaults[k]) or "paper instance", cfg)
+            for cfg in found.values()]
 
-    HOOK: ``a3c_theory.instances.diagnose`` (with ``diagnose.discrimination_warning``) is not in the package
-    yet; once it is, call it on the study's instances here and return its one-line warning when every
-    instance of a verdict-drawing study has myopia >= 0.9. Until then no diagnostics are reported.
-    """
-    return ()
+
+def diagnostics(specs: dict) -> dict[str, tuple[list, tuple]]:
+    """Per study: the instance diagnostics at θ_0 (``instances.diagnose``: myopia, mixing, TV(μ, d), ...)
+    as ``(label, Diagnostics)``, and the one-line ``discrimination_warning`` when the study draws speedup
+    verdicts (it, or a study it reuses, sweeps ``run.workers``) on instances that are all myopic."""
+    cache, out = {}, {}
+    for name, s in specs.items():
+        found = []
+        for label, cfg in instances(s):
+            key = json.dumps([cfg["problem"], cfg["algorithm"]["radius"]], sort_keys=True)
+            if key not in cache:
+                cache[key] = diagnose.diagnose(config.from_dict(cfg))
+            found.append((label, cache[key]))
+        speedup = any("run.workers" in part.grid for part in s.parts)
+        for other in s.reuse:
+            found += [(label, d) for label, d in out[other][0] if all(d is not x for _, x in found)]
+            speedup |= out[other][2]
+        warning = diagnose.discrimination_warning([d for _, d in found]) if speedup else None
+        out[name] = (found, (warning,) if warning else (), speedup)
+    return {name: (found, warnings) for name, (found, warnings, _) in out.items()}
 
 
-def finish(study, s: spec.Spec, runs: pd.DataFrame, out: Path, quick: bool, cores: int, t0: float) -> report.Outcome:
-    """Summarise, draw and write one study's files from its runs table (``t0``: when its work began)."""
+def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Path, quick: bool, cores: int,
+           t0: float, diagnosed: tuple = ((), ())) -> report.Outcome:
+    """Summarise, draw and write one study's files from its runs and metadata tables (``t0``: when its work
+    began). The figures folder gets CSV only (no Parquet), so it stays readable under version control."""
     module = study.module
     title = f"{s.title}; {runs['seed'].nunique()} seeds{' (--quick)' if quick else ''}"
-    results = Results(study.name, title, runs, s.settings, tuple(p.base for p in s.parts), quick, cores)
+    results = Results(study.name, title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick, cores)
     summary = module.summarise(results)
     with plotting.styled():
         module.draw(results, summary, out / f"{study.name}.png")
-    report.write_csv(runs, out / f"{study.name}__runs.csv")
+    frames.write(runs, out / f"{study.name}__runs.csv", parquet=False)
+    if len(meta):
+        frames.write(meta, out / f"{study.name}__meta.csv", parquet=False)
     for name, table in report.dataframe_fields(summary).items():
-        report.write_csv(table, out / f"{study.name}__{name}.csv")
+        frames.write(table, out / f"{study.name}__{name}.csv", parquet=False)
     return report.Outcome(study.name, module.__name__.rsplit(".", 1)[1], summary, module.numbers(summary),
-                          module.claims(summary), runs_text(s), time.perf_counter() - t0, instance_warnings(s))
+                          module.claims(summary), runs_text(s), time.perf_counter() - t0, *diagnosed)
 
 
 def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progress: bool = True,
@@ -136,6 +169,10 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
                 raise ValidationError(f"{study.spec_path.name}:experiment.reuse",
                                       f"{other!r} is not a study registered before {study.name!r}")
         specs[study.name] = s
+    diagnosed = diagnostics(specs)
+    for name, (found, warnings) in diagnosed.items():
+        for line in [report.instance_line(label, d) for label, d in found] + list(warnings):
+            print(f"[{name}] {line}", flush=True)
     runs_dir = out / "_runs" / ("quick" if quick else "full")
     out.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 1
@@ -145,12 +182,15 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
         s = specs[study.name]
         t0 = time.perf_counter()
         if redraw:
-            runs = read_runs(_existing(out / f"{study.name}__runs.csv"))
+            runs = frames.read_csv(_existing(out / f"{study.name}__runs.csv"))
+            meta_path = out / f"{study.name}__meta.csv"
+            meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
         else:
-            pieces = run_parts(s, runs_dir, jobs, progress) + [all_runs[other] for other in s.reuse]
-            runs = pd.concat(pieces, join="inner", ignore_index=True)
-        all_runs[study.name] = runs
-        outcomes.append(finish(study, s, runs, out, quick, cores, t0))
+            tables, metas = run_parts(s, runs_dir, jobs, progress)
+            runs = pd.concat(tables + [all_runs[other][0] for other in s.reuse], join="inner", ignore_index=True)
+            meta = pd.concat(metas + [all_runs[other][1] for other in s.reuse], ignore_index=True)
+        all_runs[study.name] = runs, meta
+        outcomes.append(finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name]))
         print(f"[{study.name}] {time.perf_counter() - t0:.1f} s -> {out / (study.name + '.png')}", flush=True)
     seconds = time.perf_counter() - started
     report.write(out, report_path, outcomes, seconds, quick, redraw)

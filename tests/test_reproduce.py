@@ -10,9 +10,9 @@ import sysconfig
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from a3c_theory import frames
 from a3c_theory import reproduce as rp
 from a3c_theory.studies import registered, spec
 
@@ -67,14 +67,14 @@ def test_quick_reproduce_from_an_installed_package_writes_every_figure_with_fini
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000, name
         assert len(list(out.glob(f"{name}__*.csv"))) >= 2, name  # runs table + at least one table drawn
         s = spec.load(study.spec_path, study.module.Settings, quick=True)
-        runs = rp.read_runs(out / f"{name}__runs.csv")
+        runs = frames.read_csv(out / f"{name}__runs.csv")
         for metric in ("J", "gap", "grad_norm_sq", "critic_gap", "avg_grad_norm_sq", "time_s"):
             assert np.all(np.isfinite(runs[metric])), (name, metric)
         for part in s.parts:
             for n in part.grid.get("run.workers", [part.value("run.workers")]):
                 assert set(runs.loc[runs["workers"] == n, "seed"]) == set(range(part.seeds)), (name, n)
         assert f"[{name}]" in stdout
-    summary = pd.read_csv(out / "summary.csv")
+    summary = frames.read_csv(out / "summary.csv")
     assert set(summary["study"]) == {s.name for s in studies}
     report = (out / "paper_repro.md").read_text()
     for artifact in ("Fig. 1(a)", "Fig. 1(d)", "Fig. 2(d)", "speedup limit, markov", "Corollary 1", "Gym / Atari"):

@@ -217,16 +217,27 @@ def claims(summary: Summary) -> list[Claim]:
     ]
 
 
-def _choices(results: Results) -> tuple:
-    """The settings the paper leaves open, read from the first part's resolved config."""
-    from .. import config, exact
+def _median(meta: pd.DataFrame, column: str) -> float | None:
+    """Median of a metadata column over the runs, None when the runs did not record it."""
+    if column not in meta.columns or meta[column].isna().all():
+        return None
+    return float(meta[column].median())
 
+
+def _choices(results: Results) -> tuple:
+    """The settings the paper leaves open: the first part's resolved config, and the radius and the
+    sampling-law bias the runs recorded in their metadata."""
     base = results.configs[0]
     p, a, r = base["problem"], base["algorithm"], base["run"]
-    radius = a["radius"]
-    if radius == 0:  # hook: read it from the run metadata once runs keep it
+    radius = _median(results.meta, "radius")
+    if radius is None:  # runs tables written before runs kept their metadata
+        from .. import config, exact
+
         problem = config.build_problem(config.from_dict(base))
-        radius = float(exact.theory_radius(problem, np.zeros(problem.policy.dim)))
+        radius = a["radius"] or float(exact.theory_radius(problem, np.zeros(problem.policy.dim)))
+    bias = _median(results.meta, "sampling_law_bias_tv_mu_mean")
+    bias_text = (f"median over runs of the mean TV drift of μ between refreshes: {bias:.3g}" if bias is not None
+                 else "bias not recorded in these runs' metadata")
     f = results.settings.target_fraction
     return (("instance", f"{p['n_states']} states, {p['n_actions']} actions, critic features d = {p['feature_dim']} "
                          f"({p['critic_features']}), {p['actor']} softmax actor, instance seed {p['seed']}"),
@@ -235,7 +246,7 @@ def _choices(results: Results) -> tuple:
             ("step sizes", f"α_k = {a['c_alpha']:g}/(1+k)^{a['sigma_alpha']:g}, "
                            f"β_k = {a['c_beta']:g}/(1+k)^{a['sigma_beta']:g}"),
             ("critic radius R_w", f"{radius:.4g} (= r_max / λ_min(−A_θ0) when `algorithm.radius = 0`)"),
-            ("i.i.d. sampling laws", f"μ_θ, d_θ recomputed every {a['refresh']} updates (bias in trace metadata)"),
+            ("i.i.d. sampling laws", f"μ_θ, d_θ recomputed every {a['refresh']} updates ({bias_text})"),
             ("horizon, snapshots", f"{r['samples']:.3g} samples (updates), {r['snapshots']} log-spaced snapshots"),
             ("speedup target", f"{f:.0%} of the gap J* − J(θ_0) closed"),
             ("delays", "exact simulator (round-robin τ = N − 1) for sample counts; real threads for wall clock"))

@@ -2,7 +2,7 @@
 (:class:`Number`, :class:`Claim`). The contract itself is written in :mod:`a3c_theory.studies`."""
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -17,14 +17,18 @@ class Results:
 
     ``runs``: one row per snapshot of one run (the metric columns of ``evaluate`` plus the run-level columns
     ``run_id, seed, workers, mode, delay, horizon, sampling, lam, kind, locality, instance`` and the grid
-    columns under their dotted names); ``settings``: the module's validated ``Settings``; ``configs``: the
-    resolved base config (nested dict) of each ``[[part]]``; ``cores``: ``os.cpu_count()`` of this machine.
+    columns under their dotted names); ``settings``: the module's validated ``Settings``; ``meta``: one row
+    per run, ``run_id`` then the run's metadata (``pipeline.run_one``: ``radius``, ``mean_delay``,
+    ``sampling_law_bias_tv_mu_mean``, timings, versions, ...; empty for runs tables written before runs kept
+    it); ``configs``: the resolved base config (nested dict) of each ``[[part]]``; ``cores``:
+    ``os.cpu_count()`` of this machine.
     """
 
     name: str
     title: str
     runs: pd.DataFrame
     settings: Any
+    meta: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"run_id": []}))
     configs: tuple = ()
     quick: bool = False
     cores: int = 1
