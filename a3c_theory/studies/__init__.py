@@ -18,7 +18,7 @@ Interface contract (what a study module provides; read this to add a study)
 ----------------------------------------------------------------------------
 Adding a study touches one module (``studies/<module>.py``, or an existing one reused), its spec
 (``studies/<study>.toml``, format in :mod:`a3c_theory.studies.spec`) and one line of :data:`REGISTRY`.
-A study module defines:
+A study module defines (``regularisation.py`` is the smallest complete example):
 
 ``Settings``
     A frozen dataclass: every key of the spec's ``[experiment] settings`` (and ``[quick] settings``) with
@@ -27,8 +27,9 @@ A study module defines:
 
 ``summarise(results: Results) -> Summary``
     ``results.runs`` is a pandas DataFrame, one row per snapshot of one run (columns in
-    :class:`study.Results`); ``results.settings`` is the validated ``Settings``. ``Summary`` is the
-    module's own frozen dataclass of typed numbers (``stats.Estimate``, dicts of them keyed by worker
+    :class:`study.Results`); ``results.meta`` one row per run with its metadata (radius, delays,
+    sampling-law bias, timings: never recompute these); ``results.settings`` is the validated
+    ``Settings``. ``Summary`` is the module's own frozen dataclass of typed numbers (``stats.Estimate``, dicts of them keyed by worker
     count, ints, floats) computed with :mod:`stats`. Every field that is a ``pandas.DataFrame`` holds
     numbers drawn in the figure and is written as ``<study>__<field>.csv`` beside the PNG.
     A summary may have a field ``choices: tuple[tuple[str, str], ...]`` (item, our choice): the report
@@ -47,6 +48,11 @@ A study module defines:
     The rows of ``paper_repro.md``: artifact, claim, where it is drawn, our number, the verdict by the
     module's own thresholds and rules (stated in its docstring), notes. Text is built from the typed
     summary; no number is ever parsed back from a string.
+
+``reproduce`` does the rest for every study: it checks every spec before any run, runs the parts
+(resumable sweeps), prints and reports the instance diagnostics of every instance a study runs on
+(``a3c_theory.instances.diagnose``) with the one-line discrimination warning for speedup studies whose
+instances are all myopic, writes the files, and times each study.
 
 Shared helpers: :mod:`stats` (targets and crossings, speedup of paper eq. 1, Student-t and
 sign-respecting bootstrap intervals, slopes, bands, linear-speedup rule) and :mod:`plotting`.
