@@ -17,7 +17,8 @@ threads_runtime     threads_runtime        real Hogwild threads on this machine
 Interface contract (what a study module provides; read this to add a study)
 ----------------------------------------------------------------------------
 Adding a study touches one module (``studies/<module>.py``, or an existing one reused), its spec
-(``studies/<study>.toml``, format in :mod:`a3c_theory.studies.spec`) and one line of :data:`REGISTRY`.
+(``studies/<study>.toml``, format in :mod:`a3c_theory.studies.spec`) and one line of :data:`REGISTRY`;
+its tests go in ``tests/studies/test_<module>.py`` (``tests/studies/synthetic.py`` builds runs tables).
 A study module defines (``regularisation.py`` is the smallest complete example):
 
 ``Settings``

@@ -103,7 +103,7 @@ def summarise(results: Results) -> Summary:
     n_runs = len(stats.split_runs(sim))
     option = "/".join(OPTIONS.get(v, v) for v in pl.values(sim, "sampling"))
     return Summary(
-        name=results.name, artifact=s.artifact, option=option, target_fraction=f, cores=int(results.cores),
+        name=results.name, artifact=s.artifact, option=option, target_fraction=f, cores=results.run_cores,
         workers=tuple(pl.values(results.runs, "workers")),
         threads_workers=tuple(pl.values(thr, "workers")) if not thr.empty else (),
         J_star=no_interval(Jstar, n_runs), J0=no_interval(J0, n_runs),

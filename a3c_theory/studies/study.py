@@ -34,8 +34,11 @@ class Results:
     cores: int = 1
 
     @property
-    def seeds(self) -> int:
-        return int(self.runs["seed"].nunique())
+    def run_cores(self) -> int:
+        """CPU cores of the machine the runs ran on (their metadata), else of this machine."""
+        if "machine_cores" in self.meta.columns and self.meta["machine_cores"].notna().any():
+            return int(self.meta["machine_cores"].max())
+        return int(self.cores)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def summarise(results: Results) -> Summary:
                                                 for r in split])
     table = pd.DataFrame([{"workers": n, "samples_per_s": e.value, "lo": e.lo, "hi": e.hi, "n": e.n}
                           for n, e in throughput.items()])
-    return Summary(f, int(results.cores), tuple(pl.values(runs, "workers")), stats.estimates(sp),
+    return Summary(f, results.run_cores, tuple(pl.values(runs, "workers")), stats.estimates(sp),
                    stats.estimates(sp, "cost_mean", "cost_lo", "cost_hi"), throughput, sp, table)
 
 
