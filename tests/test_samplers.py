@@ -26,7 +26,7 @@ from a3c_theory import features as feats
 from a3c_theory import policy as pol
 from a3c_theory.engine import rng as engine_rng
 from a3c_theory.engine import samplers
-from a3c_theory.mdp import paper_mdp
+from a3c_theory.mdp import FiniteMDP, paper_mdp
 from a3c_theory.problem import Problem
 from engine_reference import XoshiroPlus
 
@@ -192,3 +192,42 @@ def test_seed_states_are_distinct_and_reproducible():
     b = engine_rng.seed_states(np.random.SeedSequence(7), 64)
     np.testing.assert_array_equal(a, b)
     assert len({tuple(row) for row in a}) == 64
+
+
+# ----------------------------------------------------------------------------- a discriminating instance
+def _discriminating_problem(actor: str, seed: int = 2):
+    """6 states, 3 actions, γ = 0.6, rows ``P[s, a] ~ Dirichlet(0.3)`` (far from uniform), η with 0.85 on
+    state 0: ``d_θ`` stays near η while ``μ_θ`` spreads out, so TV(μ_θ, d_θ) ≥ 0.2 (checked below). On the
+    near-uniform instance above (TV ≈ 0.01) a Markov actor chain that never restarts, a shared TD error that
+    uses the post-restart state, or an i.i.d. actor state drawn from μ_θ would shift the means by less
+    than the test can see; here each of them is rejected."""
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.full(6, 0.3), size=(6, 3))
+    eta = np.array([0.85, 0.03, 0.03, 0.03, 0.03, 0.03])
+    mdp = FiniteMDP.from_dense(P, rng.uniform(size=(6, 3)), 0.6, eta)
+    policy = pol.tabular(6, 3) if actor == "tabular" else pol.linear(feats.random_actor_features(seed + 2, 6, 3, 4))
+    prior = rng.dirichlet(np.ones(3), size=6)
+    return Problem.make(mdp, feats.random_features(seed + 1, 6, 4), policy, prior_policy=prior,
+                        prior_states=rng.dirichlet(np.ones(6)))
+
+
+@pytest.mark.parametrize("actor", ["tabular", "linear"])
+@pytest.mark.parametrize("sampling", ["iid", "markov", "shared"])
+def test_estimators_are_unbiased_on_a_discriminating_instance(sampling, actor):
+    """All three estimators, false-alarm probability ≤ 1e-6 (module docstring), on an instance where the
+    critic and actor sampling laws differ: TV(μ_θ, d_θ) ≥ 0.2 and every row of P at TV ≥ 0.25 from uniform."""
+    problem = _discriminating_problem(actor)
+    theta, w = _random_params(problem, 3)
+    pi = problem.policy.probabilities(theta)
+    mu = exact.stationary_distribution(problem.mdp, pi)
+    d = exact.discounted_visitation(problem.mdp, pi)
+    assert 0.5 * np.abs(mu - d).sum() >= 0.2
+    assert (0.5 * np.abs(problem.mdp.dense_P() - 1 / 6).sum(axis=2)).min() >= 0.25
+    G, V, Psi = _means(problem, theta, w, samplers.SAMPLING_CODES[sampling], seed=4)
+    expected = {
+        "g": exact.critic_direction_mean(problem.mdp, problem.critic_features, pi, w,
+                                         mu=d if sampling == "shared" else mu),
+        "v": exact.actor_direction_mean(problem, theta, w),
+        "psi": exact.regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states),
+    }
+    _assert_unbiased({"g": G, "v": V, "psi": Psi}, expected)
