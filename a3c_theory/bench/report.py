@@ -20,6 +20,8 @@ TARGETS = (
     ("cached_load_s", None, "<=", 1.0, "import + first call from numba's cache, new process (s)"),
     ("exact_metrics_paper_s", None, "<=", 1e-3, "exact metrics at one theta, 100 states (s)"),
     ("exact_metrics_garnet10k_s", None, "<=", 0.1, "exact metrics at one theta, 10k states (s)"),
+    ("diagnose_paper_s", None, "<=", 2.0, "a3c-theory diagnose, paper instance (s)"),
+    ("diagnose_garnet10k_s", None, "<=", 30.0, "a3c-theory diagnose, 10k-state garnet (s)"),
 )
 
 
@@ -40,6 +42,9 @@ def run_benchmarks(quick: bool = False, sizes: dict | None = None, include_exact
             pass
         else:
             results.update(bench_exact(quick))
+        from .diagnose import bench_diagnose
+
+        results.update(bench_diagnose(quick))
     results["targets"] = check_targets(results)
     return results
 
