@@ -75,7 +75,7 @@ def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
     reproduce(args.out, quick=args.quick, jobs=args.jobs, progress=not args.no_progress, report_path=args.report,
-              redraw=args.redraw)
+              redraw=args.redraw, only=args.study)
     return 0
 
 
@@ -128,12 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     sw.set_defaults(func=_cmd_sweep)
 
     rp = sub.add_parser("reproduce", help="regenerate every figure of the paper's synthetic study")
-    rp.add_argument("--quick", action="store_true", help="reduced seeds and horizons (< 60 s)")
+    rp.add_argument("--quick", action="store_true", help="reduced seeds and horizons: a smoke test")
     rp.add_argument("--out", default=None, help="output folder (default: figures/, with --quick figures/quick/)")
     rp.add_argument("--report", default=None,
                     help="paper-artifact report (default: paper_repro.md, with --quick inside the output folder)")
     rp.add_argument("--redraw", action="store_true",
                     help="run nothing: redraw every figure and the report from the runs tables in the output folder")
+    rp.add_argument("--study", action="append", default=None, metavar="NAME",
+                    help="run only this study (repeatable) and those reusing its runs; redraw the others")
     rp.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
     rp.add_argument("--no-progress", action="store_true")
     rp.set_defaults(func=_cmd_reproduce)

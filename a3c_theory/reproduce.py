@@ -14,6 +14,7 @@ For each study: ``DIR/<study>.png``, the per-run table ``DIR/<study>__runs.csv``
 ``figures/quick/`` with its report inside it, and never into the full figures.
 """
 
+import dataclasses
 import itertools
 import json
 import os
@@ -88,9 +89,28 @@ def output_paths(out_dir, report_path, quick: bool) -> tuple[Path, Path]:
     return out, Path(report_path)
 
 
+def studies_to_run(specs: dict, redraw: bool, only: list[str] | None) -> set[str]:
+    """The studies whose runs are executed: none with ``redraw``; with ``only``, those and every study that
+    reuses the runs of one of them; else all."""
+    if redraw:
+        if only:
+            raise ValidationError("--study", "runs studies, --redraw runs none: give one or the other")
+        return set()
+    if not only:
+        return set(specs)
+    unknown = [name for name in only if name not in specs]
+    if unknown:
+        raise ValidationError("--study", f"no study named {unknown[0]!r}; the studies are {list(specs)}")
+    chosen = set(only)
+    for name, s in specs.items():  # registry order: a study comes after the studies it reuses
+        if chosen & set(s.reuse):
+            chosen.add(name)
+    return chosen
+
+
 def _existing(path: Path) -> Path:
     if not path.is_file():
-        raise ValidationError("--redraw", f"no runs table at {path}; run reproduce without --redraw first")
+        raise ValidationError("--redraw", f"no runs table at {path} to redraw from; run this study first")
     return path
 
 
@@ -153,12 +173,13 @@ def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Pat
 
 def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progress: bool = True,
               report_path=None, registry: dict | None = None, spec_dir: Path = SPEC_DIR,
-              redraw: bool = False) -> list[report.Outcome]:
+              redraw: bool = False, only: list[str] | None = None) -> list[report.Outcome]:
     """Run every study, draw every figure, write the CSVs, the summaries and the report; print a summary.
 
     Every spec is checked before any run starts. ``redraw``: run nothing; read each study's runs from the
-    ``DIR/<study>__runs.csv`` an earlier reproduce wrote and redraw everything from them.
-    Returns one :class:`report.Outcome` per study."""
+    ``DIR/<study>__runs.csv`` an earlier reproduce wrote and redraw everything from them. ``only``: run these
+    studies (and those that reuse their runs), redraw the others from their runs tables, so the report stays
+    complete. Returns one :class:`report.Outcome` per study."""
     out, report_path = output_paths(out_dir, report_path, quick)
     studies = registered(registry, spec_dir)
     specs = {}
@@ -169,6 +190,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
                 raise ValidationError(f"{study.spec_path.name}:experiment.reuse",
                                       f"{other!r} is not a study registered before {study.name!r}")
         specs[study.name] = s
+    to_run = studies_to_run(specs, redraw, only)
     diagnosed = diagnostics(specs)
     for name, (found, warnings) in diagnosed.items():
         for line in [report.instance_line(label, d) for label, d in found] + list(warnings):
@@ -181,7 +203,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     for study in studies:
         s = specs[study.name]
         t0 = time.perf_counter()
-        if redraw:
+        if study.name not in to_run:
             runs = frames.read_csv(_existing(out / f"{study.name}__runs.csv"))
             meta_path = out / f"{study.name}__meta.csv"
             meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
@@ -190,10 +212,11 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
             runs = pd.concat(tables + [all_runs[other][0] for other in s.reuse], join="inner", ignore_index=True)
             meta = pd.concat(metas + [all_runs[other][1] for other in s.reuse], ignore_index=True)
         all_runs[study.name] = runs, meta
-        outcomes.append(finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name]))
+        outcome = finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name])
+        outcomes.append(dataclasses.replace(outcome, redrawn=study.name not in to_run))
         print(f"[{study.name}] {time.perf_counter() - t0:.1f} s -> {out / (study.name + '.png')}", flush=True)
     seconds = time.perf_counter() - started
-    report.write(out, report_path, outcomes, seconds, quick, redraw)
+    report.write(out, report_path, outcomes, seconds, quick)
     report.print_summary(outcomes, out, seconds)
     print(f"report: {report_path}")
     return outcomes

@@ -74,3 +74,33 @@ def test_quick_output_never_goes_into_the_full_figures_folder():
     assert rp.output_paths(None, None, quick=False) == (rp.FULL_DIR, rp.Path("paper_repro.md"))
     with pytest.raises(ValidationError, match="--out"):
         rp.output_paths("figures", None, quick=True)
+
+
+def test_only_runs_the_chosen_studies_and_those_reusing_their_runs():
+    specs = {study.name: spec.load(study.spec_path, study.module.Settings, quick=True) for study in registered()}
+    assert rp.studies_to_run(specs, False, ["fig2_markov"]) == {"fig2_markov", "rates", "threads_runtime"}
+    assert rp.studies_to_run(specs, False, None) == set(specs)
+    assert rp.studies_to_run(specs, True, None) == set()
+    with pytest.raises(ValidationError, match="--study"):
+        rp.studies_to_run(specs, False, ["nope"])
+    with pytest.raises(ValidationError, match="--study"):
+        rp.studies_to_run(specs, True, ["rates"])
+
+
+TINY = ('[experiment]\ntitle = "tiny"\nseeds = 2\n[base]\nalgorithm = { sampling = "iid" }\n'
+        'run = { samples = 2000, snapshots = 5 }\n[[part]]\ngrid = { "algorithm.lam" = [0.0, 0.1] }\n')
+
+
+def test_a_partial_reproduce_runs_one_study_and_redraws_the_other_from_its_runs_table(tmp_path):
+    for name in ("first", "second"):
+        (tmp_path / f"{name}.toml").write_text(TINY)
+    registry, out = {"first": "regularisation", "second": "regularisation"}, tmp_path / "out"
+    rp.reproduce(out, jobs=1, progress=False, report_path=tmp_path / "report.md", registry=registry, spec_dir=tmp_path)
+    cached = {p: p.stat().st_mtime_ns for p in (out / "_runs").rglob("runs/*.csv")}
+    (out / "_runs" / "full" / "first").rename(tmp_path / "moved")  # "first" cannot run again: no cache
+    outcomes = rp.reproduce(out, jobs=1, progress=False, report_path=tmp_path / "report.md", registry=registry,
+                            spec_dir=tmp_path, only=["second"])
+    assert [o.redrawn for o in outcomes] == [True, False]
+    assert not (out / "_runs" / "full" / "first").exists()
+    assert all(p.stat().st_mtime_ns == t for p, t in cached.items() if "second" in p.parts)
+    assert "first ran nothing" in (tmp_path / "report.md").read_text()
