@@ -43,11 +43,10 @@ from ..validate import positive_int, probability_vector
 LEFT, RIGHT = 0, 1
 
 
-def _probability(field: str, value, low_open: bool = False) -> float:
+def _probability(field: str, value) -> float:
     x = float(value)
-    if not (0.0 <= x <= 1.0) or (low_open and x == 0.0):
-        interval = "(0, 1]" if low_open else "[0, 1]"
-        raise ValidationError(field, f"must lie in {interval}, got {value!r}")
+    if not 0.0 <= x <= 1.0:
+        raise ValidationError(field, f"must lie in [0, 1], got {value!r}")
     return x
 
 
@@ -63,7 +62,6 @@ def trap_chain(n_states: int = 6, slip: float = 0.1, restart: float = 0.05, smal
     eta = probability_vector("eta", np.full(n, 1.0 / n) if eta is None else eta, n)
     states = np.arange(n)
     left, right = np.maximum(states - 1, 0), np.minimum(states + 1, n - 1)
-    right[n - 1] = n - 1
     P = np.zeros((n, 2, n))
     for a, (go, back) in enumerate(((left, right), (right, left))):
         np.add.at(P, (states, a, go), (1.0 - restart) * (1.0 - slip))
