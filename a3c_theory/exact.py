@@ -165,10 +165,15 @@ def policy_transition(mdp: FiniteMDP, pi, method: str = "auto"):
     return _policy_transition(_rows(mdp), _check_pi(mdp, pi), dense)
 
 
+def _policy_reward(rows: _Rows, pi: np.ndarray) -> np.ndarray:
+    """``r_π(s) = Σ_a π(a|s) r(s, a)``."""
+    return np.einsum("sa,sa->s", pi, rows.r_sa)
+
+
 def policy_reward(mdp: FiniteMDP, pi) -> np.ndarray:
     """``r_π(s) = Σ_a π(a|s) Σ_s' P[s, a, s'] r(s, a, s')``, shape (nS,)."""
     pi = _check_pi(mdp, pi)
-    return np.einsum("sa,sa->s", pi, _rows(mdp).r_sa)
+    return _policy_reward(_rows(mdp), pi)
 
 
 # --------------------------------------------------------------------------- linear solves
@@ -286,7 +291,7 @@ def value(mdp: FiniteMDP, pi, method: str = "auto", x0=None, rtol: float = ITERA
     pi = _check_pi(mdp, pi)
     x0 = _check_vector("x0", x0, mdp.n_states)
     rows = _rows(mdp)
-    r_pi = np.einsum("sa,sa->s", pi, rows.r_sa)
+    r_pi = _policy_reward(rows, pi)
     return _solve_value(_policy_transition(rows, pi, dense), r_pi, mdp.gamma, x0, rtol)
 
 
@@ -306,9 +311,19 @@ def advantage(mdp: FiniteMDP, pi, V=None) -> np.ndarray:
     return q_values(mdp, pi, V) - V[:, None]
 
 
+def _objective(mdp: FiniteMDP, V: np.ndarray) -> float:
+    """``J = (1−γ) ηᵀ V``."""
+    return float((1.0 - mdp.gamma) * (mdp.eta @ V))
+
+
 def objective(mdp: FiniteMDP, pi, method: str = "auto") -> float:
     """``J = (1−γ) ηᵀ V_π`` (normalised as in the slides: J ∈ [min r, max r])."""
-    return float((1.0 - mdp.gamma) * mdp.eta @ value(mdp, pi, method))
+    return _objective(mdp, value(mdp, pi, method))
+
+
+def _policy_gradient(policy: SoftmaxPolicy, theta, pi, d, Q, V) -> np.ndarray:
+    """``∇J(θ) = Σ_{s,a} d_θ(s) π(a|s) (Q(s, a) − V(s)) ψ_θ(s, a)``."""
+    return policy.score_sum(theta, d[:, None] * pi * (Q - V[:, None]), pi)
 
 
 def policy_gradient(mdp: FiniteMDP, policy: SoftmaxPolicy, theta, method: str = "auto") -> np.ndarray:
@@ -317,10 +332,9 @@ def policy_gradient(mdp: FiniteMDP, policy: SoftmaxPolicy, theta, method: str = 
     dense = _use_dense(mdp, method)
     rows = _rows(mdp)
     P_pi = _policy_transition(rows, pi, dense)
-    V = _solve_value(P_pi, np.einsum("sa,sa->s", pi, rows.r_sa), mdp.gamma)
+    V = _solve_value(P_pi, _policy_reward(rows, pi), mdp.gamma)
     d = _solve_visitation(P_pi, mdp.eta, mdp.gamma)
-    adv = _q_from_value(rows, mdp.gamma, V) - V[:, None]
-    return policy.score_sum(theta, d[:, None] * pi * adv, pi)
+    return _policy_gradient(policy, theta, pi, d, _q_from_value(rows, mdp.gamma, V), V)
 
 
 # --------------------------------------------------------------------------- KL regulariser
@@ -344,10 +358,10 @@ def regulariser(pi_p, eta_p, pi) -> float:
     return _regulariser_from_log(pi_p, eta_p, log_pi)
 
 
-def regulariser_gradient(policy: SoftmaxPolicy, theta, pi_p, eta_p) -> np.ndarray:
-    """``∇R(θ) = Σ_{s,a} η_p(s) π_p(a|s) ψ_θ(s, a)``."""
+def regulariser_gradient(policy: SoftmaxPolicy, theta, pi_p, eta_p, pi=None) -> np.ndarray:
+    """``∇R(θ) = Σ_{s,a} η_p(s) π_p(a|s) ψ_θ(s, a)``; ``pi`` may be passed when the caller has ``π_θ``."""
     eta_p = np.asarray(eta_p, dtype=np.float64)
-    return policy.score_sum(theta, eta_p[:, None] * np.asarray(pi_p, dtype=np.float64))
+    return policy.score_sum(theta, eta_p[:, None] * np.asarray(pi_p, dtype=np.float64), pi)
 
 
 def _log_policy(policy: SoftmaxPolicy, theta) -> tuple[np.ndarray, np.ndarray]:
@@ -403,12 +417,18 @@ def critic_matrices(mdp: FiniteMDP, Phi, pi, mu=None, method: str = "auto") -> t
     rows = _rows(mdp)
     P_pi = _policy_transition(rows, pi, dense)
     mu = _solve_stationary(P_pi) if mu is None else _check_vector("mu", mu, mdp.n_states)
-    return _critic_matrices(P_pi, np.einsum("sa,sa->s", pi, rows.r_sa), Phi, mu, mdp.gamma)
+    return _critic_matrices(P_pi, _policy_reward(rows, pi), Phi, mu, mdp.gamma)
 
 
 def td_fixed_point(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> np.ndarray:
     """``ω*_θ = −A_θ^{-1} b_θ`` (a d×d solve): the TD(0) fixed point under ``μ_θ``."""
     return _td_solution(*critic_matrices(mdp, Phi, pi, method=method))
+
+
+def _approximation_error(mu: np.ndarray, V: np.ndarray, Phi: np.ndarray, w_star: np.ndarray) -> float:
+    """``ε_app = (Σ_s μ(s) (V(s) − φ(s)ᵀω*)²)^{1/2}``."""
+    err = V - Phi @ w_star
+    return float(np.sqrt(mu @ err**2))
 
 
 def approximation_error(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> float:
@@ -418,11 +438,10 @@ def approximation_error(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> float:
     Phi = _check_phi(mdp, Phi)
     rows = _rows(mdp)
     P_pi = _policy_transition(rows, pi, dense)
-    r_pi = np.einsum("sa,sa->s", pi, rows.r_sa)
+    r_pi = _policy_reward(rows, pi)
     mu = _solve_stationary(P_pi)
-    A, b = _critic_matrices(P_pi, r_pi, Phi, mu, mdp.gamma)
-    err = _solve_value(P_pi, r_pi, mdp.gamma) - Phi @ _td_solution(A, b)
-    return float(np.sqrt(mu @ err**2))
+    w_star = _td_solution(*_critic_matrices(P_pi, r_pi, Phi, mu, mdp.gamma))
+    return _approximation_error(mu, _solve_value(P_pi, r_pi, mdp.gamma), Phi, w_star)
 
 
 def critic_direction_mean(mdp: FiniteMDP, Phi, pi, w, mu=None, method: str = "auto") -> np.ndarray:
@@ -510,7 +529,7 @@ def optimal_value(mdp: FiniteMDP, method: str = "auto") -> np.ndarray:
 
 def optimal_objective(mdp: FiniteMDP, method: str = "auto") -> float:
     """``J* = max_π J(π) = (1−γ) ηᵀV*``."""
-    return float((1.0 - mdp.gamma) * mdp.eta @ optimal_value(mdp, method))
+    return _objective(mdp, optimal_value(mdp, method))
 
 
 # --------------------------------------------------------------------------- evaluator
@@ -552,10 +571,6 @@ class Evaluator:
         self._J_star = None
         self._warm = (None, None, None)
         self._ilu_cache = {}
-        pi_p, eta_p = problem.prior_policy, problem.prior_states
-        self._prior_weights = eta_p[:, None] * pi_p
-        self._prior_entropy_term = float(eta_p @ xlogy(pi_p, pi_p).sum(axis=1))
-        self._prior_support = pi_p > 0
 
     @property
     def J_star(self) -> float:
@@ -570,7 +585,7 @@ class Evaluator:
         gamma = mdp.gamma
         pi, log_pi = _log_policy(self.problem.policy, theta)
         P_pi = _policy_transition(rows, pi, self._dense)
-        r_pi = np.einsum("sa,sa->s", pi, rows.r_sa)
+        r_pi = _policy_reward(rows, pi)
         if self._dense:
             M = -gamma * P_pi
             M.flat[:: M.shape[0] + 1] += 1.0
@@ -591,7 +606,9 @@ class Evaluator:
         """Scalars at ``(θ, ω)``: ``J``, ``R``, ``J_lambda`` = J + λR, ``J_star``, ``gap`` = J* − J (clipped
         at 0 against rounding, ~1e-15, at an optimal θ),
         ``grad_norm_sq`` = ‖∇J‖², ``grad_lambda_norm_sq`` = ‖∇J + λ∇R‖², ``critic_gap`` = ‖ω − ω*_θ‖₂,
-        ``eps_app`` = ε_app(θ)."""
+        ``eps_app`` = ε_app(θ). Each quantity by the same private function as the public one of its name
+        (``objective``, ``policy_gradient``, ``regulariser``, ``regulariser_gradient``, ``td_fixed_point``,
+        ``approximation_error``), on the arrays of :meth:`state`."""
         problem, mdp = self.problem, self.problem.mdp
         theta = problem.policy.check_theta(theta)
         w = _check_vector("w", w, problem.critic_dim)
@@ -599,15 +616,15 @@ class Evaluator:
         J_star = self.J_star
         st = self.state(theta)
         policy, pi = problem.policy, st.pi
-        J = float((1.0 - mdp.gamma) * (mdp.eta @ st.V))
-        grad = policy.score_sum(theta, st.d[:, None] * pi * (st.Q - st.V[:, None]), pi)
-        cross = np.multiply(problem.prior_policy, st.log_pi, out=np.zeros(pi.shape), where=self._prior_support)
-        R = float(problem.prior_states @ cross.sum(axis=1)) - self._prior_entropy_term
-        grad_lam = grad + lam * policy.score_sum(theta, self._prior_weights, pi) if lam else grad
+        J = _objective(mdp, st.V)
+        grad = _policy_gradient(policy, theta, pi, st.d, st.Q, st.V)
+        R = _regulariser_from_log(problem.prior_policy, problem.prior_states, st.log_pi)
+        if lam:
+            grad_lam = grad + lam * regulariser_gradient(policy, theta, problem.prior_policy, problem.prior_states, pi)
+        else:
+            grad_lam = grad
         Phi = problem.critic_features
-        A, b = _critic_matrices(st.P_pi, st.r_pi, Phi, st.mu, mdp.gamma)
-        w_star = _td_solution(A, b)
-        err = st.V - Phi @ w_star
+        w_star = _td_solution(*_critic_matrices(st.P_pi, st.r_pi, Phi, st.mu, mdp.gamma))
         return {
             "J": J,
             "R": R,
@@ -617,5 +634,5 @@ class Evaluator:
             "grad_norm_sq": float(grad @ grad),
             "grad_lambda_norm_sq": float(grad_lam @ grad_lam),
             "critic_gap": float(np.linalg.norm(w - w_star)),
-            "eps_app": float(np.sqrt(st.mu @ err**2)),
+            "eps_app": _approximation_error(st.mu, st.V, Phi, w_star),
         }
