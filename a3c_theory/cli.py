@@ -1,4 +1,4 @@
-"""The ``a3c-theory`` command: run, evaluate, diagnose, sweep, reproduce, bench.
+"""The ``a3c-theory`` command: run, evaluate, diagnose, sweep, reproduce, bench, config.
 
 Every sub-command validates its whole input (config files, ``--set`` overrides, grids) before any work
 starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with exit status 2.
@@ -90,6 +90,17 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_config(args) -> int:
+    from . import config
+
+    rows = [("key", "default", "allowed", "description")]
+    rows += [(name, repr(default), allowed, description) for name, default, allowed, description in config.key_table()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="a3c-theory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
     bn.add_argument("--json", help="also write the results to this JSON file")
     bn.set_defaults(func=_cmd_bench)
+
+    cf = sub.add_parser("config", help="the run config keys: default, allowed values, description")
+    cf.add_argument("--list", action="store_true", required=True,
+                    help="print every section.key with its default, allowed values and description")
+    cf.set_defaults(func=_cmd_config)
     return parser
 
 

@@ -102,6 +102,83 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
     },
 }
 
+DESCRIPTIONS: dict[str, str] = {
+    "problem.kind": "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text or an "
+                    ".npz file (a3c_theory.instances)",
+    "problem.reward": "paper instance rewards: r(s, a) ~ U(0,1) (state_action) or r(s, a, s') ~ U(0,1) (transition)",
+    "problem.seed": "seed of the instance (MDP, critic and actor features)",
+    "problem.n_states": "number of states nS (gymnasium and file instances take theirs from the source)",
+    "problem.n_actions": "number of actions nA (trap_chain has 2; gymnasium and file take theirs from the source)",
+    "problem.gamma": "discount factor γ (a file instance uses its own)",
+    "problem.feature_dim": "critic feature dimension d of φ(s), ‖φ(s)‖₂ ≤ 1 (ignored for one_hot)",
+    "problem.critic_features": "critic features Φ: random U(0,1) rows scaled to ‖φ‖ ≤ 1, or one_hot φ(s) = e_s",
+    "problem.branching": "garnets: distinct successor states per (s, a)",
+    "problem.locality": "garnets: 0 draws successors anywhere, L > 0 from the ring s ± L (slow mixing)",
+    "problem.actor": "softmax actor: tabular θ ∈ R^{nS×nA} (the paper's) or linear θ·f(s, a)",
+    "problem.actor_dim": "linear actor: feature dimension of f(s, a)",
+    "problem.slip": "trap_chain: probability that a move goes the other way",
+    "problem.restart": "trap_chain: probability that the next state is drawn from η instead",
+    "problem.small_reward": "trap_chain: immediate reward of the LEFT (trap) action",
+    "problem.large_reward": "trap_chain: reward of every step at the right end",
+    "problem.reward_fraction": "sparse_garnet, drift_ring: fraction of states in the goal set G (reward 1 on entry)",
+    "problem.distractor": "sparse_garnet, drift_ring: weight of an immediate U(0,1) reward unrelated to G",
+    "problem.drift": "drift_ring: successors of s lie around s + drift",
+    "problem.env": "gymnasium: toy-text environment id",
+    "problem.map_name": "gymnasium: map of the environment (empty: its default)",
+    "problem.path": "file: .npz file holding the MDP (relative to the TOML file)",
+    "algorithm.sampling": "iid (option 1: s ~ μ_θ, ŝ ~ d_θ), markov (option 2: two chains) or shared "
+                          "(one transition of γP + (1−γ)η for both, ICLR 2021)",
+    "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
+    "algorithm.n_step": "n of the n-step TD error (1 is A3C-TD(0); > 1 needs markov sampling)",
+    "algorithm.lam": "weight λ of the KL regulariser R(θ) in J_λ = J + λR",
+    "algorithm.radius": "critic projection radius R_ω of Π_R(ω) = ω·min(1, R/‖ω‖); 0 = r_max/λ_min(−A_θ0)",
+    "algorithm.c_alpha": "actor step size constant: α_k = c_α/(1+k)^σ_α",
+    "algorithm.sigma_alpha": "actor step size exponent σ_α (theory: 3/5)",
+    "algorithm.c_beta": "critic step size constant: β_k = c_β/(1+k)^σ_β",
+    "algorithm.sigma_beta": "critic step size exponent σ_β (theory: 2/5)",
+    "algorithm.a2c_step_sizes": "sync mode: per_round (average of N updates at α_rN) or per_sample (their sum, "
+                                "update i at α_{rN+i})",
+    "run.mode": "simulated (exact delay simulator), threads (Hogwild threads, real delays) or sync (A2C rounds)",
+    "run.workers": "number of workers N",
+    "run.delay": "delay model τ_k (none, constant, uniform, round_robin) or random compute times (exponential, "
+                 "lognormal, straggler; the only ones sync mode takes)",
+    "run.tau": "constant delay τ",
+    "run.max_delay": "uniform delay: τ_k uniform on {0, …, max_delay}",
+    "run.lognormal_sigma": "lognormal compute times: σ of T = exp(σZ − σ²/2)",
+    "run.straggler_prob": "straggler compute times: probability that an update is slow",
+    "run.straggler_slowdown": "straggler compute times: compute time of a slow update (others take 1)",
+    "run.samples": "updates K (one critic and one actor sample each), over all workers",
+    "run.snapshots": "number of (θ, ω) snapshots kept, log-spaced over 0..K",
+    "run.batch": "threads mode: updates each worker draws before writing them together",
+    "run.seed": "seed of the run (sampling streams, delays, compute times)",
+}
+"""One line per ``"section.key"`` of :data:`SCHEMA`, shown by ``a3c-theory config --list`` and in the README."""
+
+
+def describe_range(kind: str, constraint: tuple) -> str:
+    """The allowed values of a key as text: ``[1, 4096]``, ``(0, inf)``, ``iid, markov``, ``any string``."""
+    if kind == "choice":
+        return ", ".join(constraint)
+    if kind == "str":
+        return "any string"
+    low, high, low_open, high_open = constraint
+    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def key_table() -> list[tuple[str, Any, str, str]]:
+    """``(section.key, default, allowed values, description)`` for every key of :data:`SCHEMA`, in order."""
+    return [(f"{section}.{key}", default, describe_range(kind, constraint), DESCRIPTIONS[f"{section}.{key}"])
+            for section, keys in SCHEMA.items() for key, (default, kind, constraint) in keys.items()]
+
+
+def key_table_markdown() -> str:
+    """:func:`key_table` as a markdown table (the README's key table is this text)."""
+    lines = ["| key | default | allowed | description |", "|---|---|---|---|"]
+    for name, default, allowed, description in key_table():
+        lines.append(f"| `{name}` | `{default!r}` | {allowed} | {description} |")
+    return "\n".join(lines) + "\n"
+
+
 PAPER_MAX_STATES = 2000
 """The paper instance is dense (nS·nA·nS transition entries); larger instances should use ``garnet``."""
 
@@ -205,8 +282,7 @@ def _check_value(field: str, value, kind: str, constraint: tuple):
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValidationError(field, f"must lie in {interval}, got {value!r}")
+        raise ValidationError(field, f"must lie in {describe_range(kind, constraint)}, got {value!r}")
     return value
 
 

@@ -1,5 +1,7 @@
 """Config schema: defaults, TOML loading, overrides, and rejection of bad input naming the field."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,36 @@ def test_build_problem_variants():
     states = np.repeat(np.arange(problem.mdp.n_rows) // problem.mdp.n_actions, np.diff(problem.mdp.indptr))
     offset = (problem.mdp.next_state - states) % 30
     assert np.all((offset <= 3) | (offset >= 27))
+
+
+# ----------------------------------------------------------------------------- key descriptions
+def test_every_schema_key_has_a_one_line_description_and_no_other_key_has():
+    from a3c_theory.config import DESCRIPTIONS, SCHEMA
+
+    keys = {f"{section}.{key}" for section, entries in SCHEMA.items() for key in entries}
+    assert set(DESCRIPTIONS) == keys
+    assert all(text.strip() and "\n" not in text and "|" not in text for text in DESCRIPTIONS.values())
+
+
+def test_readme_key_table_is_the_generated_one():
+    from a3c_theory.config import key_table_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- config-keys:start -->\n", "<!-- config-keys:end -->"
+    assert readme.count(start) == 1 and readme.count(end) == 1
+    section = readme[readme.index(start) + len(start):readme.index(end)]
+    assert section == key_table_markdown(), "regenerate the README's key table from config.key_table_markdown()"
+
+
+def test_config_list_prints_every_key_with_default_range_and_description(capsys):
+    from a3c_theory.cli import main
+    from a3c_theory.config import DESCRIPTIONS
+
+    assert main(["config", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["key", "default", "allowed", "description"]
+    by_key = {line.split()[0]: line for line in lines[1:]}
+    assert set(by_key) == set(DESCRIPTIONS)
+    assert "[1, 4096]" in by_key["run.workers"] and DESCRIPTIONS["run.workers"] in by_key["run.workers"]
+    assert "'iid'" in by_key["algorithm.sampling"] and "iid, markov, shared" in by_key["algorithm.sampling"]
+    assert "(0, 1)" in by_key["problem.gamma"] and "0.9" in by_key["problem.gamma"]
