@@ -1,20 +1,15 @@
-"""The benchmark harness (bench/report.py, bench/engine.py) and the NumPy reference (bench/numpy_reference.py).
+"""The benchmark harness (bench/report.py, bench/engine.py).
 
-No timing assertions: the harness is run on tiny sizes and only the shape of its output is checked; the
-NumPy reference is checked against the compiled kernel on the same random numbers.
+No timing assertions: the harness is run on tiny sizes and only the shape of its output is checked (the
+NumPy baseline, a3c_theory.reference, is checked against the compiled kernel in tests/test_reference.py).
 """
 
 import json
 import math
 
-import numpy as np
 import pytest
 
-from a3c_theory import config, exact
-from a3c_theory.bench.numpy_reference import NumpyReference
 from a3c_theory.bench.report import TARGETS, check_targets, print_report, run_benchmarks
-from a3c_theory.engine import run
-from a3c_theory.engine.run_setup import prepare_run
 
 TINY = {"kernel": 2_000, "numpy": 200, "threads_paper": 4_000, "threads_garnet": 2_000, "repeats": 1}
 SCALAR_KEYS = ("kernel_samples_per_s", "numpy_reference_samples_per_s", "speedup_vs_numpy", "simulated_overhead",
@@ -63,56 +58,3 @@ def test_unmeasured_target_is_not_applicable():
     rows = check_targets({"thread_efficiency_garnet10k": {"1": 1.0}})
     row = next(r for r in rows if r["name"] == "thread_efficiency_garnet10k[N=2]")
     assert row["value"] is None and row["passed"] is None
-
-
-def _xoshiro256plus_uniforms(state):
-    """Independent pure-Python xoshiro256+ (Blackman & Vigna) from a 4-word state; returns ``next(m)``
-    giving ``m`` uniforms ``(x >> 11) · 2^-53``, the engine's conversion."""
-    mask = (1 << 64) - 1
-    s = [int(x) for x in state]
-
-    def draw(m):
-        out = np.empty(m)
-        for i in range(m):
-            result = (s[0] + s[3]) & mask
-            t = (s[1] << 17) & mask
-            s[2] ^= s[0]
-            s[3] ^= s[1]
-            s[1] ^= s[2]
-            s[0] ^= s[3]
-            s[2] ^= t
-            s[3] = ((s[3] << 45) | (s[3] >> 19)) & mask
-            out[i] = (result >> 11) * 2.0**-53
-        return out
-
-    return draw
-
-
-@pytest.mark.parametrize("lam,actor", [(0.0, "tabular"), (0.2, "tabular"), (0.2, "linear")])
-def test_numpy_reference_computes_the_kernels_update_from_the_same_draws(lam, actor):
-    """One worker, option 1 with the laws of θ_0: the compiled run (threads mode, N = 1) and the NumPy
-    reference fed the same xoshiro stream (the worker's, after its two chain-initialisation draws) end at
-    the same (θ, ω) within 1e-12. A small radius makes the projection active."""
-    K = 400
-    cfg = config.from_dict({
-        "problem": {"n_states": 20, "n_actions": 3, "feature_dim": 4, "actor": actor, "actor_dim": 6},
-        "algorithm": {"sampling": "iid", "refresh": 10 * K, "lam": lam, "radius": 0.3, "c_alpha": 2.0,
-                      "c_beta": 1.0},
-        "run": {"mode": "threads", "samples": K, "snapshots": 2},
-    })
-    problem = config.build_problem(cfg)
-    trace = run(cfg, problem=problem)
-    assert trace.meta["projections"] > 0
-    state = prepare_run(cfg, problem).rng_states[0]
-    alg = cfg.algorithm
-    theta = np.zeros(problem.policy.dim)
-    w = np.zeros(problem.critic_dim)
-    pi = problem.policy.probabilities(theta)
-    reference = NumpyReference(problem, exact.stationary_distribution(problem.mdp, pi),
-                               exact.discounted_visitation(problem.mdp, pi), lam=lam, radius=0.3,
-                               c_alpha=alg.c_alpha, sigma_alpha=alg.sigma_alpha, c_beta=alg.c_beta,
-                               sigma_beta=alg.sigma_beta)
-    reference.run(theta, w, 0, K, _xoshiro256plus_uniforms(state), batch=64)
-    assert np.abs(theta).max() > 1e-3  # the comparison is not between two zero vectors
-    np.testing.assert_allclose(theta, trace.theta[-1], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(w, trace.w[-1], rtol=0, atol=1e-12)

@@ -8,7 +8,7 @@ from a3c_theory import config, exact
 from a3c_theory.engine import run
 from a3c_theory.engine.rng import seed_states
 from a3c_theory.engine.run_setup import prepare_run, snapshot_counts
-from engine_reference import constant_schedule, event_schedule, reference_async
+from a3c_theory.reference import XoshiroPlus, constant_schedule, event_schedule, run_async
 
 
 def _cfg(run=None, algorithm=None, problem=None):
@@ -23,7 +23,8 @@ def _cfg(run=None, algorithm=None, problem=None):
 def _assert_matches_reference(cfg, trace, schedule):
     problem = config.build_problem(cfg)
     setup = prepare_run(cfg, problem)
-    thetas, ws = reference_async(problem, cfg, setup.radius, schedule, setup_states(cfg))
+    thetas, ws = run_async(problem, cfg.algorithm, setup.radius, schedule,
+                           [XoshiroPlus(row) for row in setup_states(cfg)])
     np.testing.assert_array_equal(trace.k, np.arange(cfg.run.samples + 1))
     np.testing.assert_allclose(trace.theta, np.array(thetas), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(trace.w, np.array(ws), rtol=1e-9, atol=1e-11)
@@ -62,7 +63,8 @@ def test_event_driven_delays_match_a_reference_simulation():
     cfg = _cfg(run={"delay": "exponential", "workers": 4}, algorithm={"sampling": "markov", "lam": 0.2})
     trace = run(cfg, progress=False)
     timing_seed = np.random.SeedSequence(cfg.run.seed).spawn(3)[1]
-    schedule, delays, clock = event_schedule(cfg.run.samples, seed_states(timing_seed, cfg.run.workers))
+    schedule, delays, clock = event_schedule(cfg.run.samples,
+                                             [XoshiroPlus(row) for row in seed_states(timing_seed, cfg.run.workers)])
     _assert_matches_reference(cfg, trace, schedule)
     np.testing.assert_array_equal(trace.delay_counts, np.bincount(delays))
     assert trace.time_s[-1] == pytest.approx(clock, rel=1e-12)

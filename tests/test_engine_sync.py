@@ -7,7 +7,7 @@ from a3c_theory import config
 from a3c_theory.engine import run
 from a3c_theory.engine.rng import seed_states
 from a3c_theory.engine.run_setup import prepare_run
-from engine_reference import reference_sync
+from a3c_theory.reference import XoshiroPlus, run_sync
 
 ARRAYS = ("k", "theta", "w", "time_s", "samples_per_worker", "delay_counts")
 
@@ -36,7 +36,7 @@ def test_rounds_match_the_reference(workers, algorithm):
     radius = prepare_run(cfg, problem).radius
     states = seed_states(np.random.SeedSequence(cfg.run.seed).spawn(3)[0], workers)
     rounds = cfg.run.samples // workers
-    thetas, ws = reference_sync(problem, cfg, radius, states, rounds)
+    thetas, ws = run_sync(problem, cfg.algorithm, radius, [XoshiroPlus(row) for row in states], rounds)
     np.testing.assert_array_equal(trace.k, np.arange(rounds + 1) * workers)
     np.testing.assert_allclose(trace.theta, np.array(thetas), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(trace.w, np.array(ws), rtol=1e-9, atol=1e-11)

@@ -28,7 +28,7 @@ from a3c_theory.engine import rng as engine_rng
 from a3c_theory.engine import samplers
 from a3c_theory.mdp import FiniteMDP, paper_mdp
 from a3c_theory.problem import Problem
-from engine_reference import XoshiroPlus
+from a3c_theory.reference import XoshiroPlus
 
 FALSE_ALARM = 1e-6
 N_BATCHES = 1000

@@ -7,7 +7,8 @@ itself, not of ``exact.py``; BLAS is pinned to one thread. Keys (all rates in sa
 
 - ``kernel_samples_per_s``: the single-thread compiled worker loop (threads mode, one worker: the Hogwild
   loop of ``engine.threads.hogwild_chunk``, whose uncontended atomics cost a few ns per sample);
-- ``numpy_reference_samples_per_s``: :class:`.numpy_reference.NumpyReference` (same update, plain NumPy);
+- ``numpy_reference_samples_per_s``: :func:`a3c_theory.reference.run_async` (same update, readable per-sample
+  NumPy, uniforms from a ``numpy.random.Generator`` in batches);
   ``speedup_vs_numpy`` = kernel ÷ NumPy (target ≥ 80);
 - ``simulated_overhead``: time per sample of the simulated runner with N = 16 round-robin workers
   (``τ = 15``, schedule generation included) ÷ that of the plain kernel (target ≤ 1.15);
@@ -37,10 +38,9 @@ import time
 
 import numpy as np
 
-from .. import config, exact
+from .. import config, reference
 from ..engine import run
 from ..exact import single_thread_blas
-from .numpy_reference import NumpyReference
 
 BATCH = 256
 """``run.batch`` of the batched-writes benchmark."""
@@ -104,17 +104,13 @@ def _numpy_measure(problem, n: int):
     """A ``measure()`` for :func:`_interleaved_medians`: seconds per sample of ``n`` NumPy-reference updates
     from ``θ_0 = 0, ω_0 = 0`` with the laws of ``θ_0`` (as the kernel runs)."""
     alg = _cfg(n).algorithm
-    theta = np.zeros(problem.policy.dim)
-    pi = problem.policy.probabilities(theta)
-    reference = NumpyReference(problem, exact.stationary_distribution(problem.mdp, pi),
-                               exact.discounted_visitation(problem.mdp, pi), lam=alg.lam, radius=RADIUS,
-                               c_alpha=alg.c_alpha, sigma_alpha=alg.sigma_alpha, c_beta=alg.c_beta,
-                               sigma_beta=alg.sigma_beta)
-    rng = np.random.default_rng(0)
+    laws = reference.sampling_laws(problem, np.zeros(problem.policy.dim))
+    schedule = reference.constant_schedule(n, 1, 0)
+    uniforms = reference.BatchedUniforms(np.random.default_rng(0))
 
     def measure():
         start = time.perf_counter()
-        reference.run(theta.copy(), np.zeros(problem.critic_dim), 0, n, rng.random)
+        reference.run_async(problem, alg, RADIUS, schedule, [uniforms], laws=laws, history=False)
         return (time.perf_counter() - start) / n
 
     return measure
