@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import ValidationError
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results
+from .study import Claim, Number, Results, column_names
 
 METRICS = (("avg_grad_norm_sq", "(1/K) Σ_k ‖∇J(θ_k)‖²"), ("avg_critic_gap_sq", "(1/K) Σ_k ‖w_k − w*(θ_k)‖²"))
 
@@ -29,10 +29,7 @@ class Settings:
     def __post_init__(self):
         if isinstance(self.decades, bool) or not isinstance(self.decades, (int, float)) or not self.decades > 0:
             raise ValidationError("decades", f"must be a positive number, got {self.decades!r}")
-        if isinstance(self.panel_by, list):
-            object.__setattr__(self, "panel_by", tuple(self.panel_by))
-        if not self.panel_by or not all(isinstance(c, str) for c in self.panel_by):
-            raise ValidationError("panel_by", f"must be a non-empty list of run columns, got {self.panel_by!r}")
+        object.__setattr__(self, "panel_by", column_names(self.panel_by, "panel_by"))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import ValidationError
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results
+from .study import Claim, Number, Results, column_names
 
 OPTIONS = (("iid", "i.i.d.: linear speedup while K_0 = O(K^{1/5})"),
            ("markov", "Markovian: roughly linear only for small N"))
@@ -38,10 +38,7 @@ class Settings:
             raise ValidationError("targets", f"must be a table instance -> fraction, got {self.targets!r}")
         for key, value in self.targets.items():
             stats.fraction(value, f"targets.{key}")
-        if isinstance(self.panel_by, list):
-            object.__setattr__(self, "panel_by", tuple(self.panel_by))
-        if not self.panel_by or not all(isinstance(c, str) for c in self.panel_by):
-            raise ValidationError("panel_by", f"must be a non-empty list of run columns, got {self.panel_by!r}")
+        object.__setattr__(self, "panel_by", column_names(self.panel_by, "panel_by"))
         if not isinstance(self.line_by, str):
             raise ValidationError("line_by", f"must be a run column name, got {self.line_by!r}")
 

@@ -79,6 +79,14 @@ def settings_from(cls, given: dict, where: str):
         raise ValidationError(f"{where}.{err.field}", str(err)[len(err.field) + 2:]) from None
 
 
+def column_names(value, field: str) -> tuple:
+    """A settings value naming run columns (a list or tuple of strings) as a tuple; ValidationError naming
+    ``field`` when it is empty or not strings."""
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(c, str) for c in value):
+        raise ValidationError(field, f"must be a non-empty list of run columns, got {value!r}")
+    return tuple(value)
+
+
 def numbers_table(study: str, numbers: list[Number]) -> pd.DataFrame:
     """The summary rows of one study as a DataFrame (columns study, quantity, setting, value, lo, hi, n,
     interval, unit)."""
