@@ -28,8 +28,8 @@ Notes on a few keys:
   less per sample than A3C); ``"per_sample"`` applies their sum, update ``i`` with ``α_{rN+i}, β_{rN+i}``
   (the averaged update with α and β scaled by N: per sample, the step sizes A3C uses). With one worker both
   are A3C (``engine/kernels.py``).
-- Default step sizes ``α_k = 30 (1+k)^{-0.6}``, ``β_k = 0.3 (1+k)^{-0.4}`` (σ's from the theory, DESIGN.md
-  §1). On ``paper_problem`` (100 states, d = 10, r(s, a) ~ U(0, 1)), N = 1, i.i.d. sampling, refresh 200,
+- Default step sizes ``α_k = 30 (1+k)^{-0.6}``, ``β_k = 0.3 (1+k)^{-0.4}`` (σ_α = 3/5, σ_β = 2/5 from the paper's
+  theorems). On ``paper_problem`` (100 states, d = 10, r(s, a) ~ U(0, 1)), N = 1, i.i.d. sampling, refresh 200,
   200k updates (samples), seeds 0–2, the final/initial J* − J ratio was 0.58–0.63 for c_α = 3, 0.20–0.25 for
   c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start.
 """

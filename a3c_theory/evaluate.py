@@ -1,4 +1,4 @@
-"""Trace → metric table: the exact quantities of DESIGN.md §1 at every parameter snapshot of a run.
+"""Trace → metric table: the exact quantities of the paper's analysis at every parameter snapshot of a run.
 
 One row per snapshot ``k_j`` (global update count) with columns
 

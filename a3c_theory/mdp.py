@@ -1,9 +1,9 @@
 """Finite MDPs in one sparse row format, with validation and seeded generators.
 
 An MDP has states ``S = {0..nS-1}``, actions ``A = {0..nA-1}``, transition ``P[s, a, s']``, reward
-``r(s, a, s')``, discount ``gamma`` in (0, 1) and initial distribution ``eta`` (DESIGN.md §1).
+``r(s, a, s')``, discount ``gamma`` in (0, 1) and initial distribution ``eta``.
 
-Storage (DESIGN.md §3): the transition of state-action pair ``(s, a)`` is row ``i = s * nA + a``; its
+Storage: the transition of state-action pair ``(s, a)`` is row ``i = s * nA + a``; its
 successors are ``next_state[indptr[i]:indptr[i+1]]`` with probabilities ``prob[...]``, rewards
 ``reward[...]`` and the within-row cumulative sum ``cdf[...]`` (last entry exactly 1) used for
 inverse-CDF sampling. A dense ``(nS, nA, nS)`` array is stored the same way with its zero entries

@@ -1,5 +1,5 @@
 """A problem bundles what a run needs: the MDP, critic features, the actor's parametrisation and the
-KL prior ``(π_p, η_p)`` of ``R(θ) = −E_{s~η_p} KL(π_p(·|s) ‖ π_θ(·|s))`` (DESIGN.md §1)."""
+KL prior ``(π_p, η_p)`` of ``R(θ) = −E_{s~η_p} KL(π_p(·|s) ‖ π_θ(·|s))`` (the regulariser of Algorithm 1's λψ(x^p) term)."""
 
 from dataclasses import dataclass
 
@@ -49,7 +49,7 @@ class Problem:
 
 def paper_problem(seed, n_states: int = 100, n_actions: int = 5, feature_dim: int = 10,
                   gamma: float = 0.9) -> Problem:
-    """The paper's synthetic instance (DESIGN.md §1): U(0,1) P, r and features, tabular softmax actor.
+    """The paper's synthetic instance (Shen, Zhang, Hong, Chen, arXiv 2012.15511): U(0,1) P, r and features, tabular softmax actor.
     ``seed`` (int or SeedSequence) is split into independent MDP and feature streams."""
     mdp_seed, feature_seed = _split_seed(seed)
     mdp = paper_mdp(mdp_seed, n_states, n_actions, gamma)

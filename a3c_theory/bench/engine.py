@@ -1,6 +1,6 @@
 """Benchmarks of the compiled engine, measured in one run as ratios (medians over interleaved repeats).
 
-One *sample* is one critic and one actor update (DESIGN.md §4). Unless stated, the instance is the paper's
+One *sample* is one update: one critic and one actor sample. Unless stated, the instance is the paper's
 (100 states, 5 actions, d = 10, tabular actor) with option-1 (i.i.d.) sampling whose laws ``μ_θ, d_θ``
 stay those of ``θ_0`` (``algorithm.refresh`` above the run length), so every timing is of the update loop
 itself, not of ``exact.py``; BLAS is pinned to one thread. Keys (all rates in samples per second):

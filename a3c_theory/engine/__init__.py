@@ -1,11 +1,44 @@
 """The compiled A3C-TD(0) engine (all numba code of the package lives here).
 
-- :mod:`.rng`: inline xoshiro256+ streams; :mod:`.samplers`: per-sample primitives and the one-sample
-  estimators; :mod:`.kernels`: update application, simulated-delay and synchronous loops;
-  :mod:`.delays`: delay schedules and compute-time models; :mod:`.runner`: the Python driver.
+- :mod:`.equations`: the update equations as scalar helpers; :mod:`.rng`: inline xoshiro256+ streams;
+  :mod:`.samplers`: per-sample primitives and the one-sample estimators; :mod:`.kernels`: update
+  application, simulated-delay and synchronous loops; :mod:`.delays`: delay schedules and compute-time
+  models; :mod:`.run_setup`: initial state, seeds and run metadata; :mod:`.runner`, :mod:`.threads`:
+  the Python drivers.
 
 ``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.Config`; ``warm_up()`` compiles (or
 loads from numba's cache) every kernel.
+
+Equation index (where each equation of the paper's algorithm and analysis is computed):
+
+<!-- equation-index:start -->
+| equation (paper, Algorithm 1 and its analysis) | where |
+|---|---|
+| TD error `δ(x, ω) = r + γφ(s')ᵀω − φ(s)ᵀω` (n-step: `Σ_{i<n} γ^i r_{i+1} + γ^n φ(s_n)ᵀω − φ(s)ᵀω`) | `a3c_theory.engine.equations.td_error` (rollout: `a3c_theory.engine.samplers.nstep_rollout`) |
+| critic step `ω_{k+1} = Π_R(ω_k + β_k δ φ(s))` | `a3c_theory.engine.equations.critic_step`, applied by `a3c_theory.engine.kernels.add_update` |
+| actor step `θ_{k+1} = θ_k + α_k (δ̂ ψ_θ(ŝ, â) + λ ψ_θ(s^p, a^p))` | `a3c_theory.engine.equations.actor_coefficient` (coefficients of `v`, in `a3c_theory.engine.samplers.draw_update`), applied by `a3c_theory.engine.kernels.add_update` |
+| score `ψ_θ(s, a) = Σ_b (1[b = a] − π_θ(b│s)) f(s, b)` | `a3c_theory.policy.SoftmaxPolicy.score` |
+| projection `Π_R(ω) = ω · min(1, R / ‖ω‖₂)` | `a3c_theory.engine.kernels.project` |
+| delayed update: computed from `(θ, ω)_{k−τ_k}`, added to `(θ, ω)_k` | `a3c_theory.engine.equations.delayed_apply`; schedules of `τ_k`: `a3c_theory.engine.delays.make_schedule`; loop: `a3c_theory.engine.kernels.simulated_chunk` |
+| step sizes `α_k = c_α/(1+k)^{σ_α}`, `β_k = c_β/(1+k)^{σ_β}` | `a3c_theory.engine.kernels.step_sizes` |
+| sampling: option 1 (`s ~ μ_θ`, `ŝ ~ d_θ`), option 2 (chains; actor kernel `γP + (1−γ)η`) | `a3c_theory.engine.samplers.draw_update`, `a3c_theory.engine.samplers.restart_or_follow` |
+| A2C rounds (averaged synchronous update) | `a3c_theory.engine.kernels.sync_chunk` |
+| `P_π`, `r_π` | `a3c_theory.exact.policy_transition`, `a3c_theory.exact.policy_reward` |
+| `μ_θ` (stationary law of `P_π`) | `a3c_theory.exact.stationary_distribution` |
+| `d_θᵀ = (1−γ) ηᵀ (I − γP_π)^{-1}` | `a3c_theory.exact.discounted_visitation` |
+| `V`, `Q`, `Adv = Q − V` | `a3c_theory.exact.value`, `a3c_theory.exact.q_values`, `a3c_theory.exact.advantage` |
+| `J(θ) = (1−γ) ηᵀV` | `a3c_theory.exact.objective` |
+| `∇J(θ) = E_{s~d_θ, a~π_θ}[ψ_θ(s, a) Adv(s, a)]` | `a3c_theory.exact.policy_gradient` |
+| `R(θ)`, `∇R(θ)`, `J_λ = J + λR`, `∇J_λ` | `a3c_theory.exact.regulariser`, `a3c_theory.exact.regulariser_gradient`, `a3c_theory.exact.regularised_objective`, `a3c_theory.exact.regularised_gradient` |
+| `J* = max_π J` | `a3c_theory.exact.optimal_objective` |
+| `A_θ = Φᵀ D_μ (γP_π − I) Φ`, `b_θ = Φᵀ D_μ r_π` | `a3c_theory.exact.critic_matrices` |
+| `ω*_θ = −A_θ^{-1} b_θ`, `ε_app(θ)` | `a3c_theory.exact.td_fixed_point`, `a3c_theory.exact.approximation_error` |
+| `E[g] = A_θω + b_θ`, `E[v]` | `a3c_theory.exact.critic_direction_mean`, `a3c_theory.exact.actor_direction_mean` |
+| `R_ω = r_max / λ_min(−A_θ)` | `a3c_theory.exact.theory_radius` |
+| all metrics at once along a run | `a3c_theory.exact.Evaluator.metrics` (the same private functions), `a3c_theory.evaluate.evaluate` |
+| the whole algorithm in readable NumPy (spec, test oracle, bench baseline) | `a3c_theory.reference.run_async`, `a3c_theory.reference.run_sync` |
+| speedup (paper eq. 1) `T(1) / (T(N)/N)` | `a3c_theory.studies.stats.speedup` |
+<!-- equation-index:end -->
 """
 
 from .runner import run

@@ -1,4 +1,4 @@
-"""CPU atomics on int64 array elements for nogil numba kernels (DESIGN.md §3: "numba has no CPU atomics").
+"""CPU atomics on int64 array elements for nogil numba kernels (numba itself offers none).
 
 Numba exposes no atomic operations on the CPU, so this module emits them directly as LLVM IR through
 ``numba.extending.intrinsic``:

@@ -1,5 +1,5 @@
 """Delay models of the simulated mode: which worker reads the parameters when, and which pending update
-is applied at each global step (DESIGN.md §1, "Asynchronous updates").
+is applied at each global step (the paper's asynchronous update with delay τ_k).
 
 A schedule says, for every global step ``k``: the computations that read ``(θ_k, ω_k)`` (worker, pending
 slot), and the slot whose update is applied as update ``k``. Its delay is ``τ_k = k − r_k`` with ``r_k``

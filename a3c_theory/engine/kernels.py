@@ -1,6 +1,6 @@
 """Compiled update kernels: apply a pending update, and the simulated-delay and synchronous loops.
 
-The update rule (DESIGN.md §1, Algorithm 1 of the paper), with global counter ``k``:
+The update rule (Algorithm 1 of the paper (Shen, Zhang, Hong, Chen, arXiv 2012.15511)), with global counter ``k``:
 
     ω_{k+1} = Π_R( ω_k + β_k g(x_(k), ω_{k−τ_k}) ),          Π_R(ω) = ω · min(1, R / ‖ω‖₂)
     θ_{k+1} = θ_k + α_k ( v(x̂_(k), θ_{k−τ_k}, ω_{k−τ_k}) + λ ψ_{θ_{k−τ_k}}(x^p_(k)) )

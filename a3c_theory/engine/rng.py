@@ -1,4 +1,4 @@
-"""Inline xoshiro256+ random numbers on four scalar ``uint64`` words (DESIGN.md §3–§4).
+"""Inline xoshiro256+ random numbers on four scalar ``uint64`` words.
 
 Compiled loops keep a stream's state in four local variables ``(s0, s1, s2, s3)`` and thread it
 through the primitives below, which return the draw followed by the new state::
@@ -7,7 +7,7 @@ through the primitives below, which return the draw followed by the new state::
 
 Loading the state from a row of a ``uint64[n, 4]`` array before a batch of draws and storing it back
 afterwards is the caller's job (:func:`load_state` / :func:`store_state`). A draw costs about 1 ns,
-against 5–6 ns for numba's ``np.random`` (DESIGN.md §4).
+against 5–6 ns for numba's ``np.random``.
 
 Generator: xoshiro256+ (Blackman & Vigna, 2018). ``uniform`` returns the top 53 bits of the output
 scaled to ``[0, 1)``; the weak low bits of xoshiro256+ are discarded. Streams are seeded from

@@ -1,6 +1,6 @@
 """Python driver of the compiled engine: ``run(cfg) -> Trace`` for the simulated and sync modes.
 
-A run (DESIGN.md §1):
+A run (Algorithm 1 of the paper):
 
 1. builds the problem, packs it for compiled code, sets ``θ_0 = 0`` (uniform policy), ``ω_0 = 0`` and the
    radius (``algorithm.radius``, or ``exact.theory_radius`` at ``θ_0`` when it is 0) (:mod:`.run_setup`);
@@ -82,7 +82,7 @@ def _next_stop(k: int, stops: list[int], limit: int) -> int:
 def run(cfg, progress=None, problem=None) -> Trace:
     """Run A3C-TD(0) as configured and return its :class:`Trace`. ``progress``: None shows a tqdm bar when
     stderr is a terminal, False never. ``problem`` may be passed to skip rebuilding it from ``cfg``.
-    BLAS is pinned to one thread for the exact refreshes (DESIGN.md §3)."""
+    BLAS is pinned to one thread for the exact refreshes (one BLAS thread per process)."""
     with single_thread_blas():
         if cfg.run.mode == "threads":
             return run_threads(cfg, problem, progress=progress)

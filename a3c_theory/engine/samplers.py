@@ -1,4 +1,4 @@
-"""Per-sample compiled primitives and the one-sample estimators of A3C-TD(0) (DESIGN.md §1).
+"""Per-sample compiled primitives and the one-sample estimators of A3C-TD(0) (Shen, Zhang, Hong, Chen, arXiv 2012.15511).
 
 Everything here is scalar-level numba code marked ``inline="always"``; the update kernels
 (:mod:`.kernels`), the thread runner and the estimator check :func:`update_means` all call these same

@@ -1,7 +1,7 @@
 """Threads mode: Hogwild! A3C-TD(0) with N Python threads on shared ``θ`` and ``ω``, no locks.
 
 Each worker thread runs the compiled, GIL-free loop :func:`hogwild_chunk` on the *shared* parameter arrays.
-One update of worker ``i`` (DESIGN.md §1, Algorithm 1):
+One update of worker ``i`` (Algorithm 1 of the paper):
 
 1. read: ``r = counter`` (atomic load), then draw ``(g, v, ψ_θ(x^p))`` from the shared ``(θ, ω)`` as they
    are while it reads them (``samplers.draw_update``, into the worker's private pending slot);

@@ -1,4 +1,4 @@
-"""Instance diagnostics at ``θ_0 = 0``: can this instance tell A3C apart from a bandit solver? (DESIGN.md §1)
+"""Instance diagnostics at ``θ_0 = 0``: can this instance tell A3C apart from a bandit solver?
 
 With ``π = π_{θ_0}`` (the uniform policy for either parametrisation) and every exact quantity from
 :mod:`a3c_theory.exact`:
