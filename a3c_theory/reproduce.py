@@ -191,6 +191,8 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
                                       f"{other!r} is not a study registered before {study.name!r}")
         specs[study.name] = s
     to_run = studies_to_run(specs, redraw, only)
+    for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from exist
+        _existing(out / f"{name}__runs.csv")
     diagnosed = diagnostics(specs)
     for name, (found, warnings) in diagnosed.items():
         for line in [report.instance_line(label, d) for label, d in found] + list(warnings):

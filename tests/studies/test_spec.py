@@ -104,3 +104,9 @@ def test_a_partial_reproduce_runs_one_study_and_redraws_the_other_from_its_runs_
     assert not (out / "_runs" / "full" / "first").exists()
     assert all(p.stat().st_mtime_ns == t for p, t in cached.items() if "second" in p.parts)
     assert "first ran nothing" in (tmp_path / "report.md").read_text()
+
+
+def test_redraw_without_runs_tables_fails_before_any_work(tmp_path):
+    with pytest.raises(ValidationError, match="--redraw.*fig1_iid__runs.csv"):
+        rp.reproduce(tmp_path / "out", redraw=True, progress=False)
+    assert not (tmp_path / "out").exists()
