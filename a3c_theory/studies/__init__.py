@@ -9,9 +9,10 @@ fig1_iid            convergence            paper Fig. 1: J, critic gap, speedup;
 fig2_markov         convergence            paper Fig. 2: the same with Markovian sampling
 rates               rates                  Corollary 1: slopes of the running averages vs K^{-2/5}
 speedup_limit       speedup_limit          where linear sample speedup ends, N up to 4096
-a3c_vs_a2c          a3c_vs_a2c             asynchronous vs synchronous rounds under stragglers
+a3c_vs_a2c          a3c_vs_a2c             fair A3C vs A2C under stragglers (per-round, per-sample, tuned)
 regularisation      regularisation         KL regularisation toward the uniform policy
-threads_runtime     threads_runtime        real Hogwild threads on this machine
+threads_runtime     threads_runtime        real Hogwild threads where N = 1 needs seconds to the target
+staleness           staleness              cost of staleness alone: N = 1, constant delay τ up to 4096
 ==================  =====================  ==========================================================
 
 Interface contract (what a study module provides; read this to add a study)
@@ -78,6 +79,7 @@ REGISTRY = {
     "a3c_vs_a2c": "a3c_vs_a2c",
     "regularisation": "regularisation",
     "threads_runtime": "threads_runtime",
+    "staleness": "staleness",
 }
 """Every study, in run order (a study that reuses others' runs comes after them) -> its module."""
 
