@@ -78,7 +78,7 @@ def test_quick_output_never_goes_into_the_full_figures_folder():
 
 def test_only_runs_the_chosen_studies_and_those_reusing_their_runs():
     specs = {study.name: spec.load(study.spec_path, study.module.Settings, quick=True) for study in registered()}
-    assert rp.studies_to_run(specs, False, ["fig2_markov"]) == {"fig2_markov", "rates", "threads_runtime"}
+    assert rp.studies_to_run(specs, False, ["fig2_markov"]) == {"fig2_markov", "rates"}
     assert rp.studies_to_run(specs, False, None) == set(specs)
     assert rp.studies_to_run(specs, True, None) == set()
     with pytest.raises(ValidationError, match="--study"):
