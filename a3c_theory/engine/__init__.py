@@ -14,7 +14,7 @@ Equation index (where each equation of the paper's algorithm and analysis is com
 <!-- equation-index:start -->
 | equation (paper, Algorithm 1 and its analysis) | where |
 |---|---|
-| TD error `δ(x, ω) = r + γφ(s')ᵀω − φ(s)ᵀω` (n-step: `Σ_{i<n} γ^i r_{i+1} + γ^n φ(s_n)ᵀω − φ(s)ᵀω`) | `a3c_theory.engine.equations.td_error` (rollout: `a3c_theory.engine.samplers.nstep_rollout`) |
+| TD error `δ(x, ω) = r + γφ(s')ᵀω − φ(s)ᵀω` (n-step: `Σ_{i<n} γ^i r_{i+1} + γ^n φ(s_n)ᵀω − φ(s)ᵀω`) | `a3c_theory.engine.equations.td_error`; in the kernels `a3c_theory.engine.samplers.nstep_target` and `a3c_theory.engine.samplers.draw_update` |
 | critic step `ω_{k+1} = Π_R(ω_k + β_k δ φ(s))` | `a3c_theory.engine.equations.critic_step`, applied by `a3c_theory.engine.kernels.add_update` |
 | actor step `θ_{k+1} = θ_k + α_k (δ̂ ψ_θ(ŝ, â) + λ ψ_θ(s^p, a^p))` | `a3c_theory.engine.equations.actor_coefficient` (coefficients of `v`, in `a3c_theory.engine.samplers.draw_update`), applied by `a3c_theory.engine.kernels.add_update` |
 | score `ψ_θ(s, a) = Σ_b (1[b = a] − π_θ(b│s)) f(s, b)` | `a3c_theory.policy.SoftmaxPolicy.score` |

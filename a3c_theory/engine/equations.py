@@ -2,9 +2,12 @@
 (Shen, Zhang, Hong, Chen, arXiv 2012.15511, Algorithm 1 and the asynchronous update).
 
 They take scalars only (no arrays: an array argument of an inlined helper costs a reference-count
-increment and decrement per call in a hot loop unless numba prunes them), and are inlined into the
-kernels (``inline="always"``), so the compiled loops run the same arithmetic as if written out;
-``a3c-theory bench`` compares both forms (``scalar_helpers_*``).
+increment and decrement per call in a hot loop unless numba prunes them). They state each equation once,
+as code; the compiled kernels write the same arithmetic out, in the same floating-point order
+(``samplers.nstep_target`` and ``samplers.draw_update`` for the TD error and the actor coefficients,
+``kernels.add_update``, ``samplers.add_feature`` and ``samplers.add_score_combination`` for the steps and
+the delayed apply), because calling these helpers there was measured slower: ``a3c-theory bench``
+reports the cost (``scalar_helpers_*``: a loop of the same per-sample arithmetic with and without them).
 
 - TD error ``δ(x, ω) = r(s, a, s') + γ φ(s')ᵀω − φ(s)ᵀω``, and with n-step returns
   ``δ^n = Σ_{i<n} γ^i r_{i+1} + γ^n φ(s_n)ᵀω − φ(s)ᵀω``: :func:`td_error`;

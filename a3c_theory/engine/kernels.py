@@ -43,7 +43,6 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .equations import critic_step
 from .rng import load_state, store_state
 from .samplers import add_feature, add_score_combination, draw_update, init_chains
 
@@ -74,7 +73,7 @@ def step_sizes(hp, k):
 def add_update(pa, hp, theta, w, pend_i, pend_f, slot, alpha, beta):
     """Add the pending update in ``slot`` with step sizes ``(α, β)``, without projecting:
     ``ω += β δ φ(s)``, ``θ += α Σ_b c_b f(ŝ, b) + α λ Σ_b c^p_b f(s^p, b)``."""
-    add_feature(pa.phi, pend_i[slot, 0], critic_step(beta, pend_f[slot, 0]), w)
+    add_feature(pa.phi, pend_i[slot, 0], beta * pend_f[slot, 0], w)
     add_score_combination(pa.actor_feat, theta, pend_i[slot, 1], pa.n_actions, pend_f, slot, 1, alpha)
     prior_state = pend_i[slot, 2]
     if prior_state >= 0:

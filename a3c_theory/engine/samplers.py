@@ -73,7 +73,6 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from .equations import actor_coefficient, delayed_apply, td_error
 from .rng import load_state, store_state, uniform
 
 IID = 0
@@ -209,7 +208,7 @@ def _add_score_combination_impl(actor_feat, theta, s, n_actions, pend_f, slot, o
         def tabular_add(actor_feat, theta, s, n_actions, pend_f, slot, offset, scale):
             base = s * n_actions
             for b in range(n_actions):
-                theta[base + b] = delayed_apply(theta[base + b], scale, pend_f[slot, offset + b])
+                theta[base + b] += scale * pend_f[slot, offset + b]
         return tabular_add
 
     def linear_add(actor_feat, theta, s, n_actions, pend_f, slot, offset, scale):
@@ -217,7 +216,7 @@ def _add_score_combination_impl(actor_feat, theta, s, n_actions, pend_f, slot, o
             cb = scale * pend_f[slot, offset + b]
             row = s * n_actions + b
             for j in range(theta.shape[0]):
-                theta[j] = delayed_apply(theta[j], cb, actor_feat[row, j])
+                theta[j] += cb * actor_feat[row, j]
     return linear_add
 
 
@@ -258,16 +257,16 @@ def sample_transition(pa, s, a, u):
 
 
 @njit(inline="always")
-def nstep_rollout(pa, theta, w, s, a, n_step, buf, s0, s1, s2, s3):
+def nstep_target(pa, theta, w, s, a, n_step, buf, s0, s1, s2, s3):
     """Roll out ``n_step`` transitions from ``(s, a)`` under ``P`` and ``π_θ`` (probabilities in
-    ``buf[nA:2nA]``) and return ``(Σ_{i<n} γ^i r_{i+1}, γ^n, φ(s_n)ᵀω, s_1, rng state)``, the pieces of
-    ``equations.td_error``. For n = 1: ``(r, γ, φ(s')ᵀω, s')``."""
+    ``buf[nA:2nA]``) and return ``(Σ_{i<n} γ^i r_{i+1} + γ^n φ(s_n)ᵀω, s_1, rng state)``.
+    For n = 1 this is ``r + γ φ(s')ᵀω``."""
     n_actions = pa.n_actions
     gamma = pa.gamma
     u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
     nxt, r = sample_transition(pa, s, a, u)
     first = nxt
-    reward_sum = r
+    target = r
     discount = gamma
     for _ in range(1, n_step):
         policy_probs(pa, theta, nxt, buf, n_actions)
@@ -275,9 +274,10 @@ def nstep_rollout(pa, theta, w, s, a, n_step, buf, s0, s1, s2, s3):
         act = categorical_probs(buf, n_actions, n_actions, u)
         u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
         nxt, r = sample_transition(pa, nxt, act, u)
-        reward_sum += discount * r
+        target += discount * r
         discount *= gamma
-    return reward_sum, discount, state_value(pa.phi, w, nxt), first, s0, s1, s2, s3
+    target += discount * state_value(pa.phi, w, nxt)
+    return target, first, s0, s1, s2, s3
 
 
 @njit(inline="always")
@@ -332,9 +332,8 @@ def draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chai
         policy_probs(pa, theta, s, buf, 0)
         u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
         a = categorical_probs(buf, 0, n_actions, u)
-        reward_sum, discount, value_next, nxt, s0, s1, s2, s3 = nstep_rollout(pa, theta, w, s, a, n_step, buf,
-                                                                              s0, s1, s2, s3)
-        delta = td_error(reward_sum, discount, value_next, state_value(pa.phi, w, s))
+        target, nxt, s0, s1, s2, s3 = nstep_target(pa, theta, w, s, a, n_step, buf, s0, s1, s2, s3)
+        delta = target - state_value(pa.phi, w, s)
         if part == 0:
             pend_i[slot, 0] = s
             pend_f[slot, 0] = delta
@@ -347,7 +346,8 @@ def draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chai
     # the last sample drawn is the actor's (ŝ, â, δ(x̂, ω)); buf[0:nA] holds π_θ(·|ŝ)
     pend_i[slot, 1] = s
     for b in range(n_actions):
-        pend_f[slot, 1 + b] = actor_coefficient(delta, buf[b], b == a)
+        pend_f[slot, 1 + b] = -delta * buf[b]
+    pend_f[slot, 1 + a] += delta
     # prior sample x^p = (s^p ~ η_p, a^p ~ π_p(·|s^p))
     if with_prior:
         u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
@@ -356,7 +356,8 @@ def draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chai
         ap = categorical_cdf(pa.prior_action_cdf, sp * n_actions, sp * n_actions + n_actions, u) - sp * n_actions
         policy_probs(pa, theta, sp, buf, 0)
         for b in range(n_actions):
-            pend_f[slot, 1 + n_actions + b] = actor_coefficient(1.0, buf[b], b == ap)
+            pend_f[slot, 1 + n_actions + b] = -buf[b]
+        pend_f[slot, 1 + n_actions + ap] += 1.0
         pend_i[slot, 2] = sp
     else:
         pend_i[slot, 2] = -1
@@ -367,7 +368,7 @@ def draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chai
 def add_feature(phi, s, coef, w):
     """``ω += coef · φ(s)``."""
     for j in range(phi.shape[1]):
-        w[j] = delayed_apply(w[j], coef, phi[s, j])
+        w[j] += coef * phi[s, j]
 
 
 def update_means(pa, theta, w, sampling, n_step, rng_states, n_batches, batch_size, burn_in):
