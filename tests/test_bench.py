@@ -13,7 +13,7 @@ from a3c_theory.bench.report import TARGETS, check_targets, print_report, run_be
 
 TINY = {"kernel": 2_000, "numpy": 200, "threads_paper": 4_000, "threads_garnet": 2_000, "repeats": 1}
 SCALAR_KEYS = ("kernel_samples_per_s", "numpy_reference_samples_per_s", "speedup_vs_numpy", "simulated_overhead",
-               "compile_s", "cached_load_s")
+               "compile_s", "cached_load_s", "scalar_helpers_ratio")
 PER_N_KEYS = ("thread_efficiency_paper", "thread_efficiency_garnet10k", "thread_efficiency_paper_batched",
               "thread_efficiency_independent_paper")
 MODES = ("kernel", "numpy", "simulated_rr16", "sync16", "threads_paper_N1", "threads_garnet10k_N1",

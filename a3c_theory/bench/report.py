@@ -1,7 +1,7 @@
 """``a3c-theory bench``: run every benchmark, check the targets, print a table, return a JSON-ready dict.
 
-:func:`run_benchmarks` merges :func:`.engine.bench_engine` and, when present, ``bench.exact.bench_exact``
-into one flat dict, adds the machine description and the target checks (``results["targets"]``: one row
+:func:`run_benchmarks` merges :func:`.engine.bench_engine`, :func:`.equations.bench_equations` and, when
+present, ``bench.exact.bench_exact`` into one flat dict, adds the machine description and the target checks (``results["targets"]``: one row
 per target with its value, threshold and pass/fail). Timings on a shared machine are noisy: every number
 is a median over interleaved repeats and the targets are on ratios measured within the same run.
 """
@@ -10,6 +10,7 @@ import math
 
 from ..trace import machine_description
 from .engine import bench_engine
+from .equations import bench_equations
 
 TARGETS = (
     # (key, sub-key or None, comparison, threshold, what)
@@ -35,6 +36,7 @@ def run_benchmarks(quick: bool = False, sizes: dict | None = None, include_exact
     benchmark (both for tests)."""
     results = {"quick": bool(quick), "machine": machine_description()}
     results.update(bench_engine(quick, sizes))
+    results.update(bench_equations(quick))
     if include_exact:
         try:
             from .exact import bench_exact
