@@ -12,6 +12,8 @@ from pathlib import Path
 from . import atomic
 from .errors import ValidationError
 
+RESUME_NOTE = "finished runs are kept; re-run the same command to resume"
+
 
 def _cmd_run(args) -> int:
     import pandas as pd
@@ -20,7 +22,7 @@ def _cmd_run(args) -> int:
     from .pipeline import run_one
 
     cfg = config.from_toml(args.config, overrides=args.set)
-    out = Path(args.out)
+    out = atomic.check_writable(args.out, "--out", folder=True)
     result = run_one(cfg, progress=not args.no_progress)
     result.trace.save(out)
     frames.write(result.table, out / "metrics.csv")
@@ -37,8 +39,9 @@ def _cmd_evaluate(args) -> int:
     from .trace import Trace
 
     trace = Trace.load(args.trace_dir)
-    table = evaluate(trace)
     out = Path(args.out) if args.out else Path(args.trace_dir) / "metrics.csv"
+    atomic.check_writable(out, "--out")
+    table = evaluate(trace)
     frames.write(table, out)
     print(f"wrote {out} ({len(table)} rows)")
     return 0
@@ -49,6 +52,8 @@ def _cmd_diagnose(args) -> int:
     from .instances.diagnose import diagnose, format_report
 
     cfg = config.from_toml(args.config, overrides=args.set)
+    if args.json:
+        atomic.check_writable(args.json, "--json")
     diag = diagnose(cfg)
     print(format_report(diag))
     if args.json:
@@ -63,6 +68,7 @@ def _cmd_sweep(args) -> int:
 
     base = config.from_toml(args.config).to_dict()
     grid = sweep.parse_grid(args.grid)
+    atomic.check_writable(args.out, "--out", folder=True)
     for line in sweep_diagnostics(base, grid):
         print(line)
     table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,
@@ -74,6 +80,8 @@ def _cmd_sweep(args) -> int:
 def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
+    if args.out:
+        atomic.check_writable(args.out, "--out", folder=True)
     reproduce(args.out, quick=args.quick, jobs=args.jobs, progress=not args.no_progress, report_path=args.report,
               redraw=args.redraw, only=args.study)
     return 0
@@ -82,6 +90,8 @@ def _cmd_reproduce(args) -> int:
 def _cmd_bench(args) -> int:
     from .bench.report import print_report, run_benchmarks
 
+    if args.json:
+        atomic.check_writable(args.json, "--json")
     results = run_benchmarks(quick=args.quick)
     print_report(results)
     if args.json:
@@ -111,19 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override one config field (TOML value syntax); repeatable")
     run.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    run.set_defaults(func=_cmd_run)
+    run.set_defaults(func=_cmd_run, interrupted="nothing was saved: run writes its trace, metrics.csv and meta.csv only "
+                                                 "when it finishes; re-running starts from the beginning")
 
     ev = sub.add_parser("evaluate", help="recompute the exact metric table of a saved trace")
     ev.add_argument("trace_dir")
     ev.add_argument("--out", help="CSV path (default: TRACE_DIR/metrics.csv)")
-    ev.set_defaults(func=_cmd_evaluate)
+    ev.set_defaults(func=_cmd_evaluate, interrupted="no metric table was written")
 
     dg = sub.add_parser("diagnose", help="instance diagnostics at theta_0: myopia, mixing, TV(mu, d), eps_app, ...")
     dg.add_argument("config", help="TOML file with a [problem] section (and [algorithm] for the radius)")
     dg.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="override one config field (TOML value syntax); repeatable")
     dg.add_argument("--json", help="also write the numbers to this JSON file")
-    dg.set_defaults(func=_cmd_diagnose)
+    dg.set_defaults(func=_cmd_diagnose, interrupted="nothing was written")
 
     sw = sub.add_parser("sweep", help="run a grid of configs x seeds, resumable, into one tidy table")
     sw.add_argument("config")
@@ -136,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--address", default=None, help="Ray cluster address (default: start a local one)")
     sw.add_argument("--out", default="runs/sweep", help="output folder (default: runs/sweep)")
     sw.add_argument("--no-progress", action="store_true")
-    sw.set_defaults(func=_cmd_sweep)
+    sw.set_defaults(func=_cmd_sweep, interrupted=RESUME_NOTE)
 
     rp = sub.add_parser("reproduce", help="regenerate every figure of the paper's synthetic study")
     rp.add_argument("--quick", action="store_true", help="reduced seeds and horizons: a smoke test")
@@ -149,17 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run only this study (repeatable) and those reusing its runs; redraw the others")
     rp.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
     rp.add_argument("--no-progress", action="store_true")
-    rp.set_defaults(func=_cmd_reproduce)
+    rp.set_defaults(func=_cmd_reproduce, interrupted=RESUME_NOTE)
 
     bn = sub.add_parser("bench", help="speed benchmarks, as ratios measured within one run")
     bn.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
     bn.add_argument("--json", help="also write the results to this JSON file")
-    bn.set_defaults(func=_cmd_bench)
+    bn.set_defaults(func=_cmd_bench, interrupted="no results were written")
 
     cf = sub.add_parser("config", help="the run config keys: default, allowed values, description")
     cf.add_argument("--list", action="store_true", required=True,
                     help="print every section.key with its default, allowed values and description")
-    cf.set_defaults(func=_cmd_config)
+    cf.set_defaults(func=_cmd_config, interrupted="nothing was written")
     return parser
 
 
@@ -172,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     except FileNotFoundError as err:
         parser.error(f"{err.filename}: file not found")
+    except OSError as err:  # unreadable input, unwritable output, full disk, ...
+        parser.error(f"{err.filename or 'I/O'}: {err.strerror or err}")
     except KeyboardInterrupt:
-        print("interrupted: finished results are kept; re-run the same command to resume", file=sys.stderr)
+        print(f"interrupted: {args.interrupted}", file=sys.stderr)
         return 130
     return 0
 

@@ -385,6 +385,9 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 def apply_overrides(d: dict, overrides) -> dict:
     """A copy of the nested dict ``d`` with the overrides applied."""
+    for section, values in d.items():
+        if not isinstance(values, dict):
+            raise ValidationError(str(section), f"must be a table of keys ([{section}]), got {values!r}")
     out = {section: dict(values) for section, values in d.items()}
     for text in overrides or ():
         section, key, value = parse_override(text)
@@ -395,11 +398,15 @@ def apply_overrides(d: dict, overrides) -> dict:
 def from_toml(path, overrides=None) -> Config:
     """Read a TOML file, apply ``overrides`` (list of ``"section.key=value"``) and validate."""
     path = Path(path)
+    if path.is_dir():
+        raise ValidationError(str(path), "is a folder, expected a TOML config file")
     try:
         with path.open("rb") as fh:
             d = tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ValidationError(str(path), f"not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ValidationError(str(path), f"not UTF-8 text (byte {err.start}): TOML files must be UTF-8") from None
     problem = d.get("problem")
     if isinstance(problem, dict) and isinstance(problem.get("path"), str) and problem["path"]:
         # a relative problem.path is relative to the config file (an override's is relative to the cwd)

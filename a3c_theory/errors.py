@@ -1,4 +1,4 @@
-"""One error type for bad input, so every message names the offending field."""
+"""The project's error types. Each survives pickling (a sweep's worker process sends it to the driver)."""
 
 
 class ValidationError(ValueError):
@@ -9,4 +9,12 @@ class ValidationError(ValueError):
 
     def __init__(self, field: str, message: str):
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.field, self.message)
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative solve did not reach its stated residual tolerance."""

@@ -50,7 +50,7 @@ from scipy.sparse.linalg import LinearOperator, gmres, spilu
 from scipy.special import xlogy
 from threadpoolctl import threadpool_limits
 
-from .errors import ValidationError
+from .errors import ConvergenceError, ValidationError
 from .mdp import FiniteMDP
 from .policy import SoftmaxPolicy
 from .problem import Problem
@@ -82,10 +82,6 @@ _DENSE_P_MAX_ENTRIES = 4_000_000
 """The dense (nS, nA, nS) array of P is cached for the dense path only up to this size (32 MB)."""
 
 METHODS = ("auto", "dense", "sparse")
-
-
-class ConvergenceError(RuntimeError):
-    """An iterative solve did not reach its stated residual tolerance."""
 
 
 # --------------------------------------------------------------------------- per-MDP derived arrays

@@ -59,6 +59,11 @@ class FiniteMDP:
                 "reward", f"must have shape {(n_states, n_actions)} or {P.shape}, got {reward.shape}"
             )
         flat = P.reshape(n_states * n_actions, n_states)
+        empty = np.flatnonzero(~flat.any(axis=1))
+        if empty.size:
+            s, a = divmod(int(empty[0]), n_actions)
+            raise ValidationError("P", f"row (s={s}, a={a}) is all zero; each row must sum to 1 "
+                                  f"({empty.size} such row(s))")
         rows, cols = np.nonzero(flat)
         indptr = np.zeros(n_states * n_actions + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n_states * n_actions), out=indptr[1:])

@@ -34,7 +34,9 @@ refused with a ValidationError naming what differs; use another ``out_dir`` for 
 """
 
 import contextlib
+import csv
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -320,6 +322,24 @@ def _merge_manifest(out_dir: Path, existing: dict, new: dict) -> dict:
     return merged
 
 
+MANIFEST_KEYS = {"format": int, "task": str, "base_config": dict, "grid": dict, "seeds": list}
+
+
+def read_manifest(path) -> dict:
+    """A sweep's ``manifest.json``; ValidationError naming the file if it is unreadable or incomplete."""
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValidationError(str(path), f"is not a readable sweep manifest ({err}); move it away or use "
+                                         "another out_dir") from None
+    bad = [key for key, kind in MANIFEST_KEYS.items()
+           if not isinstance(manifest, dict) or not isinstance(manifest.get(key), kind)]
+    if bad:
+        raise ValidationError(str(path), f"is not a sweep manifest: missing or malformed {', '.join(bad)}")
+    return manifest
+
+
 def _union(key: str, old: list, new: list) -> list:
     seen = {format_value(key, value) for value in old}
     return list(old) + [value for value in new if format_value(key, value) not in seen]
@@ -410,7 +430,7 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
     with _exclusive(out_dir):
         manifest_path = out_dir / "manifest.json"
         if manifest_path.exists():
-            definition = _merge_manifest(out_dir, json.loads(manifest_path.read_text()), definition)
+            definition = _merge_manifest(out_dir, read_manifest(manifest_path), definition)
         runs = _plan_checked(definition, check)
         atomic.write_text(manifest_path, json.dumps(definition, indent=2) + "\n")
         runs_dir = out_dir / "runs"
@@ -477,7 +497,7 @@ def _json_scalar(value):
 
 def _planned(out_dir: Path, runs: list[Run] | None) -> list[Run]:
     if runs is None:
-        definition = json.loads((out_dir / "manifest.json").read_text())
+        definition = read_manifest(out_dir / "manifest.json")
         runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
     return runs
 
@@ -488,9 +508,33 @@ def run_table(out_dir, runs: list[Run] | None = None) -> pd.DataFrame:
     out_dir = Path(out_dir)
     rows = []
     for run in _planned(out_dir, runs):
-        record = json.loads((out_dir / "runs" / f"{run.run_id}.json").read_text())
+        path = out_dir / "runs" / f"{run.run_id}.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValidationError(str(path), f"is not a readable run record ({err}); delete it and its .csv "
+                                             "and re-run the sweep to redo that run") from None
         rows.append({"run_id": run.run_id, **run.point, "seed": run.seed, **record.get("meta", {})})
     return pd.DataFrame(rows)
+
+
+def _check_run_csv(path: Path, rid: str) -> None:
+    """Check that one run's CSV is a table of this run (first column ``run_id`` equal to ``rid`` on every
+    row, every row as wide as the header); else ValidationError naming the file."""
+    def refuse(what: str) -> ValidationError:
+        return ValidationError(str(path), f"is not a result table of run {rid}: {what}; delete it and re-run "
+                                          "the sweep to redo that run")
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise refuse("not UTF-8 text") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or rows[0][:1] != ["run_id"]:
+        raise refuse("its header does not start with run_id")
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(rows[0]) or row[0] != rid:
+            raise refuse(f"line {number} does not match the header")
 
 
 def collect_results(out_dir, runs: list[Run] | None = None) -> Path:
@@ -506,10 +550,12 @@ def collect_results(out_dir, runs: list[Run] | None = None) -> Path:
     for run in runs:
         path = out_dir / "runs" / f"{run.run_id}.csv"
         if not path.exists():
-            raise FileNotFoundError(path)
+            raise FileNotFoundError(2, "run result missing", str(path))
+        _check_run_csv(path, run.run_id)
         tables.append(frames.read_csv(path))
         if list(tables[-1].columns) != list(tables[0].columns):
-            raise ValueError(f"{path} has columns {list(tables[-1].columns)}, but the earlier runs have "
-                             f"{list(tables[0].columns)}")
+            first = out_dir / "runs" / f"{runs[0].run_id}.csv"
+            raise ValidationError(str(path), f"has columns {list(tables[-1].columns)}, but {first} has "
+                                             f"{list(tables[0].columns)}")
     frames.write(run_table(out_dir, runs), out_dir / "runs.csv")
     return frames.write(pd.concat(tables, ignore_index=True), out_dir / "results.csv")

@@ -9,6 +9,7 @@ written last, so a folder with a ``trace.json`` holds a complete trace.
 import json
 import os
 import platform
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,9 +86,26 @@ class Trace:
         directory = Path(directory)
         if not (directory / JSON_NAME).exists():
             raise FileNotFoundError(2, "no trace here", str(directory / JSON_NAME))
-        info = json.loads((directory / JSON_NAME).read_text())
-        with np.load(directory / NPZ_NAME) as data:
-            arrays = {name: data[name] for name in ARRAY_FIELDS}
+        json_path, npz_path = directory / JSON_NAME, directory / NPZ_NAME
+        try:
+            info = json.loads(json_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:  # empty, truncated or not JSON
+            raise ValidationError(str(json_path), f"is not a readable trace JSON file ({err})") from None
+        if not isinstance(info, dict):
+            raise ValidationError(str(json_path), "must hold a JSON object with 'config' and 'meta'")
+        for section in ("config", "meta"):
+            if not isinstance(info.get(section), dict):
+                raise ValidationError(str(json_path), f"lacks the '{section}' section")
+        try:
+            with np.load(npz_path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in ARRAY_FIELDS if name in data.files}
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:  # empty or truncated archive
+            raise ValidationError(str(npz_path), f"is not a readable trace archive ({err})") from None
+        missing = [name for name in ARRAY_FIELDS if name not in arrays]
+        if missing:
+            raise ValidationError(str(npz_path), f"lacks the array(s) {', '.join(missing)}")
         return cls(config=info["config"], meta=info["meta"], **arrays)
 
 

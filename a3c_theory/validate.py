@@ -12,6 +12,8 @@ PROBABILITY_TOL = 1e-8
 
 def finite_array(field: str, value, dtype=np.float64, ndim: int | None = None) -> np.ndarray:
     """Return ``value`` as a contiguous array, rejecting NaN/inf and a wrong number of dimensions."""
+    if np.iscomplexobj(value):
+        raise ValidationError(field, "must be real, got complex entries")
     arr = np.ascontiguousarray(value, dtype=dtype)
     if ndim is not None and arr.ndim != ndim:
         raise ValidationError(field, f"must have {ndim} dimension(s), got shape {arr.shape}")

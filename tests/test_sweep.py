@@ -53,6 +53,13 @@ def logged_task(config: dict) -> dict:
     return result
 
 
+def invalid_task(config: dict) -> dict:
+    """tiny_task, except that a = 2 is refused with a ValidationError (as a bad config value is)."""
+    if config["x"]["a"] == 2:
+        raise ValidationError("x.a", "must not be 2, got 2")
+    return tiny_task(config)
+
+
 def read_log(path: Path) -> list[tuple[str, str]]:
     """(tag, run id) per logged execution."""
     if not path.exists():
@@ -435,3 +442,34 @@ def test_default_validator_rejects_a_bad_grid_value_before_any_run(tmp_path):
                         progress=False)
     assert info.value.field == "run.workers" and "got 0" in str(info.value)
     assert not (tmp_path / "sw").exists()
+
+
+def test_a_run_failing_validation_in_the_pool_fails_alone_with_its_message(tmp_path, capsys):
+    out = tmp_path / "sw"
+    with pytest.raises(RuntimeError, match=r"1 of 3 runs failed .*x\.a: must not be 2") as info:
+        sweep.run_sweep(BASE, {"x.a": [1, 2, 3]}, out_dir=out, jobs=2, task=f"{__name__}.invalid_task",
+                        validate=None, progress=False)
+    assert "BrokenProcessPool" not in str(info.value)
+    assert sorted(p.stem for p in (out / "runs").glob("*.csv")) == ["x.a=1__seed=0", "x.a=3__seed=0"]
+    printed = capsys.readouterr().out
+    assert "run x.a=2__seed=0 failed:" in printed and "x.a: must not be 2, got 2" in printed
+
+
+def test_corrupt_manifest_is_reported_naming_the_file(tmp_path):
+    out = tmp_path / "sw"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"format": 1, "task": ')
+    with pytest.raises(ValidationError) as info:
+        sweep.run_sweep(BASE, {"x.a": [1]}, out_dir=out, jobs=1, task=TASK, validate=None, progress=False)
+    assert info.value.field == str(out / "manifest.json") and "not a readable sweep manifest" in str(info.value)
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_garbage_run_csv_is_reported_naming_that_file(tmp_path, first):
+    out = tmp_path / "sw"
+    sweep.run_sweep(BASE, {"x.a": [1, 2]}, out_dir=out, jobs=1, task=TASK, validate=None, progress=False)
+    bad = out / "runs" / ("x.a=1__seed=0.csv" if first else "x.a=2__seed=0.csv")
+    bad.write_bytes(b"\x00\x13garbage,,\n1,2\n")
+    with pytest.raises(ValidationError) as info:
+        sweep.collect_results(out)
+    assert info.value.field == str(bad) and "delete it" in str(info.value)

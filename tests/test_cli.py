@@ -1,0 +1,105 @@
+"""The command line: every input a user can type or hand in ends, if bad, in one line
+``a3c-theory: error: <file or field>: <reason>`` with exit status 2, before any work starts."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from a3c_theory import cli
+from a3c_theory.trace import JSON_NAME, NPZ_NAME, Trace
+
+
+def run_cli(argv, capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def assert_one_line_error(code: int, err: str, *names: str) -> None:
+    lines = [line for line in err.splitlines() if line.startswith("a3c-theory: error:")]
+    assert code == 2, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("content, names", [
+    (None, ["is a folder"]),                                   # the config path is a directory
+    (b"\xff\xfe[problem]\n", ["UTF-8"]),                       # not UTF-8
+    (b"problem = 5\n", ["problem", "table"]),                  # a section that is a scalar
+    (b"[run]\ntau = 3\nmax_delay = 'x'\n", ["run.max_delay"]),
+])
+def test_bad_config_files_get_one_line_errors(tmp_path, capsys, content, names):
+    path = tmp_path / "cfg" if content is None else write(tmp_path / "cfg.toml", content)
+    path.mkdir() if content is None else None
+    code, err = run_cli(["run", str(path), "--out", str(tmp_path / "out")], capsys)
+    assert_one_line_error(code, err, str(path) if content is None or b"\xff" in content else "", *names)
+
+
+def saved_trace(folder: Path) -> Path:
+    n = 2
+    Trace(config={"problem": {}, "algorithm": {}, "run": {}}, k=np.arange(n), theta=np.zeros((n, 3)),
+          w=np.zeros((n, 2)), time_s=np.arange(n, dtype=float), samples_per_worker=np.arange(n)[:, None],
+          delay_counts=np.ones(1), meta={}).save(folder)
+    return folder
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def _drop_array(path: Path) -> None:
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files if name != "theta"}
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _drop_section(path: Path) -> None:
+    info = json.loads(path.read_text())
+    del info["meta"]
+    path.write_text(json.dumps(info))
+
+
+@pytest.mark.parametrize("name, damage, words", [
+    (NPZ_NAME, _truncate, ["not a readable"]),
+    (NPZ_NAME, lambda p: p.write_bytes(b""), ["not a readable"]),
+    (JSON_NAME, _truncate, ["not a readable"]),
+    (JSON_NAME, lambda p: p.write_bytes(b""), ["not a readable"]),
+    (NPZ_NAME, _drop_array, ["theta"]),
+    (JSON_NAME, _drop_section, ["meta"]),
+])
+def test_damaged_traces_get_one_line_errors_naming_the_file(tmp_path, capsys, name, damage, words):
+    folder = saved_trace(tmp_path / "trace")
+    damage(folder / name)
+    code, err = run_cli(["evaluate", str(folder)], capsys)
+    assert_one_line_error(code, err, str(folder / name), *words)
+
+
+def test_unwritable_outputs_are_refused_before_any_work(tmp_path, capsys):
+    blocker = write(tmp_path / "file", b"x")
+    config = write(tmp_path / "cfg.toml", b"[run]\nsamples = 10000000000000\n")  # would run for days
+    code, err = run_cli(["run", str(config), "--out", str(blocker / "out")], capsys)
+    assert_one_line_error(code, err, "--out", str(blocker))
+    code, err = run_cli(["bench", "--quick", "--json", str(blocker / "bench.json")], capsys)
+    assert_one_line_error(code, err, "--json", str(blocker))
+
+
+def test_interrupted_run_says_that_nothing_was_kept(tmp_path, capsys, monkeypatch):
+    from a3c_theory import engine
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "run", interrupted)
+    config = write(tmp_path / "cfg.toml", b"")
+    assert cli.main(["run", str(config), "--out", str(tmp_path / "out")]) == 130
+    err = capsys.readouterr().err
+    assert "nothing was saved" in err and "resume" not in err
