@@ -443,6 +443,12 @@ def build_problem(cfg: Config):
         policy = pol.tabular(n_states, n_actions)
     else:
         policy = pol.linear(feats.random_actor_features(actor_seed, n_states, n_actions, p.actor_dim))
+    from .exact import check_unique_stationary, policy_transition
+
+    # Softmax policies put mass on every action, so P_π has the support of the uniform policy's: one
+    # check covers every θ.
+    uniform = np.full((n_states, n_actions), 1.0 / n_actions)
+    check_unique_stationary(policy_transition(mdp, uniform, "sparse"), field="problem")
     return Problem.make(mdp, Phi, policy)
 
 

@@ -18,3 +18,7 @@ class ValidationError(ValueError):
 
 class ConvergenceError(RuntimeError):
     """An iterative solve did not reach its stated residual tolerance."""
+
+
+class ConditioningWarning(UserWarning):
+    """A computed quantity is ill-conditioned: its forward error may exceed what its residual suggests."""

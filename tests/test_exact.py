@@ -1,15 +1,19 @@
 """Exact calculus (DESIGN.md §1): every quantity checked against its defining property or an independent
 computation written out in the test (finite differences, truncated series, explicit triple sums)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import Phase, given, settings, strategies as st
 
+from a3c_theory import config
 from a3c_theory import exact as ex
 from a3c_theory import features as F
 from a3c_theory import mdp as M
 from a3c_theory import policy as P
-from a3c_theory.errors import ValidationError
+from a3c_theory.errors import ConditioningWarning, ValidationError
+from a3c_theory.mdp import FiniteMDP
 from a3c_theory.problem import Problem, garnet_problem, paper_problem
 
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
@@ -263,18 +267,6 @@ def test_warm_started_sparse_evaluator_agrees_with_dense(garnet300):
             assert b[key] == pytest.approx(a[key], rel=SPARSE_TOL, abs=1e-12), key
 
 
-def test_slowly_mixing_chain_uses_the_preconditioned_fallback():
-    """A ring-local garnet mixes in ~(nS/locality)² steps: plain GMRES stalls and the ILU-preconditioned
-    solve takes over; μ_θ still matches the dense solve (tolerance: cond(I − P_πᵀ + u1ᵀ)·rtol is larger
-    here than on fast-mixing chains, measured ~1e-9 relative)."""
-    problem = garnet_problem(2, 600, 3, 5, locality=4)
-    pi = problem.policy.probabilities(np.random.default_rng(0).normal(size=problem.policy.dim))
-    cache = {}
-    mu = ex._solve_stationary(ex.policy_transition(problem.mdp, pi, "sparse"), ilu_cache=cache)
-    assert "ilu" in cache
-    np.testing.assert_allclose(mu, ex.stationary_distribution(problem.mdp, pi, "dense"), rtol=1e-6)
-
-
 def test_gmres_failure_raises(garnet300, monkeypatch):
     problem, theta = garnet300
     monkeypatch.setattr(ex, "GMRES_RESTART", 1)
@@ -341,3 +333,51 @@ def test_bad_arguments_name_their_field():
         with pytest.raises(ValidationError) as info:
             call()
         assert info.value.field == field, (field, str(info.value))
+
+
+# ----------------------------------------------------------------------------- non-ergodic and slow chains
+def two_closed_classes():
+    """States {0, 1} and {2, 3} never reach each other: two recurrent classes, no unique μ."""
+    P = np.zeros((4, 1, 4))
+    P[0, 0, 1] = P[1, 0, 0] = P[2, 0, 3] = P[3, 0, 2] = 1.0
+    return FiniteMDP.from_dense(P, np.ones((4, 1)), 0.9, np.full(4, 0.25))
+
+
+@pytest.mark.parametrize("method", ["dense", "sparse"])
+def test_several_recurrent_classes_are_refused_on_both_paths(method):
+    mdp = two_closed_classes()
+    with pytest.raises(ValidationError, match="2 closed recurrent classes") as info:
+        ex.stationary_distribution(mdp, np.ones((4, 1)), method)
+    assert info.value.field == "P"
+
+
+def test_garnet_with_one_action_and_one_successor_is_refused_at_problem_time():
+    cfg = config.from_dict({"problem": {"kind": "garnet", "n_actions": 1, "branching": 1}})
+    with pytest.raises(ValidationError, match="closed recurrent classes") as info:
+        config.build_problem(cfg)
+    assert info.value.field == "problem"
+
+
+def test_slowly_mixing_garnet_meets_the_l1_residual_and_reports_its_conditioning():
+    """A ring-local garnet (locality 2, γ = 0.99) stalls plain GMRES; the direct fallback must reach a
+    relative L1 residual ≤ 1e-12 for μ_θ and d_θ, and stationary_accuracy must report the conditioning
+    (a κ₁ far above the fast-mixing ~10, with a warning once the estimate passes 1e-6)."""
+    problem = garnet_problem(2, 3000, 3, 4, gamma=0.99, locality=2)
+    mdp = problem.mdp
+    pi = problem.policy.probabilities(np.random.default_rng(0).normal(size=problem.policy.dim))
+    P = ex.policy_transition(mdp, pi, "sparse")
+    cache = {}
+    mu = ex._solve_stationary(P, solver_cache=cache)
+    assert cache.get("direct")
+    assert np.abs(mu - P.T @ mu).sum() <= ex.DISTRIBUTION_RTOL
+    d = ex.discounted_visitation(mdp, pi, "sparse")
+    assert np.abs(d - mdp.gamma * (P.T @ d) - (1 - mdp.gamma) * mdp.eta).sum() <= ex.DISTRIBUTION_RTOL * (1 - mdp.gamma)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        acc = ex.stationary_accuracy(mdp, pi, "sparse")
+    assert acc["residual_l1"] <= ex.DISTRIBUTION_RTOL
+    assert acc["condition_l1"] > 1e6
+    assert (acc["forward_error_estimate"] > ex.FORWARD_ERROR_WARN) == any(
+        issubclass(w.category, ConditioningWarning) for w in caught)
+    fast = garnet_problem(2, 3000, 3, 4, gamma=0.99)
+    assert ex.stationary_accuracy(fast.mdp, pi, "sparse")["condition_l1"] < 1e3
