@@ -18,10 +18,15 @@ RESUME_NOTE = "finished runs are kept; re-run the same command to resume"
 def _cmd_run(args) -> int:
     import pandas as pd
 
-    from . import config, frames
+    from . import config, frames, resources
     from .pipeline import run_one
 
     cfg = config.from_toml(args.config, overrides=args.set)
+    config.refuse_ignored_keys(cfg)
+    seconds = resources.run_seconds(cfg)
+    if seconds > resources.LONG_RUN_S:
+        print(f"a3c-theory: this run is estimated to take about {resources.describe_seconds(seconds)} "
+              f"({cfg.run.samples:,} samples); Ctrl-C stops it", file=sys.stderr)
     out = atomic.check_writable(args.out, "--out", folder=True)
     result = run_one(cfg, progress=not args.no_progress)
     result.trace.save(out)

@@ -311,6 +311,17 @@ def from_dict(d: dict) -> Config:
     return cfg
 
 
+def _check_memory(p: ProblemSettings) -> None:
+    """Refuse a problem whose estimated memory (``resources.problem_bytes``) exceeds what is available."""
+    from . import resources
+
+    need, have = resources.problem_bytes(p), resources.available_memory()
+    if have is not None and need > have:
+        raise ValidationError("problem.n_states", f"this problem needs about {resources.describe_bytes(need)} of "
+                              f"memory, this machine has {resources.describe_bytes(have)} available; reduce "
+                              f"n_states ({p.n_states}), n_actions, branching or the feature sizes")
+
+
 def _check_consistency(cfg: Config) -> None:
     """Constraints that involve several keys."""
     p, a, r = cfg.problem, cfg.algorithm, cfg.run
@@ -348,6 +359,8 @@ def _check_consistency(cfg: Config) -> None:
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")
+    if p.kind not in SIZED_BY_SOURCE:
+        _check_memory(p)
 
 
 SIZED_BY_SOURCE = ("gymnasium", "file")
@@ -362,6 +375,66 @@ def _check_source(p: ProblemSettings) -> None:
         check_env(p.env, p.map_name)
     elif not p.path:
         raise ValidationError("problem.path", "kind = \"file\" needs the path of an .npz file")
+
+
+USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
+    "problem.reward": {"problem.kind": ("paper",)},
+    "problem.feature_dim": {"problem.critic_features": ("random",)},
+    "problem.branching": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
+    "problem.locality": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
+    "problem.actor_dim": {"problem.actor": ("linear",)},
+    "problem.slip": {"problem.kind": ("trap_chain",)},
+    "problem.restart": {"problem.kind": ("trap_chain",)},
+    "problem.small_reward": {"problem.kind": ("trap_chain",)},
+    "problem.large_reward": {"problem.kind": ("trap_chain",)},
+    "problem.reward_fraction": {"problem.kind": ("sparse_garnet", "drift_ring")},
+    "problem.distractor": {"problem.kind": ("sparse_garnet", "drift_ring")},
+    "problem.drift": {"problem.kind": ("drift_ring",)},
+    "problem.env": {"problem.kind": ("gymnasium",)},
+    "problem.map_name": {"problem.kind": ("gymnasium",)},
+    "problem.path": {"problem.kind": ("file",)},
+    "algorithm.refresh": {"algorithm.sampling": ("iid",)},
+    "algorithm.a2c_step_sizes": {"run.mode": ("sync",)},
+    "run.tau": {"run.delay": ("constant",)},
+    "run.max_delay": {"run.delay": ("uniform",)},
+    "run.lognormal_sigma": {"run.delay": ("lognormal",)},
+    "run.straggler_prob": {"run.delay": ("straggler",)},
+    "run.straggler_slowdown": {"run.delay": ("straggler",)},
+}
+"""Keys that only some settings use: ``key -> {setting: values of that setting under which key is used}``
+(every listed setting must hold one of its values). A key not listed is used by every run."""
+
+
+def _setting(cfg: Config, name: str):
+    section, key = name.split(".")
+    return getattr(getattr(cfg, section), key)
+
+
+def ignored_keys(cfg: Config) -> list[str]:
+    """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`)."""
+    out = []
+    for name, settings in USED_BY.items():
+        section, key = name.split(".")
+        if _setting(cfg, name) == SCHEMA[section][key][0]:
+            continue
+        if any(_setting(cfg, setting) not in values for setting, values in settings.items()):
+            out.append(name)
+    return out
+
+
+def used_by(name: str) -> str:
+    """``"run.delay = 'constant'"``: the settings under which key ``name`` is used, in words."""
+    return " and ".join(f"{setting} = {' or '.join(map(repr, values))}" for setting, values in USED_BY[name].items())
+
+
+def refuse_ignored_keys(cfg: Config) -> None:
+    """For a single run: a key set to a non-default value that the run does not use is a ValidationError
+    naming the key and the settings that use it."""
+    ignored = ignored_keys(cfg)
+    if ignored:
+        name = ignored[0]
+        raise ValidationError(name, f"is set but not used by this run; it is used only with {used_by(name)}"
+                              + (f" (also unused: {', '.join(ignored[1:])})" if ignored[1:] else ""))
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:

@@ -72,6 +72,23 @@ def _trace_arrays(trace) -> dict:
     return arrays
 
 
+def check_problem(trace, problem: Problem) -> None:
+    """Refuse to evaluate ``trace`` on a problem other than the one it was recorded on: the digests of
+    ``problem.fingerprint()`` must equal ``trace.meta["problem_fingerprint"]`` (a trace without one, from
+    an older version, is not checked). The error names the parts that differ and both package versions."""
+    recorded = getattr(trace, "meta", {}).get("problem_fingerprint")
+    if not recorded:
+        return
+    current = problem.fingerprint()
+    differ = sorted(name for name in set(recorded) | set(current) if recorded.get(name) != current.get(name))
+    if differ:
+        from . import __version__
+
+        raise ValidationError("trace", f"was recorded on a different problem: {', '.join(differ)} differ from "
+                              "what its config builds now (was the config edited after the run?); recorded with "
+                              f"a3c-theory {trace.meta.get('package_version', '?')}, this is {__version__}")
+
+
 def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
     """The metric table of ``trace``: a DataFrame with columns :data:`COLUMNS` (``k``, ``samples`` int64, the
     rest float64), one row per snapshot (see module docstring).
@@ -83,6 +100,7 @@ def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
         from . import config as config_module
 
         problem = config_module.build_problem(config_module.from_dict(trace.config))
+    check_problem(trace, problem)
     lam = float(trace.config["algorithm"]["lam"])
     arrays = _trace_arrays(trace)
     evaluator = Evaluator(problem)

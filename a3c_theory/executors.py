@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .errors import ValidationError
@@ -53,10 +55,23 @@ def run_task(task, config: dict):
     return resolve_task(task)(config)
 
 
-def _init_local_worker() -> None:
+PARENT_POLL_S = 1.0
+"""How often a pool worker checks that the driver is still alive."""
+
+
+def _init_local_worker(driver_pid: int) -> None:
     # The driver owns Ctrl-C: it cancels pending runs and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(THREAD_ENV)
+    threading.Thread(target=_exit_with_driver, args=(driver_pid,), name="a3c-driver-watch", daemon=True).start()
+
+
+def _exit_with_driver(driver_pid: int) -> None:
+    """End this worker once the driver is gone (killed: SIGKILL leaves no chance to stop the pool), so no
+    idle worker, and then no resource tracker, outlives it. A dead parent's children are re-parented."""
+    while os.getppid() == driver_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
@@ -75,7 +90,7 @@ def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
                 yield run_id, None, error
         return
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_local_worker)
+                                   initializer=_init_local_worker, initargs=(os.getpid(),))
     futures = {}
     try:
         for run_id, config in runs:

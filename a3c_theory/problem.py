@@ -1,6 +1,7 @@
 """A problem bundles what a run needs: the MDP, critic features, the actor's parametrisation and the
 KL prior ``(π_p, η_p)`` of ``R(θ) = −E_{s~η_p} KL(π_p(·|s) ‖ π_θ(·|s))`` (the regulariser of Algorithm 1's λψ(x^p) term)."""
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,20 @@ class Problem:
     def critic_dim(self) -> int:
         return self.critic_features.shape[1]
 
+    def fingerprint(self) -> dict:
+        """SHA-256 digests (16 hex digits) of the arrays that define the problem, one per part: ``mdp``
+        (sizes, γ, η, P's rows and rewards), ``critic_features``, ``policy`` (tabular, or its actor
+        features) and ``prior`` (π_p, η_p). Equal digests mean the same problem to the last bit."""
+        mdp = self.mdp
+        parts = {
+            "mdp": [np.array([mdp.n_states, mdp.n_actions]), np.array([mdp.gamma]), mdp.eta, mdp.indptr,
+                    mdp.next_state.astype(np.int64), mdp.prob, mdp.reward],
+            "critic_features": [self.critic_features],
+            "policy": [np.zeros(0) if self.policy.is_tabular else self.policy.actor_features],
+            "prior": [self.prior_policy, self.prior_states],
+        }
+        return {name: _digest(arrays) for name, arrays in parts.items()}
+
 
 def paper_problem(seed, n_states: int = 100, n_actions: int = 5, feature_dim: int = 10,
                   gamma: float = 0.9) -> Problem:
@@ -68,3 +83,12 @@ def _split_seed(seed) -> list[np.random.SeedSequence]:
     """Independent MDP and feature streams from an int or a SeedSequence."""
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return seq.spawn(2)
+
+
+def _digest(arrays) -> str:
+    h = hashlib.sha256()
+    for arr in arrays:
+        arr = np.ascontiguousarray(arr)
+        h.update(f"{arr.dtype.str}{arr.shape}".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()[:16]

@@ -432,6 +432,9 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         if manifest_path.exists():
             definition = _merge_manifest(out_dir, read_manifest(manifest_path), definition)
         runs = _plan_checked(definition, check)
+        if validate == DEFAULT_VALIDATE:
+            for line in ignored_key_lines(runs):
+                print(line)
         atomic.write_text(manifest_path, json.dumps(definition, indent=2) + "\n")
         runs_dir = out_dir / "runs"
         runs_dir.mkdir(exist_ok=True)
@@ -439,6 +442,24 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         _remove_temp_files(runs_dir)
         _execute(runs, list(definition["grid"]), runs_dir, task, jobs, executor, address, progress)
         return collect_results(out_dir, runs)
+
+
+def ignored_key_lines(runs: list[Run]) -> list[str]:
+    """One line per kind of run (the values of the settings that decide which keys are used) that ignores
+    some non-default key of its config, e.g. ``3 run(s) with algorithm.sampling = 'markov' ignore
+    algorithm.refresh``. The same list is in each run's metadata (``ignored_keys``)."""
+    from . import config
+
+    kinds: dict[tuple, int] = {}
+    for run in runs:
+        cfg = config.from_dict(run.config)
+        ignored = config.ignored_keys(cfg)
+        if ignored:
+            settings = sorted({s for name in ignored for s in config.USED_BY[name]})
+            kind = (tuple(f"{s} = {config._setting(cfg, s)!r}" for s in settings), tuple(ignored))
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return [f"{count} run(s) with {', '.join(settings)} ignore {', '.join(ignored)}"
+            for (settings, ignored), count in kinds.items()]
 
 
 def _plan_checked(definition: dict, check) -> list[Run]:
@@ -451,7 +472,7 @@ def _plan_checked(definition: dict, check) -> list[Run]:
 
 
 def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, executor, address, progress) -> None:
-    from tqdm import tqdm
+    from .progress import progress as progress_report
 
     todo = [run for run in runs if not (runs_dir / f"{run.run_id}.csv").exists()]
     if not todo:
@@ -462,7 +483,7 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
         jobs = min(jobs, len(todo))
     by_id = {run.run_id: run for run in todo}
     failures = {}
-    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc="sweep", disable=not progress)
+    bar = progress_report(len(runs), len(runs) - len(todo), desc="sweep", unit="run", enabled=progress)
     results = EXECUTORS[executor](task, [(run.run_id, run.config) for run in todo], jobs, address)
     with bar, contextlib.closing(results):
         for rid, result, error in results:
@@ -480,7 +501,7 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
             record = {"run_id": rid, "grid": run.point, "seed": run.seed, "config": run.config, "meta": meta}
             atomic.write_text(runs_dir / f"{rid}.json", json.dumps(record, indent=2, default=_json_scalar) + "\n")
             atomic.write_text(runs_dir / f"{rid}.csv", frames.to_csv_text(table))
-            bar.update()
+            bar.update(1, rid)
     if failures:
         first = next(iter(failures.values()))
         raise RuntimeError(f"{len(failures)} of {len(todo)} runs failed ({', '.join(list(failures)[:5])}"

@@ -93,13 +93,32 @@ def test_unwritable_outputs_are_refused_before_any_work(tmp_path, capsys):
 
 
 def test_interrupted_run_says_that_nothing_was_kept(tmp_path, capsys, monkeypatch):
-    from a3c_theory import engine
+    from a3c_theory import pipeline
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "run", interrupted)
+    monkeypatch.setattr(pipeline, "run_one", interrupted)
     config = write(tmp_path / "cfg.toml", b"")
     assert cli.main(["run", str(config), "--out", str(tmp_path / "out")]) == 130
     err = capsys.readouterr().err
     assert "nothing was saved" in err and "resume" not in err
+
+
+def test_long_run_prints_its_estimated_time_before_starting(tmp_path, capsys, monkeypatch):
+    from a3c_theory import pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_one", interrupted)
+    config = write(tmp_path / "cfg.toml", b"[run]\nsamples = 1000000000000\n")
+    assert cli.main(["run", str(config), "--out", str(tmp_path / "out")]) == 130
+    err = capsys.readouterr().err
+    assert "estimated to take about" in err and "days" in err
+
+
+def test_ignored_key_in_a_single_run_is_an_error(tmp_path, capsys):
+    config = write(tmp_path / "cfg.toml", b"[run]\ntau = 3\n")
+    code, err = run_cli(["run", str(config), "--out", str(tmp_path / "out")], capsys)
+    assert_one_line_error(code, err, "run.tau", "run.delay = 'constant'")

@@ -162,3 +162,31 @@ def test_config_list_prints_every_key_with_default_range_and_description(capsys)
     assert "[1, 4096]" in by_key["run.workers"] and DESCRIPTIONS["run.workers"] in by_key["run.workers"]
     assert "'iid'" in by_key["algorithm.sampling"] and "iid, markov, shared" in by_key["algorithm.sampling"]
     assert "(0, 1)" in by_key["problem.gamma"] and "0.9" in by_key["problem.gamma"]
+
+
+# ----------------------------------------------------------------------------- ignored keys, memory
+@pytest.mark.parametrize("settings, key, user", [
+    ({"run": {"tau": 3}}, "run.tau", "run.delay = 'constant'"),
+    ({"run": {"tau": 3, "delay": "round_robin", "workers": 2}}, "run.tau", "run.delay = 'constant'"),
+    ({"run": {"max_delay": 4, "delay": "constant"}}, "run.max_delay", "run.delay = 'uniform'"),
+    ({"algorithm": {"refresh": 10, "sampling": "markov"}}, "algorithm.refresh", "algorithm.sampling = 'iid'"),
+])
+def test_single_run_refuses_a_set_key_that_it_does_not_use(settings, key, user):
+    cfg = config.from_dict(settings)
+    assert config.ignored_keys(cfg) == [key]
+    with pytest.raises(ValidationError) as info:
+        config.refuse_ignored_keys(cfg)
+    assert info.value.field == key and user in str(info.value)
+
+
+def test_used_keys_and_defaults_are_not_reported():
+    assert config.ignored_keys(config.from_dict({"run": {"tau": 3, "delay": "constant", "workers": 2}})) == []
+    assert config.ignored_keys(config.from_dict({"run": {"delay": "round_robin", "workers": 2}})) == []
+    config.refuse_ignored_keys(config.from_dict({}))
+
+
+def test_problem_too_large_for_memory_is_refused_with_the_estimate():
+    with pytest.raises(ValidationError) as info:
+        config.from_dict({"problem": {"kind": "garnet", "n_states": 10_000_000, "feature_dim": 10,
+                                      "branching": 100_000}})
+    assert info.value.field == "problem.n_states" and "needs about" in str(info.value) and "TB" in str(info.value)

@@ -4,7 +4,7 @@ import inspect
 import pickle
 
 from a3c_theory import errors
-from a3c_theory.errors import ConvergenceError, ValidationError
+from a3c_theory.errors import ConditioningWarning, ConvergenceError, ValidationError
 
 
 def test_every_project_exception_pickles_with_its_message():
@@ -12,7 +12,8 @@ def test_every_project_exception_pickles_with_its_message():
                if issubclass(obj, Exception) and obj.__module__ == errors.__name__]
     assert {ValidationError, ConvergenceError} <= set(classes)
     examples = {ValidationError: ValidationError("problem.gamma", "must lie in (0, 1), got 1.5"),
-                ConvergenceError: ConvergenceError("stationary μ_θ: residual 1e-8 > rtol 1e-10")}
+                ConvergenceError: ConvergenceError("stationary μ_θ: residual 1e-8 > rtol 1e-10"),
+                ConditioningWarning: ConditioningWarning("μ_θ may be inaccurate: estimated error 0.002")}
     for cls in classes:
         original = examples[cls]
         copy = pickle.loads(pickle.dumps(original))

@@ -1,5 +1,6 @@
 """Trace → metric table: columns, values against the exact functions, running averages by quadrature."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -104,3 +105,21 @@ def test_problem_defaults_to_the_one_in_the_config():
     for name in COLUMNS:
         np.testing.assert_array_equal(rebuilt[name], given[name], err_msg=name)
     assert not np.array_equal(given["J"], given["J_lambda"])  # λ = 0.2 was read from the config
+
+
+def test_trace_whose_config_was_edited_is_refused_naming_what_differs(tmp_path):
+    from a3c_theory import config, engine
+    from a3c_theory.trace import Trace
+
+    cfg = config.from_dict({"problem": {"n_states": 6, "n_actions": 2, "feature_dim": 2},
+                            "algorithm": {"radius": 5.0}, "run": {"samples": 20, "snapshots": 2}})
+    trace = engine.run(cfg, progress=False)
+    assert set(trace.meta["problem_fingerprint"]) == {"mdp", "critic_features", "policy", "prior"}
+    assert "package_version" in trace.meta
+    trace.save(tmp_path)
+    info = json.loads((tmp_path / "trace.json").read_text())
+    info["config"]["problem"]["seed"] = 1
+    (tmp_path / "trace.json").write_text(json.dumps(info))
+    with pytest.raises(ValidationError) as err:
+        evaluate(Trace.load(tmp_path))
+    assert err.value.field == "trace" and "critic_features, mdp differ" in str(err.value)

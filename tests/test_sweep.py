@@ -60,6 +60,13 @@ def invalid_task(config: dict) -> dict:
     return tiny_task(config)
 
 
+def pid_task(config: dict) -> dict:
+    """Write this worker's pid into SWEEP_TEST_PIDS/<pid>, then sleep 60 s (a long run)."""
+    (Path(os.environ["SWEEP_TEST_PIDS"]) / str(os.getpid())).touch()
+    time.sleep(60.0)
+    return tiny_task(config)
+
+
 def read_log(path: Path) -> list[tuple[str, str]]:
     """(tag, run id) per logged execution."""
     if not path.exists():
@@ -451,7 +458,7 @@ def test_a_run_failing_validation_in_the_pool_fails_alone_with_its_message(tmp_p
                         validate=None, progress=False)
     assert "BrokenProcessPool" not in str(info.value)
     assert sorted(p.stem for p in (out / "runs").glob("*.csv")) == ["x.a=1__seed=0", "x.a=3__seed=0"]
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err
     assert "run x.a=2__seed=0 failed:" in printed and "x.a: must not be 2, got 2" in printed
 
 
@@ -473,3 +480,49 @@ def test_garbage_run_csv_is_reported_naming_that_file(tmp_path, first):
     with pytest.raises(ValidationError) as info:
         sweep.collect_results(out)
     assert info.value.field == str(bad) and "delete it" in str(info.value)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie has exited (its new parent may not reap it)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_pool_workers_exit_when_the_driver_is_killed(tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    script = textwrap.dedent(f"""
+        from a3c_theory import sweep
+        if __name__ == "__main__":
+            sweep.run_sweep({BASE!r}, {{"x.a": [1, 2]}}, out_dir={str(tmp_path / "sw")!r}, jobs=2,
+                            task="test_sweep.pid_task", validate=None, progress=False)
+    """)
+    env = {**os.environ, "PYTHONPATH": f"{REPO_DIR}{os.pathsep}{TESTS_DIR}", "SWEEP_TEST_PIDS": str(pids)}
+    driver = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [int(p.name) for p in pids.iterdir()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    finally:
+        driver.kill()
+        driver.wait()
+    deadline = time.monotonic() + 10  # PARENT_POLL_S = 1 s, plus interpreter shutdown
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors
+
+
+def test_progress_without_a_terminal_is_one_line_per_finished_run(tmp_path, capsys):
+    sweep.run_sweep(BASE, {"x.a": [1, 2]}, out_dir=tmp_path / "sw", jobs=1, task=TASK, validate=None,
+                    progress=True)
+    err = capsys.readouterr().err  # pytest's capture is not a terminal
+    assert "\r" not in err
+    assert err.splitlines() == ["sweep: 1/2 runs done (x.a=1__seed=0)", "sweep: 2/2 runs done (x.a=2__seed=0)"]

@@ -6,6 +6,11 @@
 - ``exact_metrics_garnet10k_cold_s``: the first call there (no warm start; ``J*`` excluded).
 - ``exact_optimal_garnet10k_s``: computing ``J*`` there by policy iteration.
 - ``exact_iterative_rtol``: the relative residual tolerance of the GMRES solves.
+- ``exact_slow_garnet{10k,100k}_{mu,d}_ms`` and ``..._residual``: ms per evaluation of μ_θ and d_θ on a
+  slowly mixing garnet (5 actions, branching 4, ``locality = 3``, γ = 0.99, seed 5), warm-started from
+  the previous θ's solution at θ perturbed by N(0, 0.01²) (the median over calls), and the relative L1
+  residual of the last one; ``..._mu_forward_error`` is ``exact.stationary_accuracy``'s estimate at θ = 0
+  (100k: only without ``--quick``).
 
 Targets: ≤ 1 ms at 100 states, ≤ 100 ms at 10,000 states. Timings are medians (the machine is shared).
 """
@@ -59,10 +64,46 @@ def _bench(quick: bool) -> dict:
         evaluator.metrics(theta, w, 0.1)
 
     garnet_s = _median_seconds(nearby_call, 5 if quick else 30)
+    slow = {}
+    for label, n_states in [("10k", 10_000)] + ([] if quick else [("100k", 100_000)]):
+        slow.update(_bench_slow_garnet(label, n_states, 3 if quick else 5))
     return {
+        **slow,
         "exact_metrics_paper_s": paper_s,
         "exact_metrics_garnet10k_s": garnet_s,
         "exact_metrics_garnet10k_cold_s": cold_s,
         "exact_optimal_garnet10k_s": optimal_s,
         "exact_iterative_rtol": exact.ITERATIVE_RTOL,
     }
+
+
+def _bench_slow_garnet(label: str, n_states: int, calls: int) -> dict:
+    """μ_θ and d_θ on a slowly mixing garnet (module docstring)."""
+    import warnings
+
+    from ..errors import ConditioningWarning
+
+    problem = garnet_problem(5, n_states, 5, 4, gamma=0.99, locality=3)
+    mdp = problem.mdp
+    rng = np.random.default_rng(1)
+    theta = np.zeros(problem.policy.dim)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConditioningWarning)
+        accuracy = exact.stationary_accuracy(mdp, problem.policy.probabilities(theta))
+    last = {}
+
+    def solve(fn, name):
+        theta[:] += 0.01 * rng.normal(size=theta.size)
+        pi = problem.policy.probabilities(theta)
+        last[name] = (fn(mdp, pi, x0=last.get(name, (None,))[0]), pi)
+
+    out = {}
+    for name, fn in (("mu", exact.stationary_distribution), ("d", exact.discounted_visitation)):
+        out[f"exact_slow_garnet{label}_{name}_ms"] = 1e3 * _median_seconds(lambda: solve(fn, name), calls)
+        x, pi = last[name]
+        P_T = exact.policy_transition(mdp, pi, "sparse").T
+        gamma = 1.0 if name == "mu" else mdp.gamma
+        b = np.zeros(n_states) if name == "mu" else (1 - gamma) * mdp.eta
+        out[f"exact_slow_garnet{label}_{name}_residual"] = exact._l1_residual(P_T, gamma, x, b)
+    out[f"exact_slow_garnet{label}_mu_forward_error"] = accuracy["forward_error_estimate"]
+    return out

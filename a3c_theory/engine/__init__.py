@@ -41,7 +41,11 @@ Equation index (where each equation of the paper's algorithm and analysis is com
 <!-- equation-index:end -->
 """
 
-from .runner import run
+from .cache import install as _install_cache_locators
+
+_install_cache_locators()  # before any kernel module is imported: the cache follows every engine source
+
+from .runner import run  # noqa: E402
 
 __all__ = ["run", "warm_up"]
 

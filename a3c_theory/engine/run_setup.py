@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, config
 from ..trace import machine_description
 from .kernels import initialise_chains, make_hyper
 from .rng import seed_states
@@ -155,5 +155,17 @@ def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: 
     }
     if laws:
         meta["sampling_law_bias"] = sampling_law_bias(laws, alg.refresh)
+    meta["problem_fingerprint"] = setup.problem.fingerprint()
+    meta["stationary_accuracy"] = _stationary_accuracy(setup)
+    meta["ignored_keys"] = " ".join(config.ignored_keys(cfg))
     meta.update(extra)
     return meta
+
+
+def _stationary_accuracy(setup: RunSetup) -> dict:
+    """``exact.stationary_accuracy`` of μ_θ at the final θ (residual, condition, forward-error estimate)."""
+    from .. import exact
+
+    problem = setup.problem
+    accuracy = exact.stationary_accuracy(problem.mdp, problem.policy.probabilities(setup.theta))
+    return {key: value for key, value in accuracy.items() if key != "method"}
