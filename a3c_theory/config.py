@@ -379,6 +379,9 @@ def _check_source(p: ProblemSettings) -> None:
 
 USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "problem.reward": {"problem.kind": ("paper",)},
+    "problem.n_states": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring")},
+    "problem.n_actions": {"problem.kind": ("paper", "garnet", "sparse_garnet", "drift_ring")},
+    "problem.gamma": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium")},
     "problem.feature_dim": {"problem.critic_features": ("random",)},
     "problem.branching": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
     "problem.locality": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},

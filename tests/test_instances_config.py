@@ -70,3 +70,10 @@ def test_sparse_garnet_matches_its_generator():
     mdp_seed = np.random.SeedSequence(3).spawn(3)[0]
     expected = garnets.sparse_garnet(mdp_seed, 30, 2, 3, 0.05, 0.5, 0.9)
     np.testing.assert_array_equal(config.build_problem(cfg).mdp.reward, expected.reward)
+
+
+@pytest.mark.parametrize("problem, key", [({"kind": "trap_chain", "n_actions": 3}, "problem.n_actions"),
+                                          ({"kind": "gymnasium", "n_states": 16}, "problem.n_states"),
+                                          ({"kind": "file", "path": "m.npz", "gamma": 0.5}, "problem.gamma")])
+def test_sizes_and_gamma_that_come_from_the_source_are_ignored_keys(problem, key):
+    assert key in config.ignored_keys(config.from_dict({"problem": problem}))
