@@ -1,0 +1,196 @@
+"""Parallel efficiency of the sample speedup, its three-way verdict, and where linear speedup ends.
+
+Pure numpy/pandas, no plotting; shared by the speedup studies.
+
+* **Efficiency.** ``E(N) = Speedup(N) / N = mean_i T_i(1) / mean_j T_j(N)`` with ``T`` the total samples to a
+  target (paper eq. 1 divided by N). Its 95% interval is a percentile bootstrap of the ratio of means over
+  seeds, each group resampled independently (:data:`stats.N_BOOTSTRAP` resamples, fixed stream).
+* **Censoring.** A run that never reached the target within its horizon ``H`` needed more than ``H``
+  samples. Its cost is replaced by ``H``, which can only *raise* ``E(N)``: such an estimate can still be
+  "sub-linear" (even the raised interval lies below the threshold) or "undetermined", never "linear".
+  A baseline (N = 1) run that never reached the target makes ``E`` not estimable (NaN, "undetermined").
+* **Three-way verdict** (threshold ``EFFICIENCY_LINEAR = 0.75``): "linear at N" when the interval lies
+  above 0.75 (``lo > 0.75``), "sub-linear at N" when it lies below (``hi < 0.75``), "undetermined"
+  otherwise. At N = 1, ``E = 1`` by definition and the verdict is "linear".
+* **Linear up to N**: linear at every tried ``N' ≤ N``. :func:`linear_up_to` is the largest such N of the
+  grid (1 when the first N > 1 tried is not linear).
+* **N_max(K).** For a horizon K the target is the level that the N = 1 runs reach at K on average
+  (``level(K) = mean_i y_i(K)``, ``y`` linearly interpolated between snapshots), so ``T(1) ≈ K``;
+  ``N_max(K)`` = :func:`linear_up_to` of the verdicts at that target. Theorem 1 asks ``K_0 = O(K^{1/5})``
+  (``K_0 ≈ N``) for linear speedup: a *sufficient* condition, so an empirical ``N_max ∝ K^a`` with
+  ``a > 1/5`` is consistent with it, and ``a < 1/5`` would contradict it.
+* **Power law.** :func:`fit_power_law`: least squares ``log N_max = c + a log K`` over the horizons whose
+  ``N_max`` is inside the grid (a value at either end of the grid only bounds ``N_max``), with the
+  Student-t interval of the slope. The points share runs, so the interval is optimistic, and ``N_max``
+  only takes grid values; both are stated beside the number.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from ..errors import ValidationError
+from .stats import BOOTSTRAP_INTERVAL, BOOTSTRAP_SEED, CONFIDENCE, N_BOOTSTRAP, Estimate, first_crossing
+
+EFFICIENCY_LINEAR = 0.75
+"""Threshold of the three-way verdict on ``E(N) = Speedup(N)/N``."""
+
+LINEAR, SUBLINEAR, UNDETERMINED = "linear", "sub-linear", "undetermined"
+
+VERDICT_RULE = (f"E(N) = Speedup(N)/N; 95% bootstrap CI over seeds: above {EFFICIENCY_LINEAR} -> linear, "
+                f"below -> sub-linear, else undetermined; 'linear up to N' = linear at every N' <= N")
+
+
+@dataclass(frozen=True)
+class EfficiencyEstimate(Estimate):
+    """``E(N)`` with its bootstrap interval; ``censored`` counts the N-worker runs that never reached the
+    target (their cost replaced by the horizon, see module docstring)."""
+
+    censored: int = 0
+
+
+def efficiency(base, scaled, horizon: float | None = None, level: float = CONFIDENCE,
+               n_boot: int = N_BOOTSTRAP) -> EfficiencyEstimate:
+    """``E = mean T(1) / mean T(N)`` from per-seed costs to target (``+inf`` = never reached).
+
+    ``horizon``: the samples the N-worker runs had; needed when some of them never reached the target."""
+    base = np.asarray(base, dtype=float).ravel()
+    scaled = np.asarray(scaled, dtype=float).ravel()
+    for name, arr in (("base", base), ("scaled", scaled)):
+        if arr.size == 0:
+            raise ValidationError(name, "needs at least one run")
+        if np.any(np.isnan(arr)) or np.any(arr < 0):
+            raise ValidationError(name, "costs to target must be >= 0 (inf for never reached), not NaN")
+    n = int(min(base.size, scaled.size))
+    nan = float("nan")
+    censored = int(np.sum(~np.isfinite(scaled)))
+    if not np.all(np.isfinite(base)):
+        return EfficiencyEstimate(nan, nan, nan, n, BOOTSTRAP_INTERVAL, censored)
+    if censored:
+        if horizon is None or not np.isfinite(horizon) or horizon <= 0:
+            raise ValidationError("horizon", "must be a positive number when a run never reached the target")
+        scaled = np.where(np.isfinite(scaled), scaled, float(horizon))
+    if np.any(scaled == 0) or np.any(base == 0):
+        raise ValidationError("scaled", "a cost to target of 0 means θ_0 already meets the target; raise it")
+    point = float(base.mean() / scaled.mean())
+    if base.size == scaled.size and np.array_equal(np.sort(base), np.sort(scaled)):
+        return EfficiencyEstimate(1.0, 1.0, 1.0, n, BOOTSTRAP_INTERVAL, censored)  # the baseline against itself
+    if base.size < 2 or scaled.size < 2:
+        return EfficiencyEstimate(point, nan, nan, n, BOOTSTRAP_INTERVAL, censored)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    b = base[rng.integers(0, base.size, size=(n_boot, base.size))].mean(axis=1)
+    s = scaled[rng.integers(0, scaled.size, size=(n_boot, scaled.size))].mean(axis=1)
+    lo, hi = np.quantile(b / s, [0.5 - level / 2, 0.5 + level / 2])
+    return EfficiencyEstimate(point, float(lo), float(hi), n, BOOTSTRAP_INTERVAL, censored)
+
+
+def verdict(estimate: Estimate, workers: int = 2, threshold: float = EFFICIENCY_LINEAR) -> str:
+    """The three-way verdict of the module docstring (a censored estimate is never "linear")."""
+    if workers == 1:
+        return LINEAR
+    lo, hi = float(estimate.lo), float(estimate.hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return UNDETERMINED
+    if hi < threshold:
+        return SUBLINEAR
+    if lo > threshold and not getattr(estimate, "censored", 0):
+        return LINEAR
+    return UNDETERMINED
+
+
+def linear_up_to(verdicts: dict[int, str]) -> int:
+    """Largest N of the grid with the verdict "linear" at every ``N' ≤ N`` (1 if the first N > 1 is not)."""
+    last = 1
+    for n in sorted(verdicts):
+        if n > 1 and verdicts[n] != LINEAR:
+            break
+        last = int(n)
+    return last
+
+
+def first_sublinear(verdicts: dict[int, str]) -> int | None:
+    """Smallest N of the grid with the verdict "sub-linear" (None if there is none)."""
+    hits = [n for n in sorted(verdicts) if verdicts[n] == SUBLINEAR]
+    return int(hits[0]) if hits else None
+
+
+# --------------------------------------------------------------------------- costs on curves
+def cost_to_level(k, y, level: float, decreasing: bool = False) -> float:
+    """First ``k`` with ``y ≥ level`` (``y ≤ level`` when ``decreasing``), interpolated; ``+inf`` if never."""
+    y = np.asarray(y, dtype=float)
+    return first_crossing(k, -y, -level) if decreasing else first_crossing(k, y, level)
+
+
+def level_at(curves, K: float) -> float:
+    """``mean_i y_i(K)``: the curves ``(k, y)`` linearly interpolated at ``K`` (each must reach K)."""
+    values = []
+    for k, y in curves:
+        k = np.asarray(k, dtype=float)
+        if not (k[0] <= K <= k[-1]):
+            raise ValidationError("horizons", f"K = {K:g} lies outside a run's snapshots [{k[0]:g}, {k[-1]:g}]")
+        values.append(np.interp(K, k, np.asarray(y, dtype=float)))
+    return float(np.mean(values))
+
+
+def efficiency_table(curves_by_workers: dict[int, list], levels: dict, decreasing: bool = False,
+                     level: float = CONFIDENCE) -> pd.DataFrame:
+    """``E(N)`` and its verdict for every worker count and every target level.
+
+    ``curves_by_workers``: ``{N: [(k, y), ...]}`` (one curve per seed; N = 1 must be present);
+    ``levels``: ``{label: level}``. Returns columns ``target, level, workers, efficiency, lo, hi, n,
+    censored, verdict, cost_mean`` (``cost_mean``: mean samples to target, inf if a run never got there)."""
+    if 1 not in curves_by_workers:
+        raise ValidationError("workers", "needs runs with one worker as the baseline")
+    rows = []
+    for label, lev in levels.items():
+        costs = {n: np.array([cost_to_level(k, y, lev, decreasing) for k, y in curves])
+                 for n, curves in curves_by_workers.items()}
+        for n in sorted(costs):
+            horizon = min(float(np.asarray(k)[-1]) for k, _ in curves_by_workers[n])
+            est = efficiency(costs[1], costs[n], horizon, level)
+            rows.append({"target": label, "level": float(lev), "workers": int(n), "efficiency": est.value,
+                         "lo": est.lo, "hi": est.hi, "n": est.n, "censored": est.censored,
+                         "verdict": verdict(est, int(n)), "cost_mean": float(np.mean(costs[n]))})
+    return pd.DataFrame(rows, columns=["target", "level", "workers", "efficiency", "lo", "hi", "n", "censored",
+                                       "verdict", "cost_mean"])
+
+
+def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False) -> pd.DataFrame:
+    """``N_max(K)`` for every horizon ``K`` (module docstring): columns ``horizon, level, n_max,
+    first_sublinear, censored`` where ``censored`` is "above" when every N of the grid is linear and
+    "below" when N_max = 1 (then only a bound), else "".
+
+    The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``."""
+    grid = sorted(curves_by_workers)
+    rows = []
+    for K in horizons:
+        lev = level_at(curves_by_workers[1], float(K))
+        table = efficiency_table(curves_by_workers, {float(K): lev}, decreasing)
+        verdicts = dict(zip(table["workers"], table["verdict"]))
+        nmax = linear_up_to(verdicts)
+        censored = "above" if nmax == grid[-1] else ("below" if nmax == grid[0] else "")
+        rows.append({"horizon": float(K), "level": lev, "n_max": nmax, "first_sublinear": first_sublinear(verdicts),
+                     "censored": censored})
+    return pd.DataFrame(rows, columns=["horizon", "level", "n_max", "first_sublinear", "censored"])
+
+
+def fit_power_law(x, y, level: float = CONFIDENCE) -> Estimate:
+    """Slope ``a`` of ``log y = c + a log x`` by least squares, with its Student-t interval
+    (``a ± t_{(1+level)/2, m−2} · se(a)``, m points). Needs ≥ 3 points with distinct ``x``."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValidationError("x", f"x and y must be equal-length 1-d arrays, got {x.shape} and {y.shape}")
+    if np.any(x <= 0) or np.any(y <= 0) or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValidationError("y", "a power law needs positive finite x and y")
+    m = x.size
+    if m < 3 or np.unique(x).size < 2:
+        nan = float("nan")
+        return Estimate(nan, nan, nan, m, "least squares, Student t")
+    lx, ly = np.log(x), np.log(y)
+    fit = st.linregress(lx, ly)
+    half = st.t.ppf(0.5 + level / 2, m - 2) * fit.stderr
+    return Estimate(float(fit.slope), float(fit.slope - half), float(fit.slope + half), m,
+                    "least squares, Student t")

@@ -1,0 +1,262 @@
+"""Where linear speedup ends as the horizon K grows: ``N_max(K)`` against Theorem 1's ``K_0 = O(K^{1/5})``,
+and Markovian efficiency against the mixing time.
+
+(a, b) On one instance (``settings.instance``; a non-myopic trap chain), round-robin delays (``K_0 = N − 1``),
+N on a factor-2 grid, for every horizon ``K`` of ``settings.horizons`` (≥ 2 decades): the target is the level
+that one worker reaches at K on average, on the gap closed (``1 − gap/gap_0``) and on the theory's quantity
+``(1/K) Σ ‖∇J(θ_k)‖²``; ``N_max(K)`` is the largest N that is linear at every N' ≤ N
+(:func:`efficiency.n_max_by_horizon`, rule :data:`efficiency.VERDICT_RULE`). Fit ``N_max ∝ K^a``
+(:func:`efficiency.fit_power_law`) with its interval.
+
+(c) Markovian sampling on a family of instances of one kind (``settings.mixing_kind``) with one parameter
+varied (``settings.mixing_parameter``, a grid column), which changes the critic chain's ``|λ₂(P_π)|``:
+``E(N)`` at a fixed gap target (``settings.mixing_target``).
+
+Verdict rules (paper_repro.md): (a/b) Theorem 1's sufficient condition is *consistent* with the data when
+the fitted ``a`` is not below 1/5 (its interval reaches 1/5 or lies above it; steeper is allowed, the
+condition being sufficient) and *contradicted* when the interval lies below 1/5. (c) the bound's
+prediction "slower mixing hurts more" is *consistent* when "linear up to N" does not increase with the
+mixing time ``1/(1 − |λ₂|)`` and the efficiency at the largest N is lower for the slowest-mixing member
+than for the fastest, *contradicted* when both go the other way, else *undetermined*.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ValidationError
+from . import efficiency as ef
+from . import plotting as pl
+from . import stats
+from .speedup import INSTANCE_NAMES, OPTIONS, run_table, diagnostics_rows
+from .study import Claim, Number, Results
+
+THEORY_EXPONENT = 0.2
+"""Theorem 1: linear speedup while K_0 = O(K^{1/5})."""
+METRICS = {"closed": ("gap closed", False), "grad": ("(1/K) Σ‖∇J‖²", True)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: str = "trap_chain"
+    horizons: tuple = (300.0, 1000.0, 3000.0, 10000.0, 30000.0)
+    mixing_kind: str = "drift_ring"
+    mixing_parameter: str = "problem.locality"
+    mixing_target: float = 0.5
+
+    def __post_init__(self):
+        h = self.horizons
+        if not isinstance(h, (list, tuple)) or len(h) < 3 or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in h):
+            raise ValidationError("horizons", f"must be a list of >= 3 positive numbers, got {h!r}")
+        object.__setattr__(self, "horizons", tuple(float(x) for x in sorted(h)))
+        if self.horizons[-1] / self.horizons[0] < 100:
+            raise ValidationError("horizons", f"must span at least 2 decades, got "
+                                  f"{self.horizons[0]:g}–{self.horizons[-1]:g}")
+        stats.fraction(self.mixing_target, "mixing_target")
+        for name in ("instance", "mixing_kind", "mixing_parameter"):
+            if not isinstance(getattr(self, name), str):
+                raise ValidationError(name, f"must be a string, got {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class Summary:
+    instance: str
+    mixing_parameter: str
+    nmax: pd.DataFrame = field(repr=False)
+    """sampling, metric, horizon K, level, N_max, first sub-linear N, censored ("above"/"below"/"")."""
+    fits: pd.DataFrame = field(repr=False)
+    """sampling, metric, fitted exponent a with its interval, points used."""
+    mixing: pd.DataFrame = field(repr=False)
+    """Markovian E(N) per member of the mixing family (parameter value, |λ₂|, workers, E, interval, verdict)."""
+    diagnostics: pd.DataFrame = field(repr=False)
+
+
+def _curves(table: pd.DataFrame, metric: str) -> dict:
+    return {int(n): list(zip(g["k"], g[metric])) for n, g in table.groupby("workers")}
+
+
+def summarise(results: Results) -> Summary:
+    s = results.settings
+    runs = results.runs
+    kinds = set(runs["kind"])
+    if s.instance not in kinds:
+        raise ValidationError("instance", f"no runs of kind {s.instance!r} (have {sorted(kinds)})")
+    table = run_table(runs[(runs["kind"] == s.instance) & (runs["delay"] == "round_robin")])
+    nmax_rows, fit_rows = [], []
+    for sampling, group in table.groupby("sampling", sort=True):
+        for metric, (label, decreasing) in METRICS.items():
+            rows = ef.n_max_by_horizon(_curves(group, metric), s.horizons, decreasing)
+            rows.insert(0, "metric", label)
+            rows.insert(0, "sampling", sampling)
+            nmax_rows.append(rows)
+            inside = rows[rows["censored"] == ""]
+            fit = ef.fit_power_law(inside["horizon"], inside["n_max"]) if len(inside) >= 3 else \
+                stats.Estimate(np.nan, np.nan, np.nan, len(inside), "least squares, Student t")
+            fit_rows.append({"sampling": sampling, "metric": label, "a": fit.value, "lo": fit.lo, "hi": fit.hi,
+                             "points": fit.n, "censored_points": int((rows["censored"] != "").sum())})
+    mixing = _mixing_rows(s, runs)
+    configs = [c for c in results.configs if c["problem"]["kind"] in (s.instance, s.mixing_kind)]
+    return Summary(s.instance, s.mixing_parameter, pd.concat(nmax_rows, ignore_index=True), pd.DataFrame(fit_rows),
+                   mixing,
+                   diagnostics_rows(_expand(configs, s.mixing_parameter, runs)))
+
+
+def _expand(configs: list, parameter: str, runs: pd.DataFrame) -> list:
+    """One config per value of the mixing parameter (a grid column) so each member gets its diagnostics."""
+    out = []
+    section, key = parameter.split(".", 1)
+    for base in configs:
+        if parameter in runs.columns:
+            for value in sorted(runs.loc[runs["kind"] == base["problem"]["kind"], parameter].dropna().unique()):
+                c = {sec: dict(v) for sec, v in base.items()}
+                c[section][key] = value.item() if hasattr(value, "item") else value
+                out.append(c)
+        else:
+            out.append(base)
+    return out
+
+
+def _mixing_rows(s: Settings, runs: pd.DataFrame) -> pd.DataFrame:
+    sub = runs[(runs["kind"] == s.mixing_kind) & (runs["sampling"] == "markov")]
+    if sub.empty or s.mixing_parameter not in sub.columns:
+        return pd.DataFrame(columns=["value", "workers", "efficiency", "lo", "hi", "n", "censored", "verdict"])
+    rows = []
+    for value, g in sub.groupby(s.mixing_parameter, sort=True):
+        table = run_table(g)
+        eff = ef.efficiency_table(_curves(table, "closed"), {f"gap {s.mixing_target:.0%}": s.mixing_target})
+        eff.insert(0, "value", value.item() if hasattr(value, "item") else value)
+        rows.append(eff)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _lambda2(summary: Summary, parameter: str) -> dict:
+    d = summary.diagnostics
+    col = f"problem.{parameter.split('.', 1)[1]}"
+    if col not in d.columns:
+        return {}
+    return {v: float(l2) for v, l2 in zip(d[col], d["lambda2_critic"]) if pd.notna(v)}
+
+
+# --------------------------------------------------------------------------- figure
+def draw(results: Results, summary: Summary, path) -> None:
+    fig, axes = pl.new_figure(1, 3, 15.5, 4.3)
+    ax_a, ax_b, ax_c = axes[0]
+    for i, ((sampling, metric), g) in enumerate(summary.nmax.groupby(["sampling", "metric"], sort=True)):
+        color, marker = f"C{i}", "os^v"[i % 4]
+        inside = g["censored"] == ""
+        ax_a.plot(g["horizon"][inside], g["n_max"][inside], marker=marker, color=color, ls="none",
+                  label=f"{OPTIONS.get(sampling, sampling)}, target on {metric}")
+        ax_a.plot(g["horizon"][~inside], g["n_max"][~inside], marker=marker, mfc="none", color=color, ls="none")
+        fit = summary.fits[(summary.fits["sampling"] == sampling) & (summary.fits["metric"] == metric)].iloc[0]
+        if np.isfinite(fit["a"]):
+            K = g["horizon"][inside].to_numpy(float)
+            c = np.exp(np.mean(np.log(g["n_max"][inside].to_numpy(float)) - fit["a"] * np.log(K)))
+            ax_a.plot(K, c * K ** fit["a"], color=color, lw=1,
+                      label=f"fit a = {fit['a']:.2f} [{fit['lo']:.2f}, {fit['hi']:.2f}]")
+    K = np.array(sorted(summary.nmax["horizon"].unique()), float)
+    ax_a.plot(K, K ** THEORY_EXPONENT, color="k", ls="--", lw=1, label="theory: K^(1/5) (sufficient)")
+    ax_a.set(xscale="log", yscale="log", xlabel="horizon K (samples one worker needs)", ylabel="N_max(K)",
+             title=f"(a) largest N linear at every N' ≤ N, {INSTANCE_NAMES.get(summary.instance, summary.instance)}")
+    pl.plain_log_ticks(ax_a)
+    ax_a.legend(fontsize=6.5, loc="upper left")
+
+    for i, ((sampling, metric), g) in enumerate(summary.nmax.groupby(["sampling", "metric"], sort=True)):
+        ax_b.plot(g["horizon"], g["level"], marker="os^v"[i % 4], color=f"C{i}",
+                  label=f"{OPTIONS.get(sampling, sampling)}: {metric}")
+    ax_b.set(xscale="log", yscale="log", xlabel="horizon K", ylabel="target level = mean of one worker at K",
+             title="(b) the targets behind (a) (gap closed: fraction; ‖∇J‖²: relative to θ_0)")
+    ax_b.legend(fontsize=6.5)
+
+    lam = _lambda2(summary, summary.mixing_parameter)
+    mix = summary.mixing
+    for i, (value, g) in enumerate(mix.groupby("value", sort=True)):
+        g = g.sort_values("workers")
+        label = f"{summary.mixing_parameter} = {value}" + (f", |λ2| = {lam[value]:.4f}" if value in lam else "")
+        ax_c.errorbar(g["workers"], g["efficiency"], yerr=np.nan_to_num(np.vstack(
+            [g["efficiency"] - g["lo"], g["hi"] - g["efficiency"]])), marker="o", ms=3, capsize=2,
+            color=f"C{i}", label=label)
+    ax_c.axhline(ef.EFFICIENCY_LINEAR, color="k", ls="--", lw=0.8)
+    if not mix.empty:
+        pl.log2_axis(ax_c, sorted(set(mix["workers"])))
+    ax_c.set(xlabel="workers N", ylabel="E(N) = Speedup(N)/N",
+             title=f"(c) Markovian, {INSTANCE_NAMES.get(results.settings.mixing_kind, results.settings.mixing_kind)} "
+                   f"family, target {results.settings.mixing_target:.0%} of the gap")
+    ax_c.legend(fontsize=6.5)
+    pl.save(fig, path, results.title, f"Rule: {ef.VERDICT_RULE}. Hollow markers in (a): N_max at an end of "
+            "the N grid (a bound, left out of the fit)")
+
+
+# --------------------------------------------------------------------------- report
+def numbers(summary: Summary) -> list[Number]:
+    out = [Number("exponent a of N_max ∝ K^a", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+                  stats.Estimate(r.a, r.lo, r.hi, int(r.points), "least squares, Student t"))
+           for r in summary.fits.itertuples()]
+    out += [Number("efficiency E(N) (Markovian, mixing family)", f"value={r.value}, N={r.workers}",
+                   stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL))
+            for r in summary.mixing.itertuples()]
+    return out
+
+
+def exponent_verdict(lo: float, hi: float) -> str:
+    """(a/b) rule of the module docstring."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "undetermined: too few horizons with N_max inside the grid"
+    if hi < THEORY_EXPONENT:
+        return "contradicted: N_max grows slower than K^(1/5)"
+    if lo > THEORY_EXPONENT:
+        return "consistent (steeper than the sufficient 1/5)"
+    return "consistent (interval contains 1/5)"
+
+
+def mixing_verdict(mixing: pd.DataFrame, lam: dict) -> str:
+    """(c) rule of the module docstring."""
+    if mixing.empty or len(lam) < 2:
+        return "undetermined: no mixing family"
+    order = sorted(lam, key=lambda v: lam[v])  # fastest mixing first
+    up_to, last = [], []
+    for v in order:
+        g = mixing[mixing["value"] == v]
+        up_to.append(ef.linear_up_to(dict(zip(g["workers"], g["verdict"]))))
+        last.append(float(g.sort_values("workers")["efficiency"].iloc[-1]))
+    monotone = all(b <= a for a, b in zip(up_to, up_to[1:]))
+    worse = last[-1] < last[0]
+    if monotone and worse:
+        return "consistent"
+    if not monotone and not worse:
+        return "contradicted"
+    return "undetermined"
+
+
+def claims(summary: Summary) -> list[Claim]:
+    out = []
+    name = INSTANCE_NAMES.get(summary.instance, summary.instance)
+    diag = summary.diagnostics[summary.diagnostics["instance"] == summary.instance]
+    dtext = ""
+    if not diag.empty:
+        r = diag.iloc[0]
+        dtext = (f"{name}: myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor "
+                 f"{r['lambda2_actor']:.3f}, TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {r['eps_app']:.2g}. ")
+    for r in summary.fits.itertuples():
+        g = summary.nmax[(summary.nmax["sampling"] == r.sampling) & (summary.nmax["metric"] == r.metric)]
+        listing = ", ".join(f"K={h:g}: {int(n)}{'+' if c == 'above' else ('-' if c == 'below' else '')}"
+                            for h, n, c in zip(g["horizon"], g["n_max"], g["censored"]))
+        out.append(Claim(f"N_max(K), {OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+                         "linear speedup while K_0 = O(K^{1/5}) (Theorem 1, sufficient)", "`nmax.png`, panel (a)",
+                         f"a = {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] from {r.points} horizons; N_max: {listing}",
+                         exponent_verdict(r.lo, r.hi),
+                         dtext + "Round-robin delays; '+': every N of the grid linear (a bound), '-': none; "
+                         "the horizons share runs and N_max takes grid values, so the interval is optimistic"))
+    lam = _lambda2(summary, summary.mixing_parameter)
+    if not summary.mixing.empty:
+        parts = []
+        for v, g in summary.mixing.groupby("value", sort=True):
+            vd = dict(zip(g["workers"], g["verdict"]))
+            last = g.sort_values("workers").iloc[-1]
+            parts.append(f"{v} (|λ₂| {lam.get(v, float('nan')):.4f}): linear up to N = {ef.linear_up_to(vd)}, "
+                         f"E({int(last['workers'])}) = {last['efficiency']:.2f} [{last['lo']:.2f}, {last['hi']:.2f}]")
+        out.append(Claim("Markovian efficiency vs mixing time", "slower mixing hurts more (Õ(K_0 K^{-2/5}) bound, "
+                         "Markovian)", "`nmax.png`, panel (c)", "; ".join(parts), mixing_verdict(summary.mixing, lam),
+                         ef.VERDICT_RULE))
+    return out

@@ -1,0 +1,425 @@
+"""Speedup vs N that can come out sub-linear: efficiency ``E(N) = Speedup(N)/N`` per instance, sampling
+option, delay model, step-size rule and target, with the three-way verdict of :mod:`efficiency`.
+
+Runs (spec ``speedup.toml``): the exact delay simulator, N = 1 … 1024, round-robin delays (τ = N − 1) over a
+small grid of ``c_α`` and random exponential compute times at the default ``c_α``; on the paper instance
+(myopia 1: a contextual bandit) and two non-myopic instances (a trap chain and FrozenLake 4x4).
+
+Targets, per instance: fractions ``f`` of the gap ``J* − J(θ_0)`` closed (``settings.targets``), and the
+theory's own quantity, the first K with ``(1/K) Σ_{k<K} ‖∇J(θ_k)‖² ≤ ε`` for
+``ε = e · ‖∇J(θ_0)‖²``
+(``settings.grad_targets``; the running average from snapshots, ``evaluate.running_average``).
+
+Step sizes: "fixed" uses the instance's default ``c_α`` (``settings.default_c_alpha``) at every N;
+"tuned" takes, for each N and target separately, the ``c_α`` of the grid with the smallest mean samples to
+target (as a careful user would tune it; the choice and the efficiency use the same seeds, which favours
+both N = 1 and N alike).
+
+Superlinear points (the interval of ``E`` above 1) are flagged. The mechanism behind them is measured:
+with round-robin delays the first N updates of an N-worker run are all computed at ``θ_0``; the fraction
+of the gap closed after those first N updates (interpolated between snapshots) is compared with what one
+worker closes after the same N updates.
+
+Verdict rules (paper_repro.md): at every N, :data:`efficiency.VERDICT_RULE`. Per instance and sampling
+option the report states "linear up to N" and the first sub-linear N for the fixed and the tuned step
+sizes. The paper's i.i.d. claim (linear speedup) counts as contradicted on an instance when some N is
+sub-linear there; its Markovian claim ("roughly linear only for small N") as reproduced when the
+smallest N > 1 is linear and a larger one sub-linear, contradicted when every N is linear.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from ..errors import ValidationError
+from ..instances.diagnose import MYOPIA_WARNING, diagnose
+from . import efficiency as ef
+from . import plotting as pl
+from . import stats
+from .study import Claim, Number, Results
+
+INSTANCE_NAMES = {"paper": "paper instance", "trap_chain": "trap chain", "gymnasium": "FrozenLake 4x4",
+                  "garnet": "garnet", "sparse_garnet": "sparse garnet", "drift_ring": "drift ring"}
+OPTIONS = {"iid": "i.i.d.", "markov": "Markovian"}
+FIXED, TUNED = "fixed", "tuned"
+SUPERLINEAR = 1.0
+"""A point is flagged superlinear when the interval of E(N) lies above 1."""
+
+
+def _fractions(value, field: str) -> tuple:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValidationError(field, f"must be a non-empty list of numbers in (0, 1], got {value!r}")
+    return tuple(stats.fraction(v, field) for v in value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    targets: dict = field(default_factory=lambda: {"paper": [0.5, 0.8]})
+    """Instance kind -> fractions of the gap to close."""
+    grad_targets: tuple = (0.3, 0.1)
+    """ε / ‖∇J(θ_0)‖² for the targets on (1/K) Σ ‖∇J(θ_k)‖²."""
+    default_c_alpha: dict = field(default_factory=lambda: {"paper": 30.0})
+    """Instance kind -> the fixed c_α (must be one of its grid values)."""
+
+    def __post_init__(self):
+        if not isinstance(self.targets, dict) or not self.targets:
+            raise ValidationError("targets", f"must be a table instance kind -> list of fractions, "
+                                  f"got {self.targets!r}")
+        object.__setattr__(self, "targets", {k: _fractions(v, f"targets.{k}") for k, v in self.targets.items()})
+        object.__setattr__(self, "grad_targets", _fractions(self.grad_targets, "grad_targets"))
+        if not isinstance(self.default_c_alpha, dict):
+            raise ValidationError("default_c_alpha", f"must be a table instance kind -> c_α, "
+                                  f"got {self.default_c_alpha!r}")
+        for k, v in self.default_c_alpha.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise ValidationError(f"default_c_alpha.{k}", f"must be a positive number, got {v!r}")
+
+
+@dataclass(frozen=True)
+class Summary:
+    instances: tuple
+    efficiency: pd.DataFrame = field(repr=False)
+    """One row per instance, sampling, delay, step rule, target, N: E, interval, verdict, c_α used."""
+    verdicts: pd.DataFrame = field(repr=False)
+    """One row per instance, sampling, delay, step rule, target: linear up to N, first sub-linear N."""
+    mechanism: pd.DataFrame = field(repr=False)
+    """Gap closed after the first N updates: N workers (all computed at θ_0) vs one worker."""
+    diagnostics: pd.DataFrame = field(repr=False)
+    """Instance diagnostics at θ_0 (myopia, |λ₂|, TV(μ, d), ε_app)."""
+
+
+# --------------------------------------------------------------------------- per-run curves
+def run_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: its keys and its curves (k, gap fraction closed, avg ‖∇J‖² / ‖∇J(θ_0)‖²)."""
+    stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "seed", "samples", "gap", "grad_norm_sq",
+               "avg_grad_norm_sq", "algorithm.c_alpha")
+    rows = []
+    for run in stats.split_runs(runs):
+        first = run.iloc[0]
+        k = stats.column(run, "samples")
+        gap = stats.column(run, "gap")
+        grad = stats.column(run, "avg_grad_norm_sq")
+        rows.append({"kind": first["kind"], "sampling": first["sampling"], "delay": first["delay"],
+                     "c_alpha": float(first["algorithm.c_alpha"]), "workers": int(first["workers"]),
+                     "seed": int(first["seed"]), "k": k, "closed": 1.0 - gap / gap[0], "grad": grad / grad[0]})
+    return pd.DataFrame(rows)
+
+
+def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool]]:
+    """``(label, metric column, level, decreasing)`` for every target of an instance."""
+    if kind not in settings.targets:
+        raise ValidationError(f"targets.{kind}", "no gap targets for this instance kind")
+    out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets[kind]]
+    out += [(f"avg|grad J|^2 <= {e:g}|grad J0|^2", "grad", e, True) for e in settings.grad_targets]
+    return out
+
+
+def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool) -> dict:
+    """``{(c_α, N): (costs over seeds, horizon)}`` for one instance, sampling option and delay model."""
+    out = {}
+    for (c, n), g in table.groupby(["c_alpha", "workers"]):
+        costs = np.array([ef.cost_to_level(k, y, level, decreasing) for k, y in zip(g["k"], g[column])])
+        out[(float(c), int(n))] = (costs, min(float(k[-1]) for k in g["k"]))
+    return out
+
+
+def _efficiency_rows(settings: Settings, runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    table = run_table(runs)
+    for (kind, sampling, delay), group in table.groupby(["kind", "sampling", "delay"], sort=True):
+        grid = sorted(group["c_alpha"].unique())
+        default = float(settings.default_c_alpha.get(kind, grid[0]))
+        if default not in grid:
+            raise ValidationError(f"default_c_alpha.{kind}", f"{default:g} is not among the runs' c_α {grid}")
+        for label, column, level, decreasing in _targets(settings, kind):
+            costs = _costs(group, column, level, decreasing)
+            workers = sorted({n for _, n in costs})
+            rules = [(FIXED, {n: default for n in workers})]
+            if len(grid) > 1:
+                rules.append((TUNED, {n: min(grid, key=lambda c, n=n: _mean(costs.get((c, n)))) for n in workers}))
+            for rule, chosen in rules:
+                if (chosen[1], 1) not in costs:
+                    continue
+                base = costs[(chosen[1], 1)][0]
+                for n in workers:
+                    scaled, horizon = costs[(chosen[n], n)]
+                    est = ef.efficiency(base, scaled, horizon)
+                    rows.append({"instance": kind, "sampling": sampling, "delay": delay, "step_rule": rule,
+                                 "target": label, "workers": n, "c_alpha": chosen[n], "efficiency": est.value,
+                                 "lo": est.lo, "hi": est.hi, "n": est.n, "censored": est.censored,
+                                 "verdict": ef.verdict(est, n),
+                                 "superlinear": bool(np.isfinite(est.lo) and est.lo > SUPERLINEAR),
+                                 "mean_samples": float(np.mean(np.where(np.isfinite(scaled), scaled, horizon))),
+                                 "horizon": horizon})
+    return pd.DataFrame(rows)
+
+
+def _mean(entry) -> float:
+    return float(np.mean(entry[0])) if entry is not None else np.inf
+
+
+def _verdict_rows(eff: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    keys = ["instance", "sampling", "delay", "step_rule", "target"]
+    for key, g in eff.groupby(keys, sort=False):
+        verdicts = dict(zip(g["workers"], g["verdict"]))
+        first = ef.first_sublinear(verdicts)
+        rows.append({**dict(zip(keys, key)), "linear_up_to": ef.linear_up_to(verdicts),
+                     "first_sublinear": first if first is not None else 0,
+                     "undetermined": ",".join(str(n) for n, v in sorted(verdicts.items()) if v == ef.UNDETERMINED),
+                     "superlinear": ",".join(str(n) for n in g["workers"][g["superlinear"]])})
+    return pd.DataFrame(rows)
+
+
+def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.DataFrame:
+    """Gap closed at k = N by the N-worker runs (first N updates all computed at θ_0, round-robin) and by the
+    one-worker runs, per instance, sampling option and c_α; mean and t-interval over seeds."""
+    table = run_table(runs)
+    table = table[table["delay"] == "round_robin"]
+    rows = []
+    for (kind, sampling, c), group in table.groupby(["kind", "sampling", "c_alpha"], sort=True):
+        single = group[group["workers"] == 1]
+        for n, g in group[group["workers"] > 1].groupby("workers"):
+            at_n = [float(np.interp(n, k, y)) for k, y in zip(g["k"], g["closed"])]
+            one = [float(np.interp(n, k, y)) for k, y in zip(single["k"], single["closed"])]
+            a, b = stats.mean_estimate(at_n), stats.mean_estimate(one)
+            rows.append({"instance": kind, "sampling": sampling, "c_alpha": c, "workers": int(n),
+                         "default_c_alpha": bool(defaults is not None and float(defaults.get(kind, np.nan)) == c),
+                         "closed_n_workers": a.value, "closed_n_workers_lo": a.lo, "closed_n_workers_hi": a.hi,
+                         "closed_one_worker": b.value, "closed_one_worker_lo": b.lo, "closed_one_worker_hi": b.hi})
+    return pd.DataFrame(rows)
+
+
+def diagnostics_rows(configs) -> pd.DataFrame:
+    """Instance diagnostics at θ_0 (``instances.diagnose``) for each distinct problem in ``configs``."""
+    rows, seen = [], set()
+    for base in configs:
+        key = tuple(sorted(base["problem"].items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        d = diagnose(config.from_dict(base))
+        rows.append({"instance": base["problem"]["kind"], "n_states": d.n_states, "n_actions": d.n_actions,
+                     "myopia": d.myopia, "lambda2_critic": d.lambda2_critic, "lambda2_actor": d.lambda2_actor,
+                     "tv_mu_d": d.tv_mu_d, "eps_app": d.eps_app, "J0": d.J0, "J_star": d.J_star,
+                     **{f"problem.{k}": v for k, v in base["problem"].items()
+                        if k in ("restart", "slip", "gamma", "map_name", "critic_features", "n_states")}})
+    return pd.DataFrame(rows)
+
+
+def summarise(results: Results) -> Summary:
+    eff = _efficiency_rows(results.settings, results.runs)
+    return Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
+                   mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
+                   diagnostics=diagnostics_rows(results.configs))
+
+
+# --------------------------------------------------------------------------- figure
+def draw(results: Results, summary: Summary, path) -> None:
+    eff, mech = summary.efficiency, summary.mechanism
+    kinds = list(summary.instances)
+    options = [o for o in OPTIONS if o in set(eff["sampling"])]
+    fig, axes = pl.new_figure(len(kinds) + 1, len(options), max(11.0, 5.6 * len(options)), 3.4 * (len(kinds) + 1))
+    for i, kind in enumerate(kinds):
+        for j, option in enumerate(options):
+            _draw_panel(axes[i, j], eff[(eff["instance"] == kind) & (eff["sampling"] == option)],
+                        f"{INSTANCE_NAMES.get(kind, kind)}, {OPTIONS[option]}", summary.diagnostics, kind)
+    for j, option in enumerate(options):
+        _draw_mechanism(axes[-1, j], mech[(mech["sampling"] == option) & mech["default_c_alpha"]], OPTIONS[option])
+    pl.save(fig, path, results.title,
+            f"Rule: {ef.VERDICT_RULE}.\nMarkers (round-robin, fixed c_α): filled = linear, hollow = undetermined, "
+            "x = sub-linear; solid: round-robin delays, fixed c_α (bars: 95% CI); dotted: tuned c_α; "
+            "dash-dot: exponential compute times, fixed c_α")
+
+
+def _draw_panel(ax, eff: pd.DataFrame, title: str, diag: pd.DataFrame, kind: str) -> None:
+    targets = list(dict.fromkeys(eff["target"]))
+    palette = {t: f"C{i}" for i, t in enumerate(targets)}
+    styles = (("round_robin", FIXED, "-"), ("round_robin", TUNED, ":"), ("exponential", FIXED, "-."))
+    for target in targets:
+        for delay, rule, ls in styles:
+            g = eff[(eff["target"] == target) & (eff["delay"] == delay) & (eff["step_rule"] == rule)]
+            if g.empty:
+                continue
+            g = g.sort_values("workers")
+            x, y = g["workers"].to_numpy(float), g["efficiency"].to_numpy(float)
+            label = target if (delay, rule) == ("round_robin", FIXED) else None
+            ax.plot(x, y, ls=ls, color=palette[target], lw=1.1, label=label)
+            if (delay, rule) == ("round_robin", FIXED):
+                err = np.vstack([y - g["lo"].to_numpy(float), g["hi"].to_numpy(float) - y])
+                ax.errorbar(x, y, yerr=np.where(np.isfinite(err), err, 0), fmt="none", color=palette[target],
+                            lw=0.8, capsize=2)
+                for xv, yv, v in zip(x, y, g["verdict"]):
+                    marker, face = {ef.LINEAR: ("o", palette[target]), ef.UNDETERMINED: ("o", "none"),
+                                    ef.SUBLINEAR: ("x", palette[target])}[v]
+                    ax.plot([xv], [yv], marker=marker, mfc=face, color=palette[target], ms=5, ls="none")
+    ax.axhline(ef.EFFICIENCY_LINEAR, color="k", ls="--", lw=0.8)
+    ax.axhline(1.0, color="0.6", lw=0.6)
+    pl.log2_axis(ax, sorted(set(eff["workers"])))
+    d = diag[diag["instance"] == kind]
+    note = ""
+    if not d.empty:
+        r = d.iloc[0]
+        note = (f"\nmyopia {r['myopia']:.2f}, |λ2| {r['lambda2_critic']:.3f}, TV(μ,d) {r['tv_mu_d']:.2f}, "
+                f"ε_app {r['eps_app']:.2g}")
+    ax.set(xlabel="workers N", ylabel="efficiency E(N) = Speedup(N)/N", title=title + note)
+    ax.set_ylim(0, max(1.6, float(np.nanmax(eff["efficiency"].to_numpy(float), initial=1.0)) * 1.05))
+    ax.legend(loc="lower left", fontsize=6.5)
+
+
+def _draw_mechanism(ax, mech: pd.DataFrame, option: str) -> None:
+    for i, ((kind, c), g) in enumerate(mech.groupby(["instance", "c_alpha"])):
+        g = g.sort_values("workers")
+        x = g["workers"].to_numpy(float)
+        color = f"C{i}"
+        name = f"{INSTANCE_NAMES.get(kind, kind)}, c_α={c:g}"
+        ax.plot(x, g["closed_n_workers"], color=color, marker="o", ms=3, lw=1.1, label=f"{name}: N workers")
+        ax.plot(x, g["closed_one_worker"], color=color, ls=":", lw=1.1, label=f"{name}: 1 worker")
+    pl.log2_axis(ax, sorted(set(mech["workers"])) or [1])
+    ax.set(xlabel="N (= updates applied so far)", ylabel="fraction of the gap closed after N updates",
+           title=f"{option}: the first N updates (all computed at θ_0 with N round-robin workers)")
+    ax.legend(loc="upper left", fontsize=6)
+
+
+# --------------------------------------------------------------------------- report
+def numbers(summary: Summary) -> list[Number]:
+    out = []
+    for r in summary.efficiency.itertuples():
+        label = (f"{INSTANCE_NAMES.get(r.instance, r.instance)}, {OPTIONS.get(r.sampling, r.sampling)}, {r.delay}, "
+                 f"c_α {r.step_rule} ({r.c_alpha:g}), {r.target}, N={r.workers}")
+        out.append(Number("efficiency E(N) = Speedup(N)/N", label,
+                          stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL)))
+    return out
+
+
+def _diag_text(diag: pd.DataFrame, kind: str) -> str:
+    d = diag[diag["instance"] == kind]
+    if d.empty:
+        return ""
+    r = d.iloc[0]
+    return (f"{INSTANCE_NAMES.get(kind, kind)}: {int(r['n_states'])} states × {int(r['n_actions'])} actions, "
+            f"myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor {r['lambda2_actor']:.3f}, "
+            f"TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {r['eps_app']:.2g}")
+
+
+def verdict_table(summary: Summary) -> list[str]:
+    """Markdown rows: instance × sampling × delay × step rule × target, the verdict at each N."""
+    eff = summary.efficiency
+    workers = sorted(set(eff["workers"]))
+    head = ["| instance | sampling | delays | c_α | target | " + " | ".join(f"N={n}" for n in workers)
+            + " | linear up to N |", "|" + "---|" * (6 + len(workers))]
+    lines = []
+    short = {ef.LINEAR: "lin", ef.SUBLINEAR: "SUB", ef.UNDETERMINED: "und"}
+    for key, g in eff.groupby(["instance", "sampling", "delay", "step_rule", "target"], sort=False):
+        cells = []
+        by_n = {r.workers: r for r in g.itertuples()}
+        for n in workers:
+            r = by_n.get(n)
+            if r is None:
+                cells.append("")
+                continue
+            flag = " ↑" if r.superlinear else ""
+            cens = "*" if r.censored else ""
+            cells.append(f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {short[r.verdict]}{flag}")
+        verdicts = dict(zip(g["workers"], g["verdict"]))
+        lines.append(f"| {INSTANCE_NAMES.get(key[0], key[0])} | {OPTIONS.get(key[1], key[1])} | {key[2]} | {key[3]} | "
+                     f"{key[4]} | " + " | ".join(cells) + f" | {ef.linear_up_to(verdicts)} |")
+    return head + lines
+
+
+def _option_verdict(v: pd.DataFrame, option: str) -> str:
+    ns = sorted(set(v["workers"]) - {1})
+    verdicts = dict(zip(v["workers"], v["verdict"]))
+    sub = [n for n in ns if verdicts.get(n) == ef.SUBLINEAR]
+    if option == "iid":
+        return "contradicted" if sub else ("consistent" if all(verdicts.get(n) == ef.LINEAR for n in ns) else
+                                           "undetermined")
+    if not sub:
+        return "contradicted: no N is sub-linear" if all(verdicts.get(n) == ef.LINEAR for n in ns) else "undetermined"
+    return "reproduced" if verdicts.get(ns[0]) == ef.LINEAR else f"partly: sub-linear already at N = {sub[0]}"
+
+
+def _first_target(fixed: pd.DataFrame, kind: str, option: str) -> tuple[str, dict]:
+    g = fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)]
+    target = g["target"].iloc[0]
+    g = g[g["target"] == target]
+    return target, dict(zip(g["workers"], g["verdict"]))
+
+
+def _bandit_claims(summary: Summary, fixed: pd.DataFrame) -> list[Claim]:
+    """The paper instance is a contextual bandit when its myopia is at least :data:`MYOPIA_WARNING`: then no
+    speedup study on it can fail, and the same code on the non-myopic instances is the test."""
+    diag = summary.diagnostics
+    paper = diag[diag["instance"] == "paper"]
+    if paper.empty or "paper" not in set(fixed["instance"]):
+        return []
+    myopia = float(paper["myopia"].iloc[0])
+    parts = []
+    for kind in summary.instances:
+        for option in OPTIONS:
+            if fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)].empty:
+                continue
+            target, vd = _first_target(fixed, kind, option)
+            first = ef.first_sublinear(vd)
+            parts.append(f"{INSTANCE_NAMES.get(kind, kind)} ({OPTIONS[option]}, {target}): linear up to "
+                         f"N = {ef.linear_up_to(vd)}" + (f", sub-linear from N = {first}" if first else ""))
+    bandit = myopia >= MYOPIA_WARNING
+    return [Claim("Fig. 1(d), 2(d): the instance", "the paper's synthetic instance tests linear speedup",
+                  "`speedup.png`", f"{_diag_text(diag, 'paper')}; " + "; ".join(parts),
+                  "bandit-like: its speedup figures cannot show the theory failing" if bandit else "non-myopic",
+                  "myopia = (J(greedy-reward policy) − J(θ_0)) / (J* − J(θ_0)); 1 = a contextual bandit, where a "
+                  "stale gradient points the same way as a fresh one. The paper's Fig. 1–2 speedups were measured on "
+                  "such an instance, so they confirm linear speedup only where it cannot fail; the trap chain and "
+                  "FrozenLake rows are the test (same code, same rule)")]
+
+
+def claims(summary: Summary) -> list[Claim]:
+    eff, diag = summary.efficiency, summary.diagnostics
+    out = []
+    fixed = eff[(eff["step_rule"] == FIXED) & (eff["delay"] == "round_robin")]
+    for option, claim in (("iid", "linear speedup (Theorem 1, Fig. 1(d))"),
+                          ("markov", "roughly linear only for small N (Fig. 2(d))")):
+        for kind in summary.instances:
+            sub = fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)]
+            if sub.empty:
+                continue
+            parts, verdicts = [], []
+            for target, g in sub.groupby("target", sort=False):
+                vd = dict(zip(g["workers"], g["verdict"]))
+                first = ef.first_sublinear(vd)
+                parts.append(f"{target}: linear up to N = {ef.linear_up_to(vd)}"
+                             + (f", sub-linear from N = {first}" if first else ", no N sub-linear"))
+                verdicts.append(_option_verdict(g, option))
+            tuned = eff[(eff["instance"] == kind) & (eff["sampling"] == option) & (eff["step_rule"] == TUNED)]
+            tuned_text = ""
+            if not tuned.empty:
+                tparts = []
+                for target, g in tuned.groupby("target", sort=False):
+                    up_to = ef.linear_up_to(dict(zip(g["workers"], g["verdict"])))
+                    tparts.append(f"{target}: linear up to N = {up_to}")
+                tuned_text = "; tuned c_α: " + "; ".join(tparts)
+            superlinear = sub[sub["superlinear"]]
+            sl = ""
+            if not superlinear.empty:
+                sl = "; superlinear (CI above 1) at " + ", ".join(
+                    f"{r.target} N={r.workers}" for r in superlinear.itertuples())
+            out.append(Claim(f"speedup, {OPTIONS[option]}, {INSTANCE_NAMES.get(kind, kind)}", claim,
+                             "`speedup.png`", "; ".join(parts) + tuned_text + sl,
+                             " / ".join(dict.fromkeys(verdicts)),
+                             f"{_diag_text(diag, kind)}. Round-robin delays τ = N − 1, fixed c_α = "
+                             f"{sub['c_alpha'].iloc[0]:g}; {ef.VERDICT_RULE}; ≥ {int(sub['n'].min())} seeds"))
+    out += _bandit_claims(summary, fixed)
+    mech = summary.mechanism
+    if not mech.empty:
+        big = mech[mech["default_c_alpha"]].sort_values("workers").groupby(["instance", "sampling"]).tail(1)
+        text = "; ".join(f"{INSTANCE_NAMES.get(r.instance, r.instance)} {OPTIONS.get(r.sampling, r.sampling)} "
+                         f"c_α={r.c_alpha:g}, N={r.workers}: {r.closed_n_workers:.2f} vs {r.closed_one_worker:.2f}"
+                         for r in big.itertuples())
+        out.append(Claim("speedup: superlinear points", "the first N updates of N round-robin workers are all "
+                         "computed at θ_0", "`speedup.png`, bottom row",
+                         f"gap closed after the first N updates, N workers vs one worker: {text}",
+                         "measured", "where N stale updates close more of the gap than N fresh ones, the start-up "
+                         "burst (a sum of N gradients at θ_0 with large early steps) is what makes E(N) > 1"))
+    return out

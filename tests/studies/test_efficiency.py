@@ -1,0 +1,95 @@
+"""Verdict rule, N_max(K) and the power-law fit on synthetic samples with known answers (seeded)."""
+
+import numpy as np
+import pytest
+
+from a3c_theory.errors import ValidationError
+from a3c_theory.studies import efficiency as ef
+
+
+def _costs(mean, n=10, cv=0.05, seed=0):
+    return mean * (1 + cv * np.random.default_rng(seed).standard_normal(n))
+
+
+def test_clearly_linear_sublinear_and_undetermined():
+    base = _costs(1000.0, seed=1)
+    linear = ef.efficiency(base, _costs(1050.0, seed=2))       # E ≈ 0.95
+    sub = ef.efficiency(base, _costs(2500.0, seed=3))          # E ≈ 0.40
+    near = ef.efficiency(base, _costs(1333.0, cv=0.3, seed=4))  # E ≈ 0.75 with wide spread
+    assert ef.verdict(linear) == ef.LINEAR and linear.lo > 0.75
+    assert ef.verdict(sub) == ef.SUBLINEAR and sub.hi < 0.75
+    assert ef.verdict(near) == ef.UNDETERMINED and near.lo <= 0.75 <= near.hi
+    assert linear.value == pytest.approx(base.mean() / _costs(1050.0, seed=2).mean())
+
+
+def test_one_worker_is_linear_and_a_single_seed_is_undetermined():
+    base = _costs(1000.0)
+    assert ef.verdict(ef.efficiency(base, base), workers=1) == ef.LINEAR
+    assert ef.verdict(ef.efficiency([1000.0], [900.0])) == ef.UNDETERMINED
+
+
+def test_censored_runs_never_make_a_linear_verdict():
+    base = _costs(1000.0)
+    scaled = _costs(1000.0)
+    scaled[0] = np.inf
+    generous = ef.efficiency(base, scaled, horizon=1100.0)   # the horizon barely exceeds the other costs
+    assert generous.censored == 1 and generous.lo > 0.75
+    assert ef.verdict(generous) == ef.UNDETERMINED
+    short = ef.efficiency(base, np.full(10, np.inf), horizon=2000.0)  # E <= 0.5 for sure
+    assert short.value == pytest.approx(base.mean() / 2000.0) and ef.verdict(short) == ef.SUBLINEAR
+    assert np.isnan(ef.efficiency(np.r_[base[:-1], np.inf], scaled, horizon=1e4).value)
+    with pytest.raises(ValidationError, match="horizon"):
+        ef.efficiency(base, scaled)
+
+
+def test_linear_up_to_needs_every_smaller_n():
+    v = {1: ef.LINEAR, 4: ef.LINEAR, 16: ef.UNDETERMINED, 64: ef.LINEAR, 256: ef.SUBLINEAR}
+    assert ef.linear_up_to(v) == 4
+    assert ef.first_sublinear(v) == 256
+    assert ef.linear_up_to({1: ef.LINEAR, 2: ef.SUBLINEAR}) == 1
+    assert ef.first_sublinear({1: ef.LINEAR, 2: ef.LINEAR}) is None
+
+
+def test_power_law_fit_recovers_a_known_exponent():
+    x = np.geomspace(1e3, 1e6, 8)
+    exact = ef.fit_power_law(x, 3.0 * x ** 0.4)
+    assert exact.value == pytest.approx(0.4) and exact.hi - exact.lo < 1e-9
+    noisy = 3.0 * x ** 0.4 * np.exp(0.1 * np.random.default_rng(5).standard_normal(x.size))
+    est = ef.fit_power_law(x, noisy)
+    assert est.lo < 0.4 < est.hi and est.hi - est.lo < 0.3
+    assert np.isnan(ef.fit_power_law(x[:2], x[:2]).value)
+
+
+def _shifted_curves(grid, shift_per_worker, seeds=10, scale=1e3):
+    """y(k) = k / (k + scale) for one worker; N workers lose ``shift_per_worker · N`` samples:
+    T_N = T_1 + c N, so E(N) = T_1 / (T_1 + c N) and N_max(K) = largest N with c N < K / 3."""
+    k = np.unique(np.r_[0.0, np.geomspace(1, 1e8, 600)])
+    rng = np.random.default_rng(7)
+    curves = {}
+    for n in grid:
+        runs = []
+        for _ in range(seeds):
+            jitter = 1 + 0.01 * rng.standard_normal()
+            kk = np.maximum(k * jitter - shift_per_worker * (n - 1), 0.0)
+            runs.append((k, kk / (kk + scale)))
+        curves[n] = runs
+    return curves
+
+
+def test_n_max_of_horizon_on_synthetic_runs_with_known_exponent():
+    grid = [2 ** j for j in range(0, 15)]
+    curves = _shifted_curves(grid, shift_per_worker=1.0)
+    horizons = 3 * 1.45 * np.array([2 ** j for j in range(3, 12)], dtype=float)  # K/3 between grid points
+    table = ef.n_max_by_horizon(curves, horizons)
+    expected = [2 ** j for j in range(3, 12)]
+    assert list(table["n_max"]) == expected
+    assert (table["censored"] == "").all()
+    fit = ef.fit_power_law(table["horizon"], table["n_max"])
+    assert fit.value == pytest.approx(1.0, abs=0.02)
+
+
+def test_decreasing_targets_use_the_first_k_below_the_level():
+    k = np.array([0.0, 10.0, 20.0, 30.0])
+    y = np.array([4.0, 2.0, 1.0, 0.5])
+    assert ef.cost_to_level(k, y, 1.5, decreasing=True) == pytest.approx(15.0)
+    assert ef.cost_to_level(k, y, 0.1, decreasing=True) == np.inf

@@ -1,0 +1,94 @@
+"""The speedup, N_max and feature-control studies on synthetic runs tables with known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from a3c_theory.studies import efficiency as ef
+from a3c_theory.studies import feature_control, nmax, speedup
+from a3c_theory.studies.stats import Estimate
+
+
+def _runs(shift: dict, seeds=10, kind="trap_chain", sampling="iid", delay="round_robin", scale=1e3):
+    """Synthetic runs: gap closed ``y = k'/(k' + scale)`` with ``k' = k − shift[c] · (N − 1)`` (staleness
+    costs ``shift[c]`` updates per extra worker at step-size constant ``c``); ‖∇J‖² running average
+    ``1/(1 + k'/scale)``."""
+    k = np.unique(np.r_[0.0, np.geomspace(1, 1e7, 300)])
+    rng = np.random.default_rng(3)
+    rows = []
+    for c, per_worker in shift.items():
+        for n in (1, 4, 16, 64):
+            for seed in range(seeds):
+                kk = np.maximum(k * (1 + 0.01 * rng.standard_normal()) - per_worker * (n - 1), 0.0)
+                closed = kk / (kk + scale)
+                rows.append(pd.DataFrame({
+                    "run_id": f"{c}-{n}-{seed}", "kind": kind, "sampling": sampling, "delay": delay,
+                    "workers": n, "seed": seed, "algorithm.c_alpha": c, "samples": k,
+                    "gap": 1.0 - closed, "grad_norm_sq": 1.0 / (1 + kk / scale),
+                    "avg_grad_norm_sq": 1.0 / (1 + kk / scale)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_fixed_and_tuned_efficiency_and_verdicts():
+    # c = 1: each extra worker costs 100 updates; c = 3: 10 updates. The 50% target needs T(1) = 1000.
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
+    eff = speedup._efficiency_rows(settings, _runs({1.0: 100.0, 3.0: 10.0}))
+    gap = eff[eff["target"] == "gap 50%"].set_index(["step_rule", "workers"])
+    # fixed c = 1: E(N) = 1000 / (1000 + 100 (N − 1)): 0.77 at N = 4 (undetermined or linear), 0.4 at 16
+    assert gap.loc[(speedup.FIXED, 16), "verdict"] == ef.SUBLINEAR
+    assert gap.loc[(speedup.FIXED, 16), "efficiency"] == pytest.approx(1000 / 2500, rel=0.03)
+    # tuned picks c = 3 at every N: E(64) = 1000 / 1630
+    assert (gap.xs(speedup.TUNED)["c_alpha"] == 3.0).all()
+    assert gap.loc[(speedup.TUNED, 16), "verdict"] == ef.LINEAR
+    assert gap.loc[(speedup.TUNED, 64), "verdict"] == ef.SUBLINEAR
+    assert gap.loc[(speedup.FIXED, 1), "efficiency"] == 1.0
+    verdicts = speedup._verdict_rows(eff).set_index(["step_rule", "target"])
+    assert verdicts.loc[(speedup.TUNED, "gap 50%"), "linear_up_to"] == 16
+    assert verdicts.loc[(speedup.FIXED, "gap 50%"), "first_sublinear"] in (4, 16)
+
+
+def test_mechanism_compares_the_first_n_updates():
+    mech = speedup._mechanism_rows(_runs({3.0: 10.0}))
+    row = mech[mech["workers"] == 64].iloc[0]
+    assert row["closed_one_worker"] > row["closed_n_workers"]  # staleness delays the first 64 updates
+
+
+def test_option_verdicts():
+    lin = pd.DataFrame({"workers": [1, 4, 16], "verdict": [ef.LINEAR] * 3})
+    ends = pd.DataFrame({"workers": [1, 4, 16], "verdict": [ef.LINEAR, ef.LINEAR, ef.SUBLINEAR]})
+    assert speedup._option_verdict(lin, "iid") == "consistent"
+    assert speedup._option_verdict(ends, "iid") == "contradicted"
+    assert speedup._option_verdict(ends, "markov") == "reproduced"
+    assert speedup._option_verdict(lin, "markov").startswith("contradicted")
+
+
+def test_exponent_and_mixing_verdicts():
+    assert nmax.exponent_verdict(0.5, 0.9).startswith("consistent (steeper")
+    assert nmax.exponent_verdict(0.1, 0.3) == "consistent (interval contains 1/5)"
+    assert nmax.exponent_verdict(0.05, 0.15).startswith("contradicted")
+    assert nmax.exponent_verdict(np.nan, np.nan).startswith("undetermined")
+    mixing = pd.DataFrame({"value": [8, 8, 1, 1], "workers": [1, 64, 1, 64],
+                           "verdict": [ef.LINEAR, ef.LINEAR, ef.LINEAR, ef.SUBLINEAR],
+                           "efficiency": [1.0, 0.9, 1.0, 0.4]})
+    assert nmax.mixing_verdict(mixing, {8: 0.85, 1: 0.99}) == "consistent"
+    assert nmax.mixing_verdict(mixing, {8: 0.99, 1: 0.85}) == "contradicted"
+
+
+def test_n_max_summary_on_synthetic_runs():
+    runs = _runs({3.0: 1.0})
+    runs["locality"] = 0
+    table = speedup.run_table(runs)
+    rows = ef.n_max_by_horizon(nmax._curves(table, "closed"), [30.0, 300.0, 3000.0, 30000.0])
+    # T(N) = K + (N − 1): linear while N − 1 < K / 3 on the grid 1, 4, 16, 64
+    assert list(rows["n_max"]) == [4, 64, 64, 64]
+    assert list(rows["censored"]) == ["", "above", "above", "above"]
+
+
+def test_feature_control_verdict():
+    def summary(one_hot, diff):
+        e = Estimate(one_hot, one_hot - 0.01, one_hot + 0.01, 10)
+        return feature_control.Summary("Fig. 1(a)", 1e6, {"one_hot": e, "random": e}, {"one_hot": e, "random": e},
+                                       Estimate(*diff, 10), pd.DataFrame())
+    assert feature_control.verdict(summary(0.94, (0.0, -0.01, 0.01))) == "not an ε_app floor"
+    assert feature_control.verdict(summary(0.995, (0.05, 0.04, 0.06))) == "an ε_app floor"
+    assert feature_control.verdict(summary(0.95, (0.05, 0.04, 0.06))).startswith("partly")
