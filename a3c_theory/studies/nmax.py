@@ -43,7 +43,7 @@ class Settings:
     horizons: tuple = (300.0, 1000.0, 3000.0, 10000.0, 30000.0)
     mixing_kind: str = "drift_ring"
     mixing_parameter: str = "problem.locality"
-    mixing_target: float = 0.5
+    mixing_target: float = 0.3
 
     def __post_init__(self):
         h = self.horizons

@@ -92,9 +92,11 @@ class Summary:
 
 # --------------------------------------------------------------------------- per-run curves
 def run_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: its keys and its curves (k, gap fraction closed, avg ‖∇J‖² / ‖∇J(θ_0)‖²)."""
+    """One row per run: its keys (``c_alpha`` NaN without an ``algorithm.c_alpha`` column) and its curves
+    (k, gap fraction closed, avg ‖∇J‖² / ‖∇J(θ_0)‖²)."""
     stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "seed", "samples", "gap", "grad_norm_sq",
-               "avg_grad_norm_sq", "algorithm.c_alpha")
+               "avg_grad_norm_sq")
+    has_c = "algorithm.c_alpha" in runs.columns
     rows = []
     for run in stats.split_runs(runs):
         first = run.iloc[0]
@@ -102,7 +104,8 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
         gap = stats.column(run, "gap")
         grad = stats.column(run, "avg_grad_norm_sq")
         rows.append({"kind": first["kind"], "sampling": first["sampling"], "delay": first["delay"],
-                     "c_alpha": float(first["algorithm.c_alpha"]), "workers": int(first["workers"]),
+                     "c_alpha": float(first["algorithm.c_alpha"]) if has_c else np.nan,
+                     "workers": int(first["workers"]),
                      "seed": int(first["seed"]), "k": k, "closed": 1.0 - gap / gap[0], "grad": grad / grad[0]})
     return pd.DataFrame(rows)
 
@@ -126,6 +129,7 @@ def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool) -> 
 
 
 def _efficiency_rows(settings: Settings, runs: pd.DataFrame) -> pd.DataFrame:
+    stats.need(runs, "algorithm.c_alpha")  # a grid column in every part (one value where it is not swept)
     rows = []
     table = run_table(runs)
     for (kind, sampling, delay), group in table.groupby(["kind", "sampling", "delay"], sort=True):
