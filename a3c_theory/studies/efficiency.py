@@ -116,6 +116,30 @@ def first_sublinear(verdicts: dict[int, str]) -> int | None:
     return int(hits[0]) if hits else None
 
 
+def paper_claim_verdict(verdicts: dict[int, str], option: str) -> str:
+    """Verdict on the paper's speedup claim for one sampling option from ``{N: verdict}``: i.i.d. ("linear
+    speedup") is *contradicted* when some N is sub-linear and *consistent* when every N > 1 is linear;
+    Markovian ("roughly linear only for small N") is *reproduced* when the smallest N > 1 is linear and a larger
+    one sub-linear, *contradicted* when every N > 1 is linear; anything else is *undetermined*."""
+    ns = sorted(n for n in verdicts if n > 1)
+    if not ns:
+        return UNDETERMINED
+    sub = [n for n in ns if verdicts[n] == SUBLINEAR]
+    every = all(verdicts[n] == LINEAR for n in ns)
+    if option == "iid":
+        return "contradicted" if sub else ("consistent" if every else UNDETERMINED)
+    if every:
+        return "contradicted: no N is sub-linear"
+    if sub:
+        return "reproduced" if verdicts[ns[0]] == LINEAR else f"partly: sub-linear already at N = {sub[0]}"
+    return UNDETERMINED
+
+
+def speedup_verdicts(speedups: dict) -> dict[int, str]:
+    """``{N: verdict}`` from sample speedups ``{N: Estimate}`` (``E = Speedup/N``, interval scaled alike)."""
+    return {int(n): verdict(Estimate(e.value / n, e.lo / n, e.hi / n, e.n), int(n)) for n, e in speedups.items()}
+
+
 # --------------------------------------------------------------------------- costs on curves
 def cost_to_level(k, y, level: float, decreasing: bool = False) -> float:
     """First ``k`` with ``y ≥ level`` (``y ≤ level`` when ``decreasing``), interpolated; ``+inf`` if never."""

@@ -333,18 +333,6 @@ def verdict_table(summary: Summary) -> list[str]:
     return head + lines
 
 
-def _option_verdict(v: pd.DataFrame, option: str) -> str:
-    ns = sorted(set(v["workers"]) - {1})
-    verdicts = dict(zip(v["workers"], v["verdict"]))
-    sub = [n for n in ns if verdicts.get(n) == ef.SUBLINEAR]
-    if option == "iid":
-        return "contradicted" if sub else ("consistent" if all(verdicts.get(n) == ef.LINEAR for n in ns) else
-                                           "undetermined")
-    if not sub:
-        return "contradicted: no N is sub-linear" if all(verdicts.get(n) == ef.LINEAR for n in ns) else "undetermined"
-    return "reproduced" if verdicts.get(ns[0]) == ef.LINEAR else f"partly: sub-linear already at N = {sub[0]}"
-
-
 def _first_target(fixed: pd.DataFrame, kind: str, option: str) -> tuple[str, dict]:
     g = fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)]
     target = g["target"].iloc[0]
@@ -395,7 +383,7 @@ def claims(summary: Summary) -> list[Claim]:
                 first = ef.first_sublinear(vd)
                 parts.append(f"{target}: linear up to N = {ef.linear_up_to(vd)}"
                              + (f", sub-linear from N = {first}" if first else ", no N sub-linear"))
-                verdicts.append(_option_verdict(g, option))
+                verdicts.append(ef.paper_claim_verdict(dict(zip(g["workers"], g["verdict"])), option))
             tuned = eff[(eff["instance"] == kind) & (eff["sampling"] == option) & (eff["step_rule"] == TUNED)]
             tuned_text = ""
             if not tuned.empty:

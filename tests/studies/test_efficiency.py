@@ -5,6 +5,7 @@ import pytest
 
 from a3c_theory.errors import ValidationError
 from a3c_theory.studies import efficiency as ef
+from a3c_theory.studies.stats import Estimate
 
 
 def _costs(mean, n=10, cv=0.05, seed=0):
@@ -93,3 +94,20 @@ def test_decreasing_targets_use_the_first_k_below_the_level():
     y = np.array([4.0, 2.0, 1.0, 0.5])
     assert ef.cost_to_level(k, y, 1.5, decreasing=True) == pytest.approx(15.0)
     assert ef.cost_to_level(k, y, 0.1, decreasing=True) == np.inf
+
+
+def test_paper_claim_verdicts():
+    lin = {1: ef.LINEAR, 4: ef.LINEAR, 16: ef.LINEAR}
+    ends = {1: ef.LINEAR, 4: ef.LINEAR, 16: ef.SUBLINEAR}
+    early = {1: ef.LINEAR, 4: ef.SUBLINEAR, 16: ef.SUBLINEAR}
+    assert ef.paper_claim_verdict(lin, "iid") == "consistent"
+    assert ef.paper_claim_verdict(ends, "iid") == "contradicted"
+    assert ef.paper_claim_verdict({1: ef.LINEAR, 4: ef.UNDETERMINED}, "iid") == ef.UNDETERMINED
+    assert ef.paper_claim_verdict(ends, "markov") == "reproduced"
+    assert ef.paper_claim_verdict(lin, "markov").startswith("contradicted")
+    assert ef.paper_claim_verdict(early, "markov").startswith("partly")
+
+
+def test_speedup_verdicts_scale_the_interval_by_n():
+    speedups = {1: Estimate(1.0, 1.0, 1.0, 10), 8: Estimate(7.0, 6.5, 7.5, 10), 16: Estimate(8.0, 6.0, 10.0, 10)}
+    assert ef.speedup_verdicts(speedups) == {1: ef.LINEAR, 8: ef.LINEAR, 16: ef.SUBLINEAR}

@@ -53,15 +53,6 @@ def test_mechanism_compares_the_first_n_updates():
     assert row["closed_one_worker"] > row["closed_n_workers"]  # staleness delays the first 64 updates
 
 
-def test_option_verdicts():
-    lin = pd.DataFrame({"workers": [1, 4, 16], "verdict": [ef.LINEAR] * 3})
-    ends = pd.DataFrame({"workers": [1, 4, 16], "verdict": [ef.LINEAR, ef.LINEAR, ef.SUBLINEAR]})
-    assert speedup._option_verdict(lin, "iid") == "consistent"
-    assert speedup._option_verdict(ends, "iid") == "contradicted"
-    assert speedup._option_verdict(ends, "markov") == "reproduced"
-    assert speedup._option_verdict(lin, "markov").startswith("contradicted")
-
-
 def test_exponent_and_mixing_verdicts():
     assert nmax.exponent_verdict(0.5, 0.9).startswith("consistent (steeper")
     assert nmax.exponent_verdict(0.1, 0.3) == "consistent (interval contains 1/5)"
