@@ -21,8 +21,10 @@ Pure numpy/pandas, no plotting; shared by the speedup studies.
   ``a > 1/5`` is consistent with it, and ``a < 1/5`` would contradict it.
 * **Power law.** :func:`fit_power_law`: least squares ``log N_max = c + a log K`` over the horizons whose
   ``N_max`` is inside the grid (a value at either end of the grid only bounds ``N_max``), with the
-  Student-t interval of the slope. The points share runs, so the interval is optimistic, and ``N_max``
-  only takes grid values; both are stated beside the number.
+  Student-t interval of the slope. The points share runs, so the interval is optimistic. ``N_max`` only
+  takes grid values: the true largest linear N lies in ``[N_max, N_next)`` (``N_next`` the next grid
+  value), and :func:`exponent_bounds` gives every exponent ``a`` for which some line
+  ``c + a log K`` passes through all these ranges.
 """
 
 from dataclasses import dataclass
@@ -218,3 +220,21 @@ def fit_power_law(x, y, level: float = CONFIDENCE) -> Estimate:
     half = st.t.ppf(0.5 + level / 2, m - 2) * fit.stderr
     return Estimate(float(fit.slope), float(fit.slope - half), float(fit.slope + half), m,
                     "least squares, Student t")
+
+
+def exponent_bounds(x, lower, upper) -> tuple[float, float]:
+    """Range of slopes ``a`` such that some ``c`` has ``log lower_i ≤ c + a log x_i ≤ log upper_i`` for every
+    i (the exponents a grid-quantised ``N_max`` allows): for ``x_i < x_j``,
+    ``a ≥ (log lower_j − log upper_i) / (log x_j − log x_i)`` and ``a ≤ (log upper_j − log lower_i) /
+    (log x_j − log x_i)``; ``(nan, nan)`` with fewer than 2 distinct x or when no line fits."""
+    x, lo, hi = (np.log(np.asarray(v, dtype=float)) for v in (x, lower, upper))
+    a_min, a_max = -np.inf, np.inf
+    for i in range(x.size):
+        for j in range(x.size):
+            if x[j] > x[i]:
+                dx = x[j] - x[i]
+                a_min = max(a_min, (lo[j] - hi[i]) / dx)
+                a_max = min(a_max, (hi[j] - lo[i]) / dx)
+    if not (np.isfinite(a_min) and np.isfinite(a_max)) or a_min > a_max + 1e-9:
+        return float("nan"), float("nan")
+    return float(min(a_min, a_max)), float(max(a_min, a_max))  # (equal up to rounding for an exact power law)

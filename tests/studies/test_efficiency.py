@@ -111,3 +111,13 @@ def test_paper_claim_verdicts():
 def test_speedup_verdicts_scale_the_interval_by_n():
     speedups = {1: Estimate(1.0, 1.0, 1.0, 10), 8: Estimate(7.0, 6.5, 7.5, 10), 16: Estimate(8.0, 6.0, 10.0, 10)}
     assert ef.speedup_verdicts(speedups) == {1: ef.LINEAR, 8: ef.LINEAR, 16: ef.SUBLINEAR}
+
+
+def test_exponent_bounds_of_grid_quantised_values():
+    K = np.array([1e3, 1e4, 1e5])
+    lo, hi = ef.exponent_bounds(K, [32, 32, 32], [64, 64, 64])   # flat on a factor-2 grid over 2 decades
+    assert lo == pytest.approx(-np.log10(2) / 2) and hi == pytest.approx(np.log10(2) / 2)
+    exact = 4.0 * K ** 0.5
+    lo, hi = ef.exponent_bounds(K, exact, exact)
+    assert lo == pytest.approx(0.5) and hi == pytest.approx(0.5)
+    assert np.isnan(ef.exponent_bounds([1e3], [2], [4])[0])

@@ -57,6 +57,7 @@ def test_exponent_and_mixing_verdicts():
     assert nmax.exponent_verdict(0.5, 0.9).startswith("consistent (steeper")
     assert nmax.exponent_verdict(0.1, 0.3) == "consistent (interval contains 1/5)"
     assert nmax.exponent_verdict(0.05, 0.15).startswith("contradicted")
+    assert nmax.exponent_verdict(0.05, 0.15, -0.15, 0.3) == "consistent (interval contains 1/5)"
     assert nmax.exponent_verdict(np.nan, np.nan).startswith("undetermined")
     mixing = pd.DataFrame({"value": [8, 8, 1, 1], "workers": [1, 64, 1, 64],
                            "verdict": [ef.LINEAR, ef.LINEAR, ef.LINEAR, ef.SUBLINEAR],
