@@ -189,7 +189,7 @@ def draw(results: Results, summary: Summary, path) -> None:
              title=f"(c) Markovian, {INSTANCE_NAMES.get(results.settings.mixing_kind, results.settings.mixing_kind)} "
                    f"family, target {results.settings.mixing_target:.0%} of the gap")
     ax_c.legend(fontsize=6.5)
-    pl.save(fig, path, results.title, f"Rule: {ef.VERDICT_RULE}. Hollow markers in (a): N_max at an end of "
+    pl.save(fig, path, results.title, f"Rule: {ef.VERDICT_RULE}.\nHollow markers in (a): N_max at an end of "
             "the N grid (a bound, left out of the fit)")
 
 

@@ -209,7 +209,7 @@ def diagnostics_rows(configs) -> pd.DataFrame:
                      "myopia": d.myopia, "lambda2_critic": d.lambda2_critic, "lambda2_actor": d.lambda2_actor,
                      "tv_mu_d": d.tv_mu_d, "eps_app": d.eps_app, "J0": d.J0, "J_star": d.J_star,
                      **{f"problem.{k}": v for k, v in base["problem"].items()
-                        if k in ("restart", "slip", "gamma", "map_name", "critic_features", "n_states")}})
+                        if k in ("restart", "slip", "gamma", "map_name", "critic_features", "n_states", "locality")}})
     return pd.DataFrame(rows)
 
 
