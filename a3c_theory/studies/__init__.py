@@ -8,7 +8,9 @@ study (figure)      module                 what it shows
 fig1_iid            convergence            paper Fig. 1: J, critic gap, speedup; i.i.d. sampling
 fig2_markov         convergence            paper Fig. 2: the same with Markovian sampling
 rates               rates                  Corollary 1: slopes of the running averages vs K^{-2/5}
-speedup_limit       speedup_limit          where linear sample speedup ends, N up to 4096
+speedup             speedup                efficiency E(N) = Speedup(N)/N vs N, three-way verdict, 3 instances
+nmax                nmax                   N_max(K) vs Theorem 1's K^(1/5); Markovian efficiency vs mixing
+feature_control     feature_control        one-hot (eps_app = 0) vs random critic features: the gap left open
 a3c_vs_a2c          a3c_vs_a2c             fair A3C vs A2C under stragglers (per-round, per-sample, tuned)
 regularisation      regularisation         KL regularisation toward the uniform policy
 threads_runtime     threads_runtime        real Hogwild threads where N = 1 needs seconds to the target
@@ -57,7 +59,8 @@ A study module defines (``regularisation.py`` is the smallest complete example):
 instances are all myopic, writes the files, and times each study.
 
 Shared helpers: :mod:`stats` (targets and crossings, speedup of paper eq. 1, Student-t and
-sign-respecting bootstrap intervals, slopes, bands, linear-speedup rule) and :mod:`plotting`.
+sign-respecting bootstrap intervals, slopes, bands), :mod:`efficiency` (E(N) = Speedup(N)/N, its
+three-way verdict, N_max(K)) and :mod:`plotting`.
 :mod:`a3c_theory.report` writes the summary tables and ``paper_repro.md`` from the summaries.
 """
 
@@ -75,7 +78,9 @@ REGISTRY = {
     "fig1_iid": "convergence",
     "fig2_markov": "convergence",
     "rates": "rates",
-    "speedup_limit": "speedup_limit",
+    "speedup": "speedup",
+    "nmax": "nmax",
+    "feature_control": "feature_control",
     "a3c_vs_a2c": "a3c_vs_a2c",
     "regularisation": "regularisation",
     "threads_runtime": "threads_runtime",

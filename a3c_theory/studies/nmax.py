@@ -197,7 +197,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 def numbers(summary: Summary) -> list[Number]:
     out = [Number("exponent a of N_max ∝ K^a", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                   stats.Estimate(r.a, r.lo, r.hi, int(r.points), "least squares, Student t"))
-           for r in summary.fits.itertuples()]
+           for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
     out += [Number("efficiency E(N) (Markovian, mixing family)", f"value={r.value}, N={r.workers}",
                    stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL))
             for r in summary.mixing.itertuples()]

@@ -25,8 +25,7 @@ Conventions stated once here:
 * **Rates.** Slope of ``log y`` against ``log K`` by least squares over the last ``decades`` decades of
   ``K`` (``K ∈ [K_max / 10^decades, K_max]``, ``K > 0``), one slope per seed, then the t-interval.
   Corollary 1 predicts ``(1/K) Σ_k E‖∇J(θ_k)‖² = O(K^{−2/5}) + O(ε_app)``: reference slope −2/5.
-* **Linear speedup.** At N the sample speedup counts as linear unless the data exclude ``Speedup ≥
-  EFFICIENCY_LINEAR · N`` (the interval's upper end, or the point estimate without one, is below it).
+* **Linear speedup**: :mod:`a3c_theory.studies.efficiency` (``E(N) = Speedup(N)/N``, three-way verdict).
 """
 
 from dataclasses import dataclass
@@ -44,9 +43,6 @@ CONFIDENCE = 0.95
 N_BOOTSTRAP = 4000
 BOOTSTRAP_SEED = 20121551
 """Fixed bootstrap stream (arXiv 2012.15511): the same inputs always give the same interval."""
-
-EFFICIENCY_LINEAR = 0.75
-"""Sample speedup counts as "linear" at N while the data allow Speedup(N) ≥ 0.75 · N."""
 
 T_INTERVAL = "Student t"
 BOOTSTRAP_INTERVAL = "percentile bootstrap"
@@ -321,25 +317,6 @@ def estimates(table: pd.DataFrame, value: str = "speedup", lo: str = "lo", hi: s
     columns: the speedup, or ``cost_mean``/``cost_lo``/``cost_hi``)."""
     return {int(r.workers): Estimate(float(getattr(r, value)), float(getattr(r, lo)), float(getattr(r, hi)),
                                      int(r.n), interval) for r in table.itertuples()}
-
-
-def is_linear(n: int, estimate: Estimate) -> bool:
-    """Speedup at N counts as linear unless the data exclude ``Speedup ≥ EFFICIENCY_LINEAR · N``: the
-    interval's upper end (or the point estimate when there is none) reaches ``EFFICIENCY_LINEAR · N``.
-    A target never reached (NaN) is not linear."""
-    bound = estimate.hi if np.isfinite(estimate.hi) else estimate.value
-    return bool(np.isfinite(estimate.value) and bound >= EFFICIENCY_LINEAR * n)
-
-
-def linear_up_to(speedups: dict[int, Estimate]) -> int:
-    """Largest N such that every tried N' ≤ N is linear by :func:`is_linear`; 1 when the first N > 1
-    tried is already sub-linear."""
-    last = 1
-    for n in sorted(speedups):
-        if not is_linear(n, speedups[n]):
-            break
-        last = int(n)
-    return last
 
 
 # --------------------------------------------------------------------------- rates

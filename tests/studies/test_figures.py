@@ -11,7 +11,8 @@ import pytest
 
 from a3c_theory.errors import ValidationError
 from a3c_theory.studies import REGISTRY, plotting, registered
-from a3c_theory.studies import convergence, speedup_limit
+from a3c_theory import config
+from a3c_theory.studies import convergence
 from a3c_theory.studies.stats import Estimate
 from a3c_theory.studies.study import Number, Results
 from synthetic import runs
@@ -19,12 +20,24 @@ from synthetic import runs
 CASES = {  # module -> (groups of the synthetic runs, settings)
     "convergence": (dict(workers=[1, 2, 4], mode=["simulated", "threads"]), {}),
     "rates": (dict(workers=[1, 4], sampling=["iid", "markov"]), {}),
-    "speedup_limit": (dict(workers=[1, 4, 16], instance=["paper", "garnet"], sampling=["iid", "markov"]),
-                      {"target_fraction": 0.5, "targets": {"garnet": 0.3}}),
+    "speedup": (dict(workers=[1, 4, 16], kind=["trap_chain"], sampling=["iid", "markov"],
+                     **{"algorithm.c_alpha": [1.0, 3.0]}),
+                {"targets": {"trap_chain": [0.5]}, "default_c_alpha": {"trap_chain": 1.0}}),
+    "nmax": (dict(workers=[1, 2, 4, 8], kind=["trap_chain", "drift_ring"], sampling=["iid", "markov"],
+                  **{"problem.locality": [1, 8]}), {"horizons": [10.0, 100.0, 1000.0]}),
+    "feature_control": (dict(**{"problem.critic_features": ["random", "one_hot"]}), {}),
     "a3c_vs_a2c": None,  # runs told apart by their parts' configs: test_a3c_vs_a2c.results
     "staleness": None,  # one worker, constant delays: test_staleness.results
     "regularisation": (dict(lam=[0.0, 0.1]), {}),
     "threads_runtime": (dict(workers=[1, 2, 4], mode=["threads"]), {}),
+}
+
+
+CONFIGS = {  # module -> problems whose diagnostics the study reports (tiny instances)
+    "speedup": [{"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}}],
+    "nmax": [{"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}},
+             {"problem": {"kind": "drift_ring", "n_states": 20, "n_actions": 2, "branching": 2, "locality": 1,
+                          "critic_features": "one_hot"}}],
 }
 
 
@@ -33,7 +46,9 @@ def _study(module: str, **settings):
     if CASES[module] is None:
         return mod, importlib.import_module(f"test_{module}").results()
     groups, defaults = CASES[module]
-    results = Results(module, f"test {module}", runs(**groups), mod.Settings(**{**defaults, **settings}), cores=2)
+    configs = tuple(config.from_dict(c).to_dict() for c in CONFIGS.get(module, ()))
+    results = Results(module, f"test {module}", runs(**groups), mod.Settings(**{**defaults, **settings}),
+                      configs=configs, cores=2)
     return mod, results
 
 
@@ -63,47 +78,28 @@ def test_each_study_summarises_draws_a_png_and_reports(module, tmp_path):
     assert mod.claims(summary), "every study states at least one claim with a verdict"
 
 
-def test_speedup_limit_uses_each_instance_target_and_finds_linear_speedup_throughout():
-    """The synthetic runs need the same total samples whatever N, so the sample speedup is exactly N."""
-    mod, results = _study("speedup_limit")
+def test_speedup_study_finds_linear_speedup_when_every_n_needs_the_same_samples():
+    """The synthetic runs need the same total samples whatever N: E(N) = 1 exactly, linear at every N."""
+    mod, results = _study("speedup")
     summary = mod.summarise(results)
-    for line in summary.lines:
-        assert line.target_fraction == (0.3 if line.group[0] == "garnet" else 0.5)
-        np.testing.assert_allclose([e.value for e in line.speedups.values()], list(line.speedups), rtol=1e-9)
-        assert line.linear_up_to == 16
-    rows = {c.artifact: c for c in mod.claims(summary)}
-    assert rows["speedup limit, iid"].verdict.startswith("consistent")
-    assert rows["speedup limit, markov"].verdict.startswith("not reproduced")
-
-
-def test_speedup_limit_verdict_compares_with_the_theory_regime():
-    """Linear up to N = 4, sub-linear at N = 16: inside N <= K^(1/5) = 25.1 (K = 1e7) -> 'not consistent';
-    a first failure at N = 64 (outside the regime) is consistent."""
-    def line(first_fail):
-        speedups = {n: (Estimate(n, n - 0.5, n + 0.5, 3) if n < first_fail else Estimate(n / 4, n / 5, n / 3, 3))
-                    for n in (1, 4, 16, 64)}
-        from a3c_theory.studies import stats
-        return speedup_limit.Line(("paper", "iid"), "round_robin", 0.8, 1e7, speedups, stats.linear_up_to(speedups))
-
-    for first_fail, expect in ((16, "not consistent"), (64, "consistent")):
-        summary = speedup_limit.Summary(("instance", "sampling"), "delay", (("paper", "iid"),), (line(first_fail),),
-                                        pd.DataFrame())
-        (row,) = speedup_limit.claims(summary)
-        assert row.verdict.startswith(expect), row.verdict
+    assert (summary.efficiency["efficiency"] == 1.0).all()
+    assert (summary.efficiency["verdict"] == "linear").all()
+    assert set(summary.verdicts["linear_up_to"]) == {16}
 
 
 def test_convergence_speedup_verdicts_follow_the_stated_rule():
-    """i.i.d.: 1, 2, 3.9, 5.5 with interval [5, 5.9] at N = 8 -> below 0.75·8 = 6: 'partly'. Markovian:
-    linear at every N contradicts 'linear only for small N' ('not reproduced'); sub-linear at N = 8 only
-    reproduces it."""
+    """E(N) = Speedup(N)/N with its interval: i.i.d. 1, 2, 3.9, 5.5 with [5, 5.9] at N = 8 -> E(8) in
+    [0.625, 0.74] < 0.75: sub-linear, 'contradicted'. Markovian: linear at every N contradicts 'linear only
+    for small N'; linear at N = 2 and sub-linear at N = 8 reproduces it."""
     def speedups(rows):
         return {n: Estimate(m, lo, hi, 3) for n, m, lo, hi in rows}
 
-    iid = speedups([(1, 1.0, 1.0, 1.0), (2, 2.0, 1.5, 2.5), (4, 3.9, 3.0, 4.5), (8, 5.5, 5.0, 5.9)])
-    assert convergence.speedup_verdict(iid, "i.i.d.") == "partly: sub-linear at N = 8"
-    linear = speedups([(n, float(n), n - 0.5, n + 0.5) for n in (1, 2, 4, 8)])
-    assert convergence.speedup_verdict(linear, "Markovian").startswith("not reproduced")
-    ends = speedups([(1, 1.0, 1.0, 1.0), (2, 1.9, 1.5, 2.4), (4, 3.5, 2.9, 4.1), (8, 4.0, 3.0, 5.0)])
+    iid = speedups([(1, 1.0, 1.0, 1.0), (2, 2.0, 1.6, 2.4), (4, 3.9, 3.2, 4.5), (8, 5.5, 5.0, 5.9)])
+    assert convergence.speedup_verdict(iid, "i.i.d.") == "contradicted"
+    linear = speedups([(n, float(n), n * 0.9, n * 1.1) for n in (1, 2, 4, 8)])
+    assert convergence.speedup_verdict(linear, "i.i.d.") == "consistent"
+    assert convergence.speedup_verdict(linear, "Markovian").startswith("contradicted")
+    ends = speedups([(1, 1.0, 1.0, 1.0), (2, 1.9, 1.6, 2.4), (4, 3.5, 2.9, 4.1), (8, 4.0, 3.0, 5.0)])
     assert convergence.speedup_verdict(ends, "Markovian").startswith("reproduced")
 
 

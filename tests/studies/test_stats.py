@@ -86,18 +86,6 @@ def test_positive_interval_covers_the_mean_at_about_the_stated_rate():
     assert 0.80 * 300 <= hits <= 0.99 * 300
 
 
-def test_linear_up_to_stops_at_the_first_sublinear_or_unreached_worker_count():
-    def est(value, hi):
-        return Estimate(value, np.nan, hi, 3)
-
-    speedups = {1: est(1.0, 1.0), 4: est(3.5, 4.0), 16: est(11.0, 11.5), 64: est(60.0, 70.0)}
-    assert stats.linear_up_to(speedups) == 4  # CI top 11.5 < 0.75 * 16 = 12, though N = 64 is linear again
-    speedups[16] = est(11.0, 12.5)           # now the CI at N = 16 reaches 12: linear throughout
-    assert stats.linear_up_to(speedups) == 64
-    speedups[4] = est(np.nan, np.nan)        # never reached at N = 4
-    assert stats.linear_up_to(speedups) == 1
-
-
 @pytest.mark.parametrize("call, field", [
     (lambda: stats.target_level(0.0, 1.0, 1.5), "target_fraction"),
     (lambda: stats.target_level(1.0, 0.0, 0.5), "Jstar"),
