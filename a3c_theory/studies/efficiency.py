@@ -8,7 +8,8 @@ Pure numpy/pandas, no plotting; shared by the speedup studies.
 * **Censoring.** A run that never reached the target within its horizon ``H`` needed more than ``H``
   samples. Its cost is replaced by ``H``, which can only *raise* ``E(N)``: such an estimate can still be
   "sub-linear" (even the raised interval lies below the threshold) or "undetermined", never "linear".
-  A baseline (N = 1) run that never reached the target makes ``E`` not estimable (NaN, "undetermined").
+  A baseline (N = 1) run that never reached the target, or a target that θ_0 already meets (a cost of 0),
+  makes ``E`` not estimable (NaN, "undetermined").
 * **Three-way verdict** (threshold ``EFFICIENCY_LINEAR = 0.75``): "linear at N" when the interval lies
   above 0.75 (``lo > 0.75``), "sub-linear at N" when it lies below (``hi < 0.75``), "undetermined"
   otherwise. At N = 1, ``E = 1`` by definition and the verdict is "linear".
@@ -74,8 +75,8 @@ def efficiency(base, scaled, horizon: float | None = None, level: float = CONFID
         if horizon is None or not np.isfinite(horizon) or horizon <= 0:
             raise ValidationError("horizon", "must be a positive number when a run never reached the target")
         scaled = np.where(np.isfinite(scaled), scaled, float(horizon))
-    if np.any(scaled == 0) or np.any(base == 0):
-        raise ValidationError("scaled", "a cost to target of 0 means θ_0 already meets the target; raise it")
+    if np.any(scaled == 0) or np.any(base == 0):  # θ_0 already meets the target: no speedup to measure
+        return EfficiencyEstimate(nan, nan, nan, n, BOOTSTRAP_INTERVAL, censored)
     point = float(base.mean() / scaled.mean())
     if base.size == scaled.size and np.array_equal(np.sort(base), np.sort(scaled)):
         return EfficiencyEstimate(1.0, 1.0, 1.0, n, BOOTSTRAP_INTERVAL, censored)  # the baseline against itself

@@ -141,6 +141,7 @@ def _lambda2(summary: Summary, parameter: str) -> dict:
     col = f"problem.{parameter.split('.', 1)[1]}"
     if col not in d.columns:
         return {}
+    d = d[d["instance"] != summary.instance]  # the mixing family's members only
     return {v: float(l2) for v, l2 in zip(d[col], d["lambda2_critic"]) if pd.notna(v)}
 
 
@@ -223,7 +224,9 @@ def mixing_verdict(mixing: pd.DataFrame, lam: dict) -> str:
     """(c) rule of the module docstring."""
     if mixing.empty or len(lam) < 2:
         return "undetermined: no mixing family"
-    order = sorted(lam, key=lambda v: lam[v])  # fastest mixing first
+    order = sorted((v for v in lam if (mixing["value"] == v).any()), key=lambda v: lam[v])  # fastest first
+    if len(order) < 2:
+        return "undetermined: no mixing family"
     up_to, last = [], []
     for v in order:
         g = mixing[mixing["value"] == v]

@@ -41,6 +41,7 @@ def test_censored_runs_never_make_a_linear_verdict():
     assert np.isnan(ef.efficiency(np.r_[base[:-1], np.inf], scaled, horizon=1e4).value)
     with pytest.raises(ValidationError, match="horizon"):
         ef.efficiency(base, scaled)
+    assert np.isnan(ef.efficiency(base, np.r_[0.0, base[1:]]).value)  # θ_0 already meets the target
 
 
 def test_linear_up_to_needs_every_smaller_n():
