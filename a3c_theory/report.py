@@ -90,9 +90,8 @@ DEVIATION_NOTES = [
     "barely moves within any horizon we can afford; `problem.reward = \"transition\"` runs that reading.",
     "- **Speedup target.** The paper does not state its target; we use a fraction of the initial gap "
     "J* − J(θ_0) (the settings line of each study's spec; several levels in the speedup study). The part of the "
-    "gap left open at the end is not an O(ε_app) floor: with one-hot critic features (ε_app = 0) the same runs "
-    "leave the same gap open (feature_control row); it is the slow tail of softmax policy gradient under "
-    "decaying steps.",
+    "gap left open at the end was read as the O(ε_app) floor of Corollary 1; the feature_control row tests "
+    "that reading with one-hot critic features (ε_app = 0) on the same runs.",
     "- **Step sizes.** The theory's exponents σ_α = 3/5, σ_β = 2/5 with constants from a search "
     "(config.py docstring). The large early actor steps make the first few thousand samples decisive; "
     "with N round-robin workers the first N updates are all computed at θ_0, which is where sample speedups "
