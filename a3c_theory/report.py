@@ -161,6 +161,8 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
                          f"{_cell(c.number)} | {_cell(c.verdict)} | {_cell(c.notes)} |")
     c = NOT_REPRODUCED
     lines.append(f"| {c.artifact} | {c.claim} | {c.where} | — | {c.number} | {c.verdict} | {c.notes} |")
+    for title, rows in [t for o in outcomes for t in getattr(o.summary, "tables", ())]:
+        lines += ["", f"## {title}", "", *rows]
     lines += ["", "## Notes on deviations and open choices", "", *DEVIATION_NOTES]
     return "\n".join(lines) + "\n"
 

@@ -37,7 +37,8 @@ A study module defines (``regularisation.py`` is the smallest complete example):
     count, ints, floats) computed with :mod:`stats`. Every field that is a ``pandas.DataFrame`` holds
     numbers drawn in the figure and is written as ``<study>__<field>.csv`` beside the PNG.
     A summary may have a field ``choices: tuple[tuple[str, str], ...]`` (item, our choice): the report
-    lists them under "Choices the paper leaves open".
+    lists them under "Choices the paper leaves open"; and a field ``tables: tuple[tuple[str, tuple[str,
+    ...]], ...]`` (title, markdown lines): the report prints each under its title after the artifacts.
 
 ``draw(results: Results, summary: Summary, path: Path) -> None``
     Writes one PNG at ``path`` from the summary (and the runs for curves), with the helpers of

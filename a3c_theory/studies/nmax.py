@@ -72,6 +72,25 @@ class Summary:
     mixing: pd.DataFrame = field(repr=False)
     """Markovian E(N) per member of the mixing family (parameter value, |λ₂|, workers, E, interval, verdict)."""
     diagnostics: pd.DataFrame = field(repr=False)
+    tables: tuple = ()
+    """(title, markdown lines) for the report: N_max(K) and the fitted exponents."""
+
+
+def nmax_table(nmax: pd.DataFrame, fits: pd.DataFrame) -> list[str]:
+    """Markdown rows: sampling, target metric, K, target level, N_max (+/−: at an end of the grid), first
+    sub-linear N, then the fitted exponent."""
+    lines = ["| sampling | target on | K | level | N_max | first sub-linear N |", "|---|---|---|---|---|---|"]
+    for r in nmax.itertuples():
+        mark = {"above": "+", "below": " (−)"}.get(r.censored, "")
+        first = "—" if pd.isna(r.first_sublinear) else str(int(r.first_sublinear))
+        lines.append(f"| {OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.horizon:g} | {r.level:.3g} | "
+                     f"{int(r.n_max)}{mark} | {first} |")
+    lines += ["", "| sampling | target on | a (least squares) [95% t] | exponents the N grid allows | "
+              "horizons fitted |", "|---|---|---|---|---|"]
+    for r in fits.itertuples():
+        lines.append(f"| {OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] | "
+                     f"[{r.grid_a_min:.3g}, {r.grid_a_max:.3g}] | {r.points} |")
+    return lines
 
 
 def _curves(table: pd.DataFrame, metric: str) -> dict:
@@ -103,9 +122,11 @@ def summarise(results: Results) -> Summary:
                              "grid_a_min": a_min, "grid_a_max": a_max})
     mixing = _mixing_rows(s, runs)
     configs = [c for c in results.configs if c["problem"]["kind"] in (s.instance, s.mixing_kind)]
-    return Summary(s.instance, s.mixing_parameter, pd.concat(nmax_rows, ignore_index=True), pd.DataFrame(fit_rows),
-                   mixing,
-                   diagnostics_rows(_expand(configs, s.mixing_parameter, runs)))
+    nmax, fits = pd.concat(nmax_rows, ignore_index=True), pd.DataFrame(fit_rows)
+    return Summary(s.instance, s.mixing_parameter, nmax, fits, mixing,
+                   diagnostics_rows(_expand(configs, s.mixing_parameter, runs)),
+                   tables=((f"N_max(K) on the {INSTANCE_NAMES.get(s.instance, s.instance)} (rule: {ef.VERDICT_RULE})",
+                            tuple(nmax_table(nmax, fits))),))
 
 
 def _expand(configs: list, parameter: str, runs: pd.DataFrame) -> list:

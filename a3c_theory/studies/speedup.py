@@ -27,6 +27,7 @@ sub-linear there; its Markovian claim ("roughly linear only for small N") as rep
 smallest N > 1 is linear and a larger one sub-linear, contradicted when every N is linear.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,6 +89,8 @@ class Summary:
     """Gap closed after the first N updates: N workers (all computed at θ_0) vs one worker."""
     diagnostics: pd.DataFrame = field(repr=False)
     """Instance diagnostics at θ_0 (myopia, |λ₂|, TV(μ, d), ε_app)."""
+    tables: tuple = ()
+    """(title, markdown lines) for the report: the verdict table."""
 
 
 # --------------------------------------------------------------------------- per-run curves
@@ -215,9 +218,12 @@ def diagnostics_rows(configs) -> pd.DataFrame:
 
 def summarise(results: Results) -> Summary:
     eff = _efficiency_rows(results.settings, results.runs)
-    return Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
-                   mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
-                   diagnostics=diagnostics_rows(results.configs))
+    summary = Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
+                      mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
+                      diagnostics=diagnostics_rows(results.configs))
+    title = (f"Speedup verdicts: E(N) [95% CI] and verdict per N ({ef.VERDICT_RULE}; lin/SUB/und; * = some runs "
+             "never reached the target, their cost replaced by the horizon; ↑ = interval above 1)")
+    return dataclasses.replace(summary, tables=((title, tuple(verdict_table(summary))),))
 
 
 # --------------------------------------------------------------------------- figure
