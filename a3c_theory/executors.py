@@ -103,17 +103,19 @@ def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
             _stop_pool()
 
 
-_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS: dict[tuple, ProcessPoolExecutor] = {}
 """The live pool (at most one), kept between sweeps of one process: ``reproduce`` runs many small sweeps,
-and starting fresh interpreters that load numba for each would cost seconds per sweep."""
+and starting fresh interpreters that load numba for each would cost seconds per sweep. It is keyed on the
+job count and the driver's environment, which spawned workers inherit only when they start."""
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:
-    if jobs not in _POOLS or getattr(_POOLS[jobs], "_broken", False):  # a crashed worker breaks a pool for good
+    key = (jobs, tuple(sorted(os.environ.items())))
+    if key not in _POOLS or getattr(_POOLS[key], "_broken", False):  # a crashed worker breaks a pool for good
         _stop_pool()
-        _POOLS[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_init_local_worker, initargs=(os.getpid(),))
-    return _POOLS[jobs]
+        _POOLS[key] = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_init_local_worker, initargs=(os.getpid(),))
+    return _POOLS[key]
 
 
 def _stop_pool() -> None:
