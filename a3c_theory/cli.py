@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import atomic
-from .errors import ValidationError
+from .errors import ConvergenceError, ValidationError
 
 RESUME_NOTE = "finished runs are kept; re-run the same command to resume"
 
@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ValidationError as err:
         parser.error(str(err))
+    except ConvergenceError as err:  # an exact solve on an instance too ill-conditioned for its tolerance
+        parser.error(f"exact solve: {err}")
     except FileNotFoundError as err:
         parser.error(f"{err.filename}: file not found")
     except OSError as err:  # unreadable input, unwritable output, full disk, ...

@@ -152,3 +152,16 @@ def test_sweep_diagnostics_warn_only_for_a_myopic_speedup_study():
     assert len(dg.sweep_diagnostics(paper, {"algorithm.c_alpha": [1.0, 3.0]})) == 1  # no speedup verdict
     chain = config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}})
     assert not any(line.startswith("warning") for line in dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]}))
+
+
+def test_nearly_decomposable_chain_reports_its_mu_forward_error():
+    """Two states that swap with probability 1e-12: the μ solve has condition number ~1e12, so its forward
+    error estimate exceeds 1e-6 (with a ConditioningWarning) although the residual is tiny; a chain that
+    mixes in a few steps stays far below."""
+    Phi = np.array([[1.0], [0.5]])
+    well = dg.diagnose(Problem.make(_two_state(0.3, 0.1), Phi))
+    assert well.mu_condition < 100 and well.mu_forward_error < 1e-12
+    with pytest.warns(Warning, match="forward error"):
+        bad = dg.diagnose(Problem.make(_two_state(1e-12, 1e-12), Phi))
+    assert bad.mu_condition > 1e10 and bad.mu_forward_error > 1e-6
+    assert {"mu_condition", "mu_forward_error"} <= set(bad.to_dict())

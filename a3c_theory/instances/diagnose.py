@@ -21,6 +21,9 @@ With ``π = π_{θ_0}`` (the uniform policy for either parametrisation) and ever
   the radius a run uses (``algorithm.radius``, or the theory radius when that is 0);
   ``w_star_norm = ‖ω*_θ0‖₂``; ``radius_binds`` is true when ``‖ω*_θ0‖₂ ≥`` :data:`BIND_FRACTION` ``· radius``:
   the projection is then close to cutting the critic's target off at the start of the run.
+- ``mu_condition``, ``mu_forward_error``: the 1-norm condition number of the μ_θ solve and the estimated
+  relative L1 forward error of μ_θ (``exact.stationary_accuracy``; a ``ConditioningWarning`` above 1e-6).
+  A nearly decomposable (slowly mixing) chain has a tiny residual and yet a large forward error.
 - ``n_states``, ``n_actions``, ``feature_dim``.
 
 Eigenvalues: dense ``numpy.linalg.eigvals`` up to :data:`EIG_DENSE_MAX_STATES` states. Above, ARPACK
@@ -86,6 +89,8 @@ class Diagnostics:
     radius: float | None
     w_star_norm: float
     radius_binds: bool | None
+    mu_condition: float
+    mu_forward_error: float
     n_states: int
     n_actions: int
     feature_dim: int
@@ -177,6 +182,7 @@ def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
         max_eig = float(np.linalg.eigvalsh(0.5 * (A + A.T))[-1])
         w_norm = float(np.linalg.norm(exact.td_fixed_point(mdp, Phi, pi)))
         eps_app = exact.approximation_error(mdp, Phi, pi)
+        accuracy = exact.stationary_accuracy(mdp, pi)  # warns (ConditioningWarning) above 1e-6
         try:
             R_theory = exact.theory_radius(problem, theta)
         except ValidationError:
@@ -190,6 +196,7 @@ def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
         tv_mu_d=float(0.5 * np.abs(mu - d).sum()), eps_app=eps_app, max_eig_sym_A=max_eig,
         theory_radius=R_theory, radius=radius, w_star_norm=w_norm,
         radius_binds=None if radius is None else bool(w_norm >= BIND_FRACTION * radius),
+        mu_condition=float(accuracy["condition_l1"]), mu_forward_error=float(accuracy["forward_error_estimate"]),
         n_states=mdp.n_states, n_actions=mdp.n_actions, feature_dim=problem.critic_dim,
         eig_method=eig_method, seconds=time.perf_counter() - start,
     )
@@ -220,6 +227,8 @@ def format_report(diag: Diagnostics) -> str:
         f"TV(mu, d)                  {_fmt(d.tv_mu_d)}   (how different Markovian and discounted sampling are)",
         f"eps_app                    {_fmt(d.eps_app)}",
         f"max eig sym(A)             {_fmt(d.max_eig_sym_A)}   (the theory needs < 0)",
+        f"mu forward error (est.)    {_fmt(d.mu_forward_error)}   (condition number {_fmt(d.mu_condition)}; "
+        "a tiny residual does not make mu accurate when this is large)",
         f"theory radius              {_fmt(d.theory_radius)}",
         f"radius used                {_fmt(d.radius)}   (||w*_theta0|| = {_fmt(d.w_star_norm)}, "
         f"projection may bind: {_fmt(d.radius_binds)})",
