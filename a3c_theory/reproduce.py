@@ -131,10 +131,11 @@ def instances(s: spec.Spec) -> list[tuple[str, dict]]:
             for cfg in found.values()]
 
 
-def diagnostics(specs: dict) -> dict[str, tuple[list, tuple]]:
+def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list, tuple]]:
     """Per study: the instance diagnostics at θ_0 (``instances.diagnose``: myopia, mixing, TV(μ, d), ...)
-    as ``(label, Diagnostics)``, and the one-line ``discrimination_warning`` when the study draws speedup
-    verdicts (it, or a study it reuses, sweeps ``run.workers``) on instances that are all myopic."""
+    as ``(label, Diagnostics)``, and the one-line ``discrimination_warning`` when the study draws sample-
+    speedup verdicts (``verdicts[name]``: its module's ``SAMPLE_SPEEDUP_VERDICT``) on instances that are
+    all myopic."""
     cache, out = {}, {}
     for name, s in specs.items():
         found = []
@@ -143,13 +144,11 @@ def diagnostics(specs: dict) -> dict[str, tuple[list, tuple]]:
             if key not in cache:
                 cache[key] = diagnose.diagnose(config.from_dict(cfg))
             found.append((label, cache[key]))
-        speedup = any("run.workers" in part.grid for part in s.parts)
         for other in s.reuse:
             found += [(label, d) for label, d in out[other][0] if all(d is not x for _, x in found)]
-            speedup |= out[other][2]
-        warning = diagnose.discrimination_warning([d for _, d in found]) if speedup else None
-        out[name] = (found, (warning,) if warning else (), speedup)
-    return {name: (found, warnings) for name, (found, warnings, _) in out.items()}
+        warning = diagnose.discrimination_warning([d for _, d in found]) if verdicts[name] else None
+        out[name] = (found, (warning,) if warning else ())
+    return out
 
 
 def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Path, quick: bool, cores: int,
@@ -193,7 +192,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     to_run = studies_to_run(specs, redraw, only)
     for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from exist
         _existing(out / f"{name}__runs.csv")
-    diagnosed = diagnostics(specs)
+    diagnosed = diagnostics(specs, {st.name: st.module.SAMPLE_SPEEDUP_VERDICT for st in studies})
     for name, (found, warnings) in diagnosed.items():
         for line in [report.instance_line(label, d) for label, d in found] + list(warnings):
             print(f"[{name}] {line}", flush=True)

@@ -109,3 +109,16 @@ def test_redraw_from_the_committed_runs_tables_gives_the_committed_figures_byte_
     for study in registered():
         assert (out / f"{study.name}.png").read_bytes() == (REPO / "figures" / f"{study.name}.png").read_bytes(), \
             study.name
+
+
+def test_discrimination_warning_only_for_studies_that_draw_sample_speedup_verdicts():
+    """fig1_iid (panel d: sample speedup) runs only on the myopic paper instance: warned; regularisation
+    (same instance, no speedup verdict) is not; the speedup study has non-myopic instances: not warned."""
+    studies = {st.name: st for st in registered()}
+    names = ("fig1_iid", "regularisation", "speedup")
+    specs = {n: spec.load(studies[n].spec_path, studies[n].module.Settings, True) for n in names}
+    found = rp.diagnostics(specs, {n: studies[n].module.SAMPLE_SPEEDUP_VERDICT for n in names})
+    assert [w for w in found["fig1_iid"][1] if "myopia" in w]
+    assert found["regularisation"][1] == ()
+    assert found["speedup"][1] == ()
+    assert min(d.myopia for _, d in found["speedup"][0]) < 0.9

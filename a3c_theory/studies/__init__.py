@@ -29,6 +29,10 @@ A study module defines (``regularisation.py`` is the smallest complete example):
     its default. ``__post_init__`` checks ranges and raises ``ValidationError(key, ...)``; an unknown key is
     rejected by the loader, naming the file and the key, before any run.
 
+``SAMPLE_SPEEDUP_VERDICT``
+    True when the study draws sample-speedup verdicts: ``reproduce`` then warns when all its instances are
+    myopic (``diagnose.discrimination_warning``), since such verdicts could not fail there.
+
 ``summarise(results: Results) -> Summary``
     ``results.runs`` is a pandas DataFrame, one row per snapshot of one run (columns in
     :class:`study.Results`); ``results.meta`` one row per run with its metadata (radius, delays,

@@ -38,6 +38,9 @@ from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results
 
+SAMPLE_SPEEDUP_VERDICT = False
+"""This study draws no sample-speedup verdict: no discrimination warning."""
+
 COSTS = (("time", "simulated time units"), ("samples", "samples"))
 A3C, CONVENTION, PER_SAMPLE, TUNED = "A3C", "A2C, per-round steps (convention)", "A2C, per-sample steps", \
     "A2C, tuned step sizes"

@@ -24,6 +24,9 @@ from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results
 
+SAMPLE_SPEEDUP_VERDICT = False
+"""This study draws no sample-speedup verdict: no discrimination warning."""
+
 FLOOR_CLOSED = 0.99
 """With ε_app = 0 a pure floor would leave (almost) nothing open."""
 

@@ -18,6 +18,9 @@ from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results, column_names
 
+SAMPLE_SPEEDUP_VERDICT = False
+"""This study draws no sample-speedup verdict: no discrimination warning."""
+
 METRICS = (("avg_grad_norm_sq", "(1/K) Σ_k ‖∇J(θ_k)‖²"), ("avg_critic_gap_sq", "(1/K) Σ_k ‖w_k − w*(θ_k)‖²"))
 
 

@@ -13,6 +13,9 @@ from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results
 
+SAMPLE_SPEEDUP_VERDICT = False
+"""This study draws no sample-speedup verdict: no discrimination warning."""
+
 METRICS = ("gap", "grad_lambda_norm_sq")
 
 

@@ -25,6 +25,9 @@ from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results, by_workers, listing
 
+SAMPLE_SPEEDUP_VERDICT = False
+"""This study draws no sample-speedup verdict: no discrimination warning."""
+
 
 @dataclass(frozen=True)
 class Settings:
