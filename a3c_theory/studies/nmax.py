@@ -15,7 +15,8 @@ varied (``settings.mixing_parameter``, a grid column), which changes the critic 
 Verdict rules (paper_repro.md): (a/b) Theorem 1's sufficient condition is *consistent* with the data when
 the fitted ``a`` is not below 1/5 (its interval, widened to the exponents the grid-quantised N_max allows,
 reaches 1/5 or lies above it; steeper is allowed, the condition being sufficient) and *contradicted* when
-that interval lies below 1/5. (c) the bound's
+that interval lies below 1/5 and the fit has an interval of its own (a constant N_max has none: then
+*undetermined*, since a factor-2 N grid resolves the exponent only coarsely). (c) the bound's
 prediction "slower mixing hurts more" is *consistent* when "linear up to N" does not increase with the
 mixing time ``1/(1 − |λ₂|)`` and the efficiency at the largest N is lower for the slowest-mixing member
 than for the fastest, *contradicted* when both go the other way, else *undetermined*.
@@ -232,11 +233,14 @@ def numbers(summary: Summary) -> list[Number]:
 def exponent_verdict(lo: float, hi: float, grid_min: float = np.nan, grid_max: float = np.nan) -> str:
     """(a/b) rule of the module docstring on the union of the fit's interval ``[lo, hi]`` and the exponents
     the N grid allows ``[grid_min, grid_max]`` (:func:`efficiency.exponent_bounds`)."""
+    fitted = bool(np.isfinite(lo) and np.isfinite(hi))
     lows = [v for v in (lo, grid_min) if np.isfinite(v)]
     highs = [v for v in (hi, grid_max) if np.isfinite(v)]
     if not (lows and highs):
         return "undetermined: too few horizons with N_max inside the grid"
     lo, hi = min(lows), max(highs)
+    if hi < THEORY_EXPONENT and not fitted:
+        return "undetermined: N_max has no fit interval (constant over the horizons); the N grid alone cannot rule out 1/5"
     if hi < THEORY_EXPONENT:
         return "contradicted: N_max grows slower than K^(1/5)"
     if lo > THEORY_EXPONENT:

@@ -59,6 +59,9 @@ def test_exponent_and_mixing_verdicts():
     assert nmax.exponent_verdict(0.05, 0.15).startswith("contradicted")
     assert nmax.exponent_verdict(0.05, 0.15, -0.15, 0.3) == "consistent (interval contains 1/5)"
     assert nmax.exponent_verdict(np.nan, np.nan).startswith("undetermined")
+    # a constant N_max: no fit interval, only the grid's coarse range, which cannot contradict 1/5
+    assert nmax.exponent_verdict(np.nan, np.nan, -0.198, 0.198).startswith("undetermined")
+    assert nmax.exponent_verdict(0.0, 0.1, -0.198, 0.198).startswith("contradicted")
     mixing = pd.DataFrame({"value": [8, 8, 1, 1], "workers": [1, 64, 1, 64],
                            "verdict": [ef.LINEAR, ef.LINEAR, ef.LINEAR, ef.SUBLINEAR],
                            "efficiency": [1.0, 0.9, 1.0, 0.4]})
