@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats as st
 
 from ..errors import ValidationError
-from .stats import BOOTSTRAP_INTERVAL, BOOTSTRAP_SEED, CONFIDENCE, N_BOOTSTRAP, Estimate, first_crossing
+from .stats import BOOTSTRAP_INTERVAL, BOOTSTRAP_SEED, CONFIDENCE, N_BOOTSTRAP, Estimate, cost_arrays, first_crossing
 
 EFFICIENCY_LINEAR = 0.75
 """Threshold of the three-way verdict on ``E(N) = Speedup(N)/N``."""
@@ -59,13 +59,7 @@ def efficiency(base, scaled, horizon: float | None = None, level: float = CONFID
     """``E = mean T(1) / mean T(N)`` from per-seed costs to target (``+inf`` = never reached).
 
     ``horizon``: the samples the N-worker runs had; needed when some of them never reached the target."""
-    base = np.asarray(base, dtype=float).ravel()
-    scaled = np.asarray(scaled, dtype=float).ravel()
-    for name, arr in (("base", base), ("scaled", scaled)):
-        if arr.size == 0:
-            raise ValidationError(name, "needs at least one run")
-        if np.any(np.isnan(arr)) or np.any(arr < 0):
-            raise ValidationError(name, "costs to target must be >= 0 (inf for never reached), not NaN")
+    base, scaled = cost_arrays(base, scaled)
     n = int(min(base.size, scaled.size))
     nan = float("nan")
     censored = int(np.sum(~np.isfinite(scaled)))

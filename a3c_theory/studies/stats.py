@@ -239,6 +239,19 @@ def costs_to_target(runs: pd.DataFrame, cost: str = "samples", target_fraction: 
     return pd.DataFrame(rows, columns=["run_id", "workers", "seed", "cost", "horizon"])
 
 
+def cost_arrays(base, scaled) -> tuple[np.ndarray, np.ndarray]:
+    """Per-seed costs to target with one worker (``base``) and with N (``scaled``) as float arrays, checked:
+    at least one run each, every cost ``>= 0`` (``inf`` = never reached), none NaN."""
+    base = np.asarray(base, dtype=float).ravel()
+    scaled = np.asarray(scaled, dtype=float).ravel()
+    for name, arr in (("base", base), ("scaled", scaled)):
+        if arr.size == 0:
+            raise ValidationError(name, "needs at least one run")
+        if np.any(np.isnan(arr)) or np.any(arr < 0):
+            raise ValidationError(name, "costs to target must be >= 0 (inf for never reached), not NaN")
+    return base, scaled
+
+
 def speedup(base, scaled, workers: int, kind: str = "sample", horizon: float | None = None,
             level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> SpeedupEstimate:
     """Speedup of ``workers`` workers over one worker (paper eq. 1).
@@ -253,13 +266,7 @@ def speedup(base, scaled, workers: int, kind: str = "sample", horizon: float | N
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValidationError("workers", f"must be an integer >= 1, got {workers!r}")
     level = _confidence(level)
-    base = np.asarray(base, dtype=float).ravel()
-    scaled = np.asarray(scaled, dtype=float).ravel()
-    for name, arr in (("base", base), ("scaled", scaled)):
-        if arr.size == 0:
-            raise ValidationError(name, "needs at least one run")
-        if np.any(np.isnan(arr)) or np.any(arr < 0):
-            raise ValidationError(name, "costs to target must be >= 0 (inf for never reached), not NaN")
+    base, scaled = cost_arrays(base, scaled)
     factor = workers if kind == "sample" else 1
     n = int(min(base.size, scaled.size))
     nan = float("nan")
