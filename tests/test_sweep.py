@@ -250,8 +250,11 @@ ALL_IDS = {f"x.a={a}__x.b=0.5__seed={s}" for a in (1, 2, 3) for s in range(SEEDS
 
 
 def start_sweep_process(out: Path, log: Path, tag: str, slow_a: int | None = None) -> subprocess.Popen:
+    # Restore Python's Ctrl-C handler: a test runner started as a background job inherits SIGINT ignored,
+    # and the child would inherit that too, whereas the test plays a terminal's Ctrl-C to a foreground sweep.
     script = textwrap.dedent(f"""
-        import sys
+        import signal, sys
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path[:0] = [{str(TESTS_DIR)!r}, {str(REPO_DIR)!r}]
         from a3c_theory import sweep
         sweep.run_sweep({BASE!r}, {GRID!r}, seeds={SEEDS}, out_dir={str(out)!r}, jobs=2,
