@@ -12,6 +12,7 @@ This module imports only the standard library at load time: a spawned worker mus
 thread counts (``THREAD_ENV``) before NumPy or numba are first imported by the task.
 """
 
+import atexit
 import importlib
 import multiprocessing
 import os
@@ -89,8 +90,7 @@ def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
             except Exception as error:  # noqa: BLE001 - reported per run, like the pool does
                 yield run_id, None, error
         return
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_local_worker, initargs=(os.getpid(),))
+    executor = _pool(jobs)
     futures = {}
     try:
         for run_id, config in runs:
@@ -99,16 +99,43 @@ def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
             error = future.exception()
             yield futures[future], (None if error else future.result()), error
     finally:
-        if all(future.done() for future in futures):
-            executor.shutdown(wait=True)
-        else:
-            # Python 3.14 has executor.terminate_workers(); before that, _processes is the only handle.
-            workers = list((executor._processes or {}).values())
-            executor.shutdown(wait=False, cancel_futures=True)
-            for process in workers:
-                process.terminate()
-            for process in workers:
-                process.join()
+        if not all(future.done() for future in futures):
+            _stop_pool()
+
+
+_POOLS: dict[tuple, ProcessPoolExecutor] = {}
+"""The live pool (at most one), kept between sweeps of one process: ``reproduce`` runs many small sweeps,
+and starting fresh interpreters that load numba for each would cost seconds per sweep. It is keyed on the
+job count and the driver's environment, which spawned workers inherit only when they start."""
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    key = (jobs, tuple(sorted(os.environ.items())))
+    if key not in _POOLS or getattr(_POOLS[key], "_broken", False):  # a crashed worker breaks a pool for good
+        _stop_pool()
+        _POOLS[key] = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_init_local_worker, initargs=(os.getpid(),))
+    return _POOLS[key]
+
+
+def _stop_pool() -> None:
+    """Cancel what is pending and end the workers at once (a run in progress is abandoned)."""
+    for executor in _POOLS.values():
+        # Python 3.14 has executor.terminate_workers(); before that, _processes is the only handle.
+        workers = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join()
+    _POOLS.clear()
+
+
+@atexit.register
+def _close_pool() -> None:
+    for executor in _POOLS.values():
+        executor.shutdown(wait=True)
+    _POOLS.clear()
 
 
 def import_ray():
