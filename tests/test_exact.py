@@ -351,6 +351,22 @@ def test_several_recurrent_classes_are_refused_on_both_paths(method):
     assert info.value.field == "P"
 
 
+@pytest.mark.parametrize("method", ["dense", "sparse"])
+def test_a_policy_that_splits_the_chain_is_refused_after_one_that_did_not(method):
+    """Action 0 keeps {0, 1} and {2, 3} apart, action 1 joins them. The check is remembered per support of
+    P_π: a policy with π(1|s) > 0 passes, and a later one with π(1|s) = 0 (same shape, smaller support)
+    must still be refused."""
+    P = np.zeros((4, 2, 4))
+    P[0, 0, 1] = P[1, 0, 0] = P[2, 0, 3] = P[3, 0, 2] = 1.0
+    P[:, 1, :] = 0.25
+    mdp = FiniteMDP.from_dense(P, np.ones((4, 2)), 0.9, np.full(4, 0.25))
+    mixed = np.full((4, 2), 0.5)
+    for _ in range(2):
+        assert np.isclose(ex.stationary_distribution(mdp, mixed, method).sum(), 1.0)
+    with pytest.raises(ValidationError, match="2 closed recurrent classes"):
+        ex.stationary_distribution(mdp, np.array([[1.0, 0.0]] * 4), method)
+
+
 def test_garnet_with_one_action_and_one_successor_is_refused_at_problem_time():
     cfg = config.from_dict({"problem": {"kind": "garnet", "n_actions": 1, "branching": 1}})
     with pytest.raises(ValidationError, match="closed recurrent classes") as info:
