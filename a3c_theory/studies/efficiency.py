@@ -180,8 +180,10 @@ def efficiency_table(curves_by_workers: dict[int, list], levels: dict, decreasin
 
 def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False) -> pd.DataFrame:
     """``N_max(K)`` for every horizon ``K`` (module docstring): columns ``horizon, level, n_max,
-    first_sublinear, censored`` where ``censored`` is "above" when every N of the grid is linear and
-    "below" when N_max = 1 (then only a bound), else "".
+    first_sublinear, censored, never_reached, runs`` where ``censored`` is "above" when every N of the grid
+    is linear and "below" when N_max = 1 (then only a bound), else ""; ``never_reached`` counts the runs
+    with N > 1 that never reached the level (of ``runs`` such runs): each costs the whole horizon, which
+    weighs on the mean cost the more, the lower K is against the horizon.
 
     The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``."""
     grid = sorted(curves_by_workers)
@@ -192,9 +194,12 @@ def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: b
         verdicts = dict(zip(table["workers"], table["verdict"]))
         nmax = linear_up_to(verdicts)
         censored = "above" if nmax == grid[-1] else ("below" if nmax == grid[0] else "")
+        above_1 = table["workers"] > 1
         rows.append({"horizon": float(K), "level": lev, "n_max": nmax, "first_sublinear": first_sublinear(verdicts),
-                     "censored": censored})
-    return pd.DataFrame(rows, columns=["horizon", "level", "n_max", "first_sublinear", "censored"])
+                     "censored": censored, "never_reached": int(table.loc[above_1, "censored"].sum()),
+                     "runs": int(table.loc[above_1, "n"].sum())})
+    return pd.DataFrame(rows, columns=["horizon", "level", "n_max", "first_sublinear", "censored", "never_reached",
+                                       "runs"])
 
 
 def fit_power_law(x, y, level: float = CONFIDENCE) -> Estimate:
@@ -233,3 +238,74 @@ def exponent_bounds(x, lower, upper) -> tuple[float, float]:
     if not (np.isfinite(a_min) and np.isfinite(a_max)) or a_min > a_max + 1e-9:
         return float("nan"), float("nan")
     return float(min(a_min, a_max)), float(max(a_min, a_max))  # (equal up to rounding for an exact power law)
+
+
+# --------------------------------------------------------------------------- where E(N) crosses the threshold
+def crossing_workers(workers, eff, threshold: float = EFFICIENCY_LINEAR) -> float:
+    """``N*``: where the efficiency curve first falls below ``threshold``, interpolated linearly in
+    ``log N`` between the last grid point at or above it and the first below it. ``+inf`` when no N of the
+    grid falls below (``N*`` lies above the grid); NaN when an ``E`` before the crossing is NaN."""
+    order = np.argsort(np.asarray(workers, dtype=float))
+    n = np.asarray(workers, dtype=float)[order]
+    e = np.asarray(eff, dtype=float)[order]
+    for i in range(e.size):
+        if np.isnan(e[i]):
+            return float("nan")
+        if e[i] < threshold:
+            if i == 0:
+                return float(n[0])
+            t = (e[i - 1] - threshold) / (e[i - 1] - e[i])
+            return float(np.exp(np.log(n[i - 1]) + t * (np.log(n[i]) - np.log(n[i - 1]))))
+    return float("inf")
+
+
+def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool) -> tuple[dict, np.ndarray]:
+    """``{N: costs[seed, K]}`` to the levels ``level(K)`` of :func:`n_max_by_horizon` (a run that never got
+    there costs its horizon, as in :func:`efficiency`; the baseline's must all be finite), and the levels."""
+    levels = np.array([level_at(curves_by_workers[1], float(K)) for K in horizons])
+    costs = {}
+    for n, curves in curves_by_workers.items():
+        c = np.array([[cost_to_level(k, y, lev, decreasing) for lev in levels] for k, y in curves])
+        horizon = min(float(np.asarray(k)[-1]) for k, _ in curves)
+        costs[int(n)] = c if n == 1 else np.where(np.isfinite(c), c, horizon)
+    return costs, levels
+
+
+def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
+                        level: float = CONFIDENCE, n_boot: int = 1000) -> tuple[np.ndarray, Estimate, float]:
+    """``N*(K)`` (:func:`crossing_workers` of the point estimates ``E(N)`` at the targets of
+    :func:`n_max_by_horizon`) for every horizon, and the exponent ``a`` of ``N* ∝ K^a``.
+
+    ``a`` is the least-squares slope of ``log N*`` on ``log K`` over the horizons with ``N*`` inside the grid
+    (≥ 3 needed); its interval is the percentile bootstrap over seeds: every N's runs are resampled (the
+    same draw for all horizons, since they share runs; the levels stay those of the full sample), ``N*(K)``
+    and the slope recomputed. Returns ``(N*, a, fitted)``, ``fitted`` the share of resamples with ≥ 3
+    horizons inside the grid; below 0.95 the interval is NaN (the crossing leaves the grid too often)."""
+    costs, _ = _costs_by_horizon(curves_by_workers, horizons, decreasing)
+    grid = sorted(costs)
+    logk = np.log(np.asarray(horizons, dtype=float))
+
+    def crossings(means: dict) -> np.ndarray:
+        base = means[1]
+        out = np.array([crossing_workers(grid, [base[j] / means[n][j] for n in grid]) for j in range(logk.size)])
+        if not np.all(np.isfinite(costs[1])):
+            out[:] = np.nan
+        return out
+
+    def slope(nstar: np.ndarray) -> float:
+        inside = np.isfinite(nstar) & (nstar > grid[0])
+        if inside.sum() < 3:
+            return float("nan")
+        return float(np.polyfit(logk[inside], np.log(nstar[inside]), 1)[0])
+
+    point = crossings({n: c.mean(axis=0) for n, c in costs.items()})
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    draws = np.array([slope(crossings({n: c[rng.integers(0, c.shape[0], c.shape[0])].mean(axis=0)
+                                       for n, c in costs.items()})) for _ in range(n_boot)])
+    fitted = float(np.mean(np.isfinite(draws)))
+    lo = hi = float("nan")
+    if fitted >= 0.95:
+        lo, hi = np.quantile(draws[np.isfinite(draws)], [0.5 - level / 2, 0.5 + level / 2])
+    a = slope(point)
+    return point, Estimate(a, float(lo), float(hi), int(np.sum(np.isfinite(point) & (point > grid[0]))),
+                           BOOTSTRAP_INTERVAL), fitted

@@ -6,7 +6,11 @@ N on a factor-2 grid, for every horizon ``K`` of ``settings.horizons`` (≥ 2 de
 that one worker reaches at K on average, on the gap closed (``1 − gap/gap_0``) and on the theory's quantity
 ``(1/K) Σ ‖∇J(θ_k)‖²``; ``N_max(K)`` is the largest N that is linear at every N' ≤ N
 (:func:`efficiency.n_max_by_horizon`, rule :data:`efficiency.VERDICT_RULE`). Fit ``N_max ∝ K^a``
-(:func:`efficiency.fit_power_law`) with its interval.
+(:func:`efficiency.fit_power_law`) with its interval. ``N_max`` takes grid values and needs a confident
+verdict at every ``N' ≤ N``, so it often stays flat; beside it, ``N*(K)``, where the point estimate of
+``E(N)`` crosses 0.75 (interpolated in ``log N``), and the exponent of ``N* ∝ K^a`` with a seed-bootstrap
+interval (:func:`efficiency.crossing_by_horizon`). Both for every sampling option the runs have (i.i.d. and
+Markovian).
 
 (c) Markovian sampling on a family of instances of one kind (``settings.mixing_kind``) with one parameter
 varied (``settings.mixing_parameter``, a grid column), which changes the critic chain's ``|λ₂(P_π)|``:
@@ -16,7 +20,9 @@ Verdict rules (paper_repro.md): (a/b) Theorem 1's sufficient condition is *consi
 the fitted ``a`` is not below 1/5 (its interval, widened to the exponents the grid-quantised N_max allows,
 reaches 1/5 or lies above it; steeper is allowed, the condition being sufficient) and *contradicted* when
 that interval lies below 1/5 and the fit has an interval of its own (a constant N_max has none: then
-*undetermined*, since a factor-2 N grid resolves the exponent only coarsely). (c) the bound's
+*undetermined*, since a factor-2 N grid resolves the exponent only coarsely). On N*: *contradicted* when
+the bootstrap interval of its exponent lies below 1/5, else *consistent*; *undetermined* when N* leaves the
+grid in more than 5% of the resamples. (c) the bound's
 prediction "slower mixing hurts more" is *consistent* when "linear up to N" does not increase with the
 mixing time ``1/(1 − |λ₂|)`` and the efficiency at the largest N is lower for the slowest-mixing member
 than for the fastest, *contradicted* when both go the other way, else *undetermined*.
@@ -82,18 +88,22 @@ class Summary:
 
 def nmax_table(nmax: pd.DataFrame, fits: pd.DataFrame) -> list[str]:
     """Markdown rows: sampling, target metric, K, target level, N_max (+/−: at an end of the grid), first
-    sub-linear N, then the fitted exponent."""
-    lines = ["| sampling | target on | K | level | N_max | first sub-linear N |", "|---|---|---|---|---|---|"]
+    sub-linear N, N* (where E crosses 0.75), runs with N > 1 that never reached the level, then the fitted
+    exponents."""
+    lines = ["| sampling | target on | K | level | N_max | first sub-linear N | N* (E = 0.75) | "
+             "runs with N > 1 never reaching it |", "|---|---|---|---|---|---|---|---|"]
     for r in nmax.itertuples():
         mark = {"above": "+", "below": " (−)"}.get(r.censored, "")
         first = "—" if pd.isna(r.first_sublinear) else str(int(r.first_sublinear))
         lines.append(f"| {OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.horizon:g} | {r.level:.3g} | "
-                     f"{int(r.n_max)}{mark} | {first} |")
-    lines += ["", "| sampling | target on | a (least squares) [95% t] | exponents the N grid allows | "
-              "horizons fitted |", "|---|---|---|---|---|"]
+                     f"{int(r.n_max)}{mark} | {first} | {r.n_cross:.3g} | {r.never_reached} of {r.runs} |")
+    lines += ["", "| sampling | target on | a of N_max (least squares) [95% t] | exponents the N grid allows | "
+              "horizons fitted | a of N* [95% seed bootstrap] | horizons fitted (share of resamples) |",
+              "|---|---|---|---|---|---|---|"]
     for r in fits.itertuples():
         lines.append(f"| {OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] | "
-                     f"[{r.grid_a_min:.3g}, {r.grid_a_max:.3g}] | {r.points} |")
+                     f"[{r.grid_a_min:.3g}, {r.grid_a_max:.3g}] | {r.points} | {r.a_cross:.3g} "
+                     f"[{r.a_cross_lo:.3g}, {r.a_cross_hi:.3g}] | {r.cross_points} ({r.cross_fitted:.0%}) |")
     return lines
 
 
@@ -111,7 +121,9 @@ def summarise(results: Results) -> Summary:
     nmax_rows, fit_rows = [], []
     for sampling, group in table.groupby("sampling", sort=True):
         for metric, (label, decreasing) in METRICS.items():
-            rows = ef.n_max_by_horizon(_curves(group, metric), s.horizons, decreasing)
+            curves = _curves(group, metric)
+            rows = ef.n_max_by_horizon(curves, s.horizons, decreasing)
+            rows["n_cross"], cross, cross_fitted = ef.crossing_by_horizon(curves, s.horizons, decreasing)
             rows.insert(0, "metric", label)
             rows.insert(0, "sampling", sampling)
             nmax_rows.append(rows)
@@ -123,7 +135,9 @@ def summarise(results: Results) -> Summary:
             a_min, a_max = ef.exponent_bounds(inside["horizon"], inside["n_max"], upper)
             fit_rows.append({"sampling": sampling, "metric": label, "a": fit.value, "lo": fit.lo, "hi": fit.hi,
                              "points": fit.n, "censored_points": int((rows["censored"] != "").sum()),
-                             "grid_a_min": a_min, "grid_a_max": a_max})
+                             "grid_a_min": a_min, "grid_a_max": a_max, "a_cross": cross.value,
+                             "a_cross_lo": cross.lo, "a_cross_hi": cross.hi, "cross_points": cross.n,
+                             "cross_fitted": cross_fitted})
     mixing = _mixing_rows(s, runs)
     configs = [c for c in results.configs if c["problem"]["kind"] in (s.instance, s.mixing_kind)]
     nmax, fits = pd.concat(nmax_rows, ignore_index=True), pd.DataFrame(fit_rows)
@@ -186,6 +200,9 @@ def draw(results: Results, summary: Summary, path) -> None:
             c = np.exp(np.mean(np.log(g["n_max"][inside].to_numpy(float)) - fit["a"] * np.log(K)))
             ax_a.plot(K, c * K ** fit["a"], color=color, lw=1,
                       label=f"fit a = {fit['a']:.2f} [{fit['lo']:.2f}, {fit['hi']:.2f}]")
+        cross = np.isfinite(g["n_cross"]) & (g["n_cross"] > 1)
+        ax_a.plot(g["horizon"][cross], g["n_cross"][cross], marker="x", color=color, ls=":", lw=1,
+                  label=f"N* (E = 0.75): a = {fit['a_cross']:.2f} [{fit['a_cross_lo']:.2f}, {fit['a_cross_hi']:.2f}]")
     K = np.array(sorted(summary.nmax["horizon"].unique()), float)
     ax_a.plot(K, K ** THEORY_EXPONENT, color="k", ls="--", lw=1, label="theory: K^(1/5) (sufficient)")
     ax_a.set(xscale="log", yscale="log", xlabel="horizon K (samples one worker needs)", ylabel="N_max(K)",
@@ -216,7 +233,8 @@ def draw(results: Results, summary: Summary, path) -> None:
                    f"family, target {results.settings.mixing_target:.0%} of the gap")
     ax_c.legend(fontsize=6.5)
     pl.save(fig, path, results.title, f"Rule: {ef.VERDICT_RULE}.\nHollow markers in (a): N_max at an end of "
-            "the N grid (a bound, left out of the fit)")
+            "the N grid (a bound, left out of the fit). Crosses: N* where the point estimate of E(N) crosses 0.75 "
+            "(interpolated in log N), exponent interval by seed bootstrap")
 
 
 # --------------------------------------------------------------------------- report
@@ -224,6 +242,9 @@ def numbers(summary: Summary) -> list[Number]:
     out = [Number("exponent a of N_max ∝ K^a", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                   stats.Estimate(r.a, r.lo, r.hi, int(r.points), "least squares, Student t"))
            for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
+    out += [Number("exponent a of N* ∝ K^a (E(N*) = 0.75)", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+                   stats.Estimate(r.a_cross, r.a_cross_lo, r.a_cross_hi, int(r.cross_points), stats.BOOTSTRAP_INTERVAL))
+            for r in summary.fits.itertuples() if np.isfinite(r.a_cross)]
     out += [Number("efficiency E(N) (Markovian, mixing family)", f"value={r.value}, N={r.workers}",
                    stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL))
             for r in summary.mixing.itertuples()]
@@ -243,6 +264,18 @@ def exponent_verdict(lo: float, hi: float, grid_min: float = np.nan, grid_max: f
         return "undetermined: N_max has no fit interval (constant over the horizons); the N grid alone cannot rule out 1/5"
     if hi < THEORY_EXPONENT:
         return "contradicted: N_max grows slower than K^(1/5)"
+    if lo > THEORY_EXPONENT:
+        return "consistent (steeper than the sufficient 1/5)"
+    return "consistent (interval contains 1/5)"
+
+
+def crossing_verdict(lo: float, hi: float) -> str:
+    """Theorem 1's sufficient ``K^{1/5}`` against the bootstrap interval ``[lo, hi]`` of the exponent of N*:
+    contradicted when it lies below 1/5, consistent otherwise, undetermined without an interval."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "undetermined: N* leaves the N grid in more than 5% of the resamples"
+    if hi < THEORY_EXPONENT:
+        return "contradicted: N* grows slower than K^(1/5)"
     if lo > THEORY_EXPONENT:
         return "consistent (steeper than the sufficient 1/5)"
     return "consistent (interval contains 1/5)"
@@ -289,6 +322,16 @@ def claims(summary: Summary) -> list[Claim]:
                          exponent_verdict(r.lo, r.hi, r.grid_a_min, r.grid_a_max),
                          dtext + "Round-robin delays; '+': every N of the grid linear (a bound), '-': none; "
                          "the horizons share runs and N_max takes grid values, so the interval is optimistic"))
+        crossing = ", ".join(f"K={h:g}: {n:.3g} ({stuck} of {runs} runs with N > 1 never got there)"
+                             for h, n, stuck, runs in zip(g["horizon"], g["n_cross"], g["never_reached"], g["runs"]))
+        out.append(Claim(f"N*(K) where E = 0.75, {OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+                         "linear speedup while K_0 = O(K^{1/5}) (Theorem 1, sufficient)", "`nmax.png`, panel (a)",
+                         f"a = {r.a_cross:.3g} [{r.a_cross_lo:.3g}, {r.a_cross_hi:.3g}] (seed bootstrap) from "
+                         f"{r.cross_points} horizons; N*: {crossing}", crossing_verdict(r.a_cross_lo, r.a_cross_hi),
+                         "N* interpolates the point estimates of E(N) in log N, so it is not held to the three-way "
+                         "rule; horizons where N* is above the grid ('inf') are left out of the fit. A run that never "
+                         "reaches the level costs the whole horizon H: at K << H one such run of 30 can halve E(N) "
+                         "while the median cost is unchanged, so N*(K) also reflects H/K"))
     lam = _lambda2(summary, summary.mixing_parameter)
     if not summary.mixing.empty:
         parts = []

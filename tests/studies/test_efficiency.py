@@ -122,3 +122,44 @@ def test_exponent_bounds_of_grid_quantised_values():
     lo, hi = ef.exponent_bounds(K, exact, exact)
     assert lo == pytest.approx(0.5) and hi == pytest.approx(0.5)
     assert np.isnan(ef.exponent_bounds([1e3], [2], [4])[0])
+
+
+def test_crossing_workers_interpolates_in_log_n():
+    assert ef.crossing_workers([1, 2, 4, 8], [1.0, 0.9, 0.8, 0.7]) == pytest.approx(np.exp(np.log(4) + 0.5 * np.log(2)))
+    assert ef.crossing_workers([1, 2, 4], [1.0, 0.9, 0.8]) == np.inf
+    assert ef.crossing_workers([1, 2, 4], [1.0, np.nan, 0.5]) != ef.crossing_workers([1, 2, 4], [1.0, 0.8, 0.5])
+    assert np.isnan(ef.crossing_workers([1, 2, 4], [1.0, np.nan, 0.5]))
+
+
+@pytest.mark.parametrize("power, exponent", [(1, 1.0), (2, 0.5)])
+def test_crossing_exponent_on_synthetic_runs_with_known_exponent(power, exponent):
+    """T_N = T_1 + c N^p gives E(N) = T_1 / (T_1 + c N^p), which crosses 0.75 at N* = (T_1 / 3c)^(1/p):
+    N* ∝ K^(1/p). The grid is factor 2, so N* is interpolated; the slope must be within 0.05 of 1/p and the
+    bootstrap interval (10 seeds, 5% jitter of each run's speed) must contain it."""
+    grid = [2 ** j for j in range(0, 15)]
+    k = np.unique(np.r_[0.0, np.geomspace(1, 1e8, 600)])
+    rng = np.random.default_rng(3)
+    curves = {}
+    for n in grid:
+        runs = []
+        for _ in range(10):
+            kk = np.maximum(k * (1 + 0.05 * rng.standard_normal()) - 1.0 * (n ** power - 1), 0.0)
+            runs.append((k, kk / (kk + 1e3)))
+        curves[n] = runs
+    horizons = np.geomspace(300, 3e4 if power == 1 else 3e6, 5)
+    nstar, a, fitted = ef.crossing_by_horizon(curves, horizons, n_boot=200)
+    expected = (horizons / 3) ** (1 / power)
+    assert np.allclose(nstar, expected, rtol=0.2)
+    assert fitted == 1.0
+    assert a.value == pytest.approx(exponent, abs=0.05)
+    assert a.lo <= exponent <= a.hi and a.hi - a.lo < 0.2
+
+
+def test_n_max_table_counts_the_runs_that_never_reached_the_level():
+    grid = [1, 2, 4]
+    curves = _shifted_curves(grid, shift_per_worker=1.0, seeds=4)
+    k, _ = curves[2][0]
+    curves[2][0] = (k, np.zeros_like(k))  # a run stuck at y = 0
+    table = ef.n_max_by_horizon(curves, [100.0, 1000.0])
+    assert list(table["never_reached"]) == [1, 1]
+    assert list(table["runs"]) == [8, 8]

@@ -62,6 +62,13 @@ def test_exponent_and_mixing_verdicts():
     # a constant N_max: no fit interval, only the grid's coarse range, which cannot contradict 1/5
     assert nmax.exponent_verdict(np.nan, np.nan, -0.198, 0.198).startswith("undetermined")
     assert nmax.exponent_verdict(0.0, 0.1, -0.198, 0.198).startswith("contradicted")
+
+
+def test_crossing_exponent_verdicts():
+    assert nmax.crossing_verdict(0.3, 0.9).startswith("consistent (steeper")
+    assert nmax.crossing_verdict(0.1, 0.3) == "consistent (interval contains 1/5)"
+    assert nmax.crossing_verdict(0.0, 0.15).startswith("contradicted")
+    assert nmax.crossing_verdict(np.nan, np.nan).startswith("undetermined")
     mixing = pd.DataFrame({"value": [8, 8, 1, 1], "workers": [1, 64, 1, 64],
                            "verdict": [ef.LINEAR, ef.LINEAR, ef.LINEAR, ef.SUBLINEAR],
                            "efficiency": [1.0, 0.9, 1.0, 0.4]})
