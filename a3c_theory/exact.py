@@ -426,6 +426,14 @@ def stationary_distribution(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
     return _solve_stationary(_policy_transition(_rows(mdp), pi, dense), x0, rtol)
 
 
+def sampling_laws(mdp: FiniteMDP, pi, mu0=None, d0=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(μ_θ, d_θ)`` of :func:`stationary_distribution` and :func:`discounted_visitation` from one ``P_π``
+    (the sampler's refresh; ``mu0``, ``d0`` warm-start the sparse solves)."""
+    pi = _check_pi(mdp, pi)
+    P_pi = _policy_transition(_rows(mdp), pi, _use_dense(mdp, "auto"))
+    return _solve_stationary(P_pi, mu0), _solve_visitation(P_pi, mdp.eta, mdp.gamma, d0)
+
+
 def discounted_visitation(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
                           rtol: float = ITERATIVE_RTOL) -> np.ndarray:
     """``d_θᵀ = (1−γ) ηᵀ (I − γP_π)^{-1}``, i.e. ``(I − γP_π)ᵀ d = (1−γ)η``; it is the stationary law of

@@ -98,8 +98,7 @@ class SamplingLaws:
 
         problem = self.setup.problem
         pi = problem.policy.probabilities(self.setup.theta)
-        mu = exact.stationary_distribution(problem.mdp, pi, x0=self.mu)
-        d = exact.discounted_visitation(problem.mdp, pi, x0=self.d)
+        mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
         if self.mu is not None:
             self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
             self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
