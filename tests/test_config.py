@@ -170,6 +170,9 @@ def test_config_list_prints_every_key_with_default_range_and_description(capsys)
     ({"run": {"tau": 3, "delay": "round_robin", "workers": 2}}, "run.tau", "run.delay = 'constant'"),
     ({"run": {"max_delay": 4, "delay": "constant"}}, "run.max_delay", "run.delay = 'uniform'"),
     ({"algorithm": {"refresh": 10, "sampling": "markov"}}, "algorithm.refresh", "algorithm.sampling = 'iid'"),
+    ({"algorithm": {"a2c_step_sizes": "per_sample"}}, "algorithm.a2c_step_sizes", "run.mode = 'sync'"),
+    ({"algorithm": {"a2c_step_sizes": "per_sample"}, "run": {"mode": "threads", "workers": 2}},
+     "algorithm.a2c_step_sizes", "run.mode = 'sync'"),
 ])
 def test_single_run_refuses_a_set_key_that_it_does_not_use(settings, key, user):
     cfg = config.from_dict(settings)
@@ -182,6 +185,8 @@ def test_single_run_refuses_a_set_key_that_it_does_not_use(settings, key, user):
 def test_used_keys_and_defaults_are_not_reported():
     assert config.ignored_keys(config.from_dict({"run": {"tau": 3, "delay": "constant", "workers": 2}})) == []
     assert config.ignored_keys(config.from_dict({"run": {"delay": "round_robin", "workers": 2}})) == []
+    assert config.ignored_keys(config.from_dict({"algorithm": {"a2c_step_sizes": "per_sample"},
+                                                 "run": {"mode": "sync", "workers": 2}})) == []
     config.refuse_ignored_keys(config.from_dict({}))
 
 
