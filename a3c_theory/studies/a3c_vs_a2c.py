@@ -11,8 +11,10 @@ is named by its ``label`` in the settings):
 * **per-sample** (``"per_sample"``): the sum of the round's updates, update ``i`` with ``α_{rN+i},
   β_{rN+i}``, i.e. the averaged update with α and β scaled by N: per sample the same steps as A3C;
 * **tuned**: the convention with its own step-size constants, ``(c_α, c_β) × m`` for the multipliers ``m``
-  of the spec; per N the ``m`` with the smallest mean time to target is kept (chosen on the same seeds it
-  is reported on, which favours A2C).
+  of the spec; per N the ``m`` with the smallest mean time to target is kept among the multipliers whose
+  runs all reached the target (chosen on the same seeds it is reported on, which favours A2C). At an N
+  where no multiplier reached the target on every run, the tuned A2C has no result: its label says "none
+  reached", and it has no cost, ratio or verdict there.
 
 Measured per variant and N (means over seeds, 95% percentile-bootstrap intervals): simulated time and total
 samples to close ``target_fraction`` of the gap. The cost of waiting alone is predicted by the compute-time
@@ -66,7 +68,8 @@ class Summary:
     cost_to_target: dict
     """``{(variant, cost): {N: Estimate}}``, cost "time" or "samples"."""
     tuned_multiplier: dict
-    """``{N: m}`` chosen for the tuned A2C."""
+    """``{N: m}`` chosen for the tuned A2C; ``m`` is None where no multiplier reached the target on every run
+    (then the tuned A2C has no entry at that N in the other fields)."""
     time_ratio: dict
     """``{(variant, N): Estimate}`` of time_A2C / time_A3C."""
     samples_ratio: dict
@@ -156,10 +159,11 @@ def summarise(results: Results) -> Summary:
     tunable = per_run[per_run["variant"].isin([CONVENTION, TUNED])]
     tuned_rows = []
     for n, g in tunable.groupby("workers"):
-        means = {m: (np.mean(h["time"]) if np.all(np.isfinite(h["time"])) else np.inf) for m, h in g.groupby("multiplier")}
-        best = min(means, key=lambda m: (means[m], m))
-        chosen[int(n)] = float(best)
-        tuned_rows.append(g[g["multiplier"] == best])
+        means = {m: np.mean(h["time"]) for m, h in g.groupby("multiplier") if np.all(np.isfinite(h["time"]))}
+        best = min(means, key=lambda m: (means[m], m)) if means else None
+        chosen[int(n)] = None if best is None else float(best)
+        if best is not None:
+            tuned_rows.append(g[g["multiplier"] == best])
     tuned = pd.concat(tuned_rows) if tuned_rows else per_run.iloc[:0]
     for cost, _ in COSTS:
         costs[TUNED, cost] = {int(n): stats.positive_mean_ci(g[cost]) for n, g in tuned.groupby("workers")}
@@ -176,7 +180,7 @@ def summarise(results: Results) -> Summary:
     for (variant, cost), by_n in costs.items():
         for n, e in by_n.items():
             rows.append({"variant": variant, "cost": cost, "workers": n, "cost_mean": e.value, "cost_lo": e.lo,
-                         "cost_hi": e.hi, "n": e.n, "multiplier": chosen.get(n, 1.0) if variant == TUNED else
+                         "cost_hi": e.hi, "n": e.n, "multiplier": chosen[n] if variant == TUNED else
                          (1.0 if variant != PER_SAMPLE else float("nan"))})
     p = float(reference["run"]["straggler_prob"])
     s = float(reference["run"]["straggler_slowdown"])
@@ -193,23 +197,35 @@ def summarise(results: Results) -> Summary:
                    samples_ratio, predicted, pd.DataFrame(rows), pd.DataFrame(ratio_rows))
 
 
+def none_reached(summary: Summary) -> list[int]:
+    """The worker counts where no multiplier of the tuned A2C reached the target on every run."""
+    return sorted(n for n, m in summary.tuned_multiplier.items() if m is None)
+
+
+def tuned_label(summary: Summary) -> str:
+    """``N=2: ×4, N=8: none reached``: the multiplier chosen for the tuned A2C at each N."""
+    return ", ".join(f"N={n}: " + ("none reached" if m is None else f"×{m:g}")
+                     for n, m in sorted(summary.tuned_multiplier.items()))
+
+
 def _draw_costs(ax, summary: Summary, cost: str) -> None:
+    """Mean cost to target per variant and N with its interval; an open triangle at the top where some run
+    did not reach the target (for the tuned A2C: where no multiplier reached it on every run)."""
     for i, variant in enumerate(VARIANTS):
         by_n = summary.cost_to_target.get((variant, cost), {})
-        if not by_n:
-            continue
         ns = sorted(by_n)
         est = [by_n[n] for n in ns]
-        ok = [np.isfinite(e.value) for e in est]
-        v = np.array([e.value for e in est])
-        err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
-        err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
-        okn = np.array(ok)
-        ax.errorbar(np.array(ns)[okn], v[okn], yerr=err[:, okn], color=f"C{i}", marker="os^D"[i], ms=4, capsize=2.5,
-                    label=variant)
-        if not okn.all():
+        v = np.array([e.value for e in est], float)
+        okn = np.isfinite(v)
+        if okn.any():
+            err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
+            err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
+            ax.errorbar(np.array(ns)[okn], v[okn], yerr=err[:, okn], color=f"C{i}", marker="os^D"[i], ms=4,
+                        capsize=2.5, label=variant)
+        missed = sorted([n for n, ok in zip(ns, okn) if not ok] + (none_reached(summary) if variant == TUNED else []))
+        if missed:
             top = ax.get_ylim()[1] if okn.any() else 1.0
-            ax.plot(np.array(ns)[~okn], [top] * int((~okn).sum()), ls="none", marker="^", mfc="none", color=f"C{i}",
+            ax.plot(missed, [top] * len(missed), ls="none", marker="^", mfc="none", color=f"C{i}",
                     ms=7, label=f"{variant}: not reached by some runs")
 
 
@@ -240,9 +256,8 @@ def draw(results: Results, summary: Summary, path) -> None:
     ax_a.set(xlabel="workers N", ylabel="simulated time to target", title=f"(a) time to close {f:.0%} of the gap")
     ax_b.set(xlabel="workers N", ylabel="total samples to target", title="(b) samples to target")
     ax_c.set(xlabel="workers N", ylabel="time(A2C) / time(A3C)", title="(c) A2C's time over A3C's, vs the waiting cost")
-    tuned = ", ".join(f"N={n}: ×{m:g}" for n, m in sorted(summary.tuned_multiplier.items()))
     pl.save(fig, path, results.title,
-            f"{summary.instance}: {diagnostics_line(summary.diagnostics)}; tuned A2C multipliers {tuned}; "
+            f"{summary.instance}: {diagnostics_line(summary.diagnostics)}; tuned A2C multipliers {tuned_label(summary)}; "
             "means over seeds, 95% percentile-bootstrap intervals")
 
 
@@ -272,10 +287,13 @@ def time_verdict(e: stats.Estimate) -> str:
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """One claim per A2C variant: per N the time and samples ratios and the time verdict. The tuned A2C has
+    no verdict at an N where no multiplier reached the target on every run; its verdict then names those N."""
     out = []
     for variant in (PER_SAMPLE, CONVENTION, TUNED):
         ns = sorted(n for v, n in summary.time_ratio if v == variant)
-        if not ns:
+        missing = none_reached(summary) if variant == TUNED else []
+        if not ns and not missing:
             continue
         parts = []
         for n in ns:
@@ -283,11 +301,20 @@ def claims(summary: Summary) -> list[Claim]:
             same = np.isfinite(s.lo) and s.lo <= 1 <= s.hi
             parts.append(f"N={n}: time ratio {pl.fmt(t)} (waiting alone {summary.predicted_wait[n]:.3g}), "
                          f"samples ratio {pl.fmt(s)}{' (equal)' if same else ''} → {time_verdict(t)}")
+        if missing:
+            parts.append(f"N={', '.join(map(str, missing))}: no step-size multiplier reached the target on every run")
         verdicts = {time_verdict(summary.time_ratio[variant, n]) for n in ns}
+        if len(verdicts) > 1:
+            verdict = "mixed: see the numbers"
+        elif verdicts:
+            verdict = verdicts.pop() + (f" at N = {', '.join(map(str, ns))}" if missing else " at every N > 1")
+        else:
+            verdict = ""
+        if missing:
+            verdict += ("; " if verdict else "") + f"no tuned result at N = {', '.join(map(str, missing))}"
         out.append(Claim("A3C vs A2C under stragglers (not a paper figure; lecture notes)",
                          f"asynchronous updates reach the target sooner than synchronous rounds ({variant})",
-                         "`a3c_vs_a2c.png` (c)", "; ".join(parts),
-                         verdicts.pop() + " at every N > 1" if len(verdicts) == 1 else "mixed: see the numbers",
+                         "`a3c_vs_a2c.png` (c)", "; ".join(parts), verdict,
                          f"{summary.instance}, stragglers p = {summary.straggler_prob:g}, ×{summary.straggler_slowdown:g}; "
                          + diagnostics_line(summary.diagnostics)))
     return out

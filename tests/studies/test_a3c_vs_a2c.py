@@ -49,9 +49,10 @@ def test_parts_are_told_apart_by_their_configs():
     assert av.part_index("a3c_vs_a2c/part3/run.workers=4__seed=0") == 3
 
 
-def results() -> Results:
+def results(unreached: tuple = ()) -> Results:
     """Samples to target (J crosses 50% of the gap): A3C and per-sample A2C 1000, the convention 1000 · N,
-    tuned ×4 1200; time = samples / N for A3C and samples / N · wait(N) for A2C."""
+    tuned ×4 1200; time = samples / N for A3C and samples / N · wait(N) for A2C. At the worker counts in
+    ``unreached`` the convention and the tuned ×4 need 10⁷ samples, beyond the horizon 10⁶."""
     K = np.geomspace(1, 1e6, 80).round()
     K[0] = 0
     rows = []
@@ -59,6 +60,8 @@ def results() -> Results:
         variant = av.variant_of(_config(overrides), _config(PARTS[0][0]))[0]
         for n in (1, 2, 4, 8) if i == 0 else (2, 4, 8):
             cost = {av.A3C: 1000.0, av.PER_SAMPLE: 1000.0, av.CONVENTION: 1000.0 * n, av.TUNED: 1200.0}[variant]
+            if n in unreached and variant in (av.CONVENTION, av.TUNED):
+                cost = 1e7
             clock = 1.9 / n * (1.0 if variant == av.A3C else av.predicted_wait_ratio(n, 0.1, 10.0))
             for s in range(10):
                 c = cost * (1 + 0.02 * s)
@@ -87,3 +90,22 @@ def test_summary_verdicts(tmp_path):
     with plotting.styled():
         av.draw(res, summary, tmp_path / "a3c_vs_a2c.png")
     assert (tmp_path / "a3c_vs_a2c.png").stat().st_size > 10_000
+
+
+def test_no_tuned_result_where_no_multiplier_reached_the_target(tmp_path):
+    """At N = 8 neither ×1 nor ×4 reaches the target: the label says so, and the tuned A2C has no cost,
+    ratio, number or verdict there (it is not reported as ×1)."""
+    res = results(unreached=(8,))
+    summary = av.summarise(res)
+    assert summary.tuned_multiplier == {2: 4.0, 4: 4.0, 8: None}
+    assert av.tuned_label(summary) == "N=2: ×4, N=4: ×4, N=8: none reached"
+    assert all(8 not in summary.cost_to_target[av.TUNED, cost] for cost, _ in av.COSTS)
+    assert (av.TUNED, 8) not in summary.time_ratio and (av.TUNED, 8) not in summary.samples_ratio
+    assert not ((summary.cost["variant"] == av.TUNED) & (summary.cost["workers"] == 8)).any()
+    assert f"{av.TUNED}, N=8" not in {x.setting for x in av.numbers(summary)}
+    assert summary.cost_to_target[av.CONVENTION, "time"][8].value == np.inf  # the convention itself: not reached
+    (tuned,) = [c for c in av.claims(summary) if c.claim.endswith(f"({av.TUNED})")]
+    assert tuned.verdict == "A3C faster at N = 2, 4; no tuned result at N = 8"
+    assert "N=8: no step-size multiplier reached the target on every run" in tuned.number
+    with plotting.styled():
+        av.draw(res, summary, tmp_path / "a3c_vs_a2c.png")
