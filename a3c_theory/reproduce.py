@@ -7,9 +7,11 @@ Each ``[[part]]`` of a study is executed by :func:`a3c_theory.sweep.run_sweep` i
 runs. Parts that use real threads (``run.mode = "threads"``) run one at a time, so their wall-clock times
 are not disturbed by other runs.
 
-For each study: ``DIR/<study>.png``, the per-run table ``DIR/<study>__runs.csv`` and the numbers drawn,
-``DIR/<study>__<table>.csv``; then ``DIR/summary.csv``, ``DIR/summary.md`` and the paper-artifact report
-(:mod:`a3c_theory.report`). Defaults: the full run writes to ``figures/`` and the report to
+For each study: ``DIR/<study>.png``, the per-run table ``DIR/<study>__runs.csv``, the numbers drawn,
+``DIR/<study>__<table>.csv``, and, written when its runs are executed, the wall time they took,
+``DIR/<study>__timing.json`` (:func:`read_run_time`; a redraw, or a later reproduce that finds every run
+cached, reads it back for the report); then ``DIR/summary.csv``, ``DIR/summary.md`` and the paper-artifact
+report (:mod:`a3c_theory.report`). Defaults: the full run writes to ``figures/`` and the report to
 ``paper_repro.md`` (both relative to the working directory, the repository root); ``--quick`` writes to
 ``figures/quick/`` with its report inside it, and never into the full figures.
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, frames, report, sweep
+from . import atomic, config, frames, report, sweep
 from .instances import diagnose
 from .errors import ValidationError
 from .studies import SPEC_DIR, plotting, registered, spec
@@ -106,6 +108,28 @@ def studies_to_run(specs: dict, redraw: bool, only: list[str] | None) -> set[str
         if chosen & set(s.reuse):
             chosen.add(name)
     return chosen
+
+
+def _finished_runs(folder: Path) -> int:
+    """Runs with a result file in a study's sweep folders (``folder/part<i>/runs/<run_id>.csv``)."""
+    return sum(1 for _ in folder.glob("part*/runs/*.csv"))
+
+
+def write_run_time(path: Path, run_time: report.RunTime) -> None:
+    """Store a study's run time (``report.RunTime`` as JSON) atomically at ``path``."""
+    atomic.write_text(path, json.dumps(dataclasses.asdict(run_time)) + "\n")
+
+
+def read_run_time(path: Path) -> report.RunTime | None:
+    """The run time stored at ``path`` by the reproduce that executed the study's runs; None when there is
+    no such file (outputs written before run times were kept). An unreadable file is a ValidationError."""
+    if not path.is_file():
+        return None
+    try:
+        return report.RunTime(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, UnicodeDecodeError) as err:
+        raise ValidationError(str(path), f"is not a readable run-time record ({err}); delete it (the report then "
+                                         "says \"not recorded\") or re-run the study") from None
 
 
 def _existing(path: Path) -> Path:
@@ -204,17 +228,27 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     for study in studies:
         s = specs[study.name]
         t0 = time.perf_counter()
+        timing = out / f"{study.name}__timing.json"
         if study.name not in to_run:
             runs = frames.read_csv(_existing(out / f"{study.name}__runs.csv"))
             meta_path = out / f"{study.name}__meta.csv"
             meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
+            run_time = read_run_time(timing)
         else:
+            before = _finished_runs(runs_dir / s.name)
             tables, metas = run_parts(s, runs_dir, jobs, progress)
+            run_time = report.RunTime(time.perf_counter() - t0, _finished_runs(runs_dir / s.name) - before,
+                                      sum(len(m) for m in metas), cores)
+            if run_time.executed or not run_time.runs:
+                write_run_time(timing, run_time)
+            else:  # every run was cached: their time is the one stored when they were executed
+                stored = read_run_time(timing)
+                run_time = stored if stored is not None and stored.runs == run_time.runs else None
             runs = pd.concat(tables + [all_runs[other][0] for other in s.reuse], join="inner", ignore_index=True)
             meta = pd.concat(metas + [all_runs[other][1] for other in s.reuse], ignore_index=True)
         all_runs[study.name] = runs, meta
         outcome = finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name])
-        outcomes.append(dataclasses.replace(outcome, redrawn=study.name not in to_run))
+        outcomes.append(dataclasses.replace(outcome, redrawn=study.name not in to_run, run_time=run_time))
         print(f"[{study.name}] {time.perf_counter() - t0:.1f} s -> {out / (study.name + '.png')}", flush=True)
     seconds = time.perf_counter() - started
     report.write(out, report_path, outcomes, seconds, quick)

@@ -1,9 +1,13 @@
 """report: summary tables and paper_repro.md built from the studies' typed summaries."""
 
+import json
+
 from a3c_theory import frames, report
+from a3c_theory import reproduce as rp
 from a3c_theory.studies import regularisation
 from a3c_theory.studies.study import Results
 from synthetic import runs
+from test_spec import TINY
 
 
 def _outcome() -> report.Outcome:
@@ -33,3 +37,35 @@ def test_paper_repro_has_one_row_per_claim_and_the_study_table(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith(f"| {claim.artifact}"))
     assert claim.verdict in row and "`a3c-theory reproduce --quick` → `regularisation.png`" in row
     assert "| Gym / Atari figures |" in text
+
+
+def _row(text: str, study: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(f"| {study} |"))
+
+
+def test_the_run_time_is_the_one_measured_when_the_runs_were_executed_not_the_redraws(tmp_path):
+    """A --quick reproduce stores the study's run time beside its runs table; a later --redraw and a later
+    reproduce that finds every run cached report that stored time (here replaced by a marker value, so no
+    time of those invocations can match it); without the file the report says "not recorded"."""
+    (tmp_path / "tiny.toml").write_text(TINY)
+    out, md = tmp_path / "out", tmp_path / "report.md"
+
+    def reproduce(**kw):
+        return rp.reproduce(out, quick=True, jobs=1, progress=False, report_path=md, registry={"tiny": "regularisation"},
+                            spec_dir=tmp_path, **kw)
+
+    (first,) = reproduce()
+    timing = out / "tiny__timing.json"
+    stored = rp.read_run_time(timing)
+    assert first.run_time == stored and (stored.executed, stored.runs) == (4, 4) and 0 < stored.seconds <= first.seconds
+    timing.write_text(json.dumps({**json.loads(timing.read_text()), "seconds": 1234.5}))
+    for kw in ({"redraw": True}, {}):
+        (again,) = reproduce(**kw)
+        assert again.run_time.seconds == 1234.5 and again.seconds < 1234.5
+        cell = "1234.5 s on"
+        assert cell in _row(md.read_text(), "tiny") and cell in _row((out / "summary.md").read_text(), "tiny")
+    assert "(redrawn)" not in _row(md.read_text(), "tiny")
+    timing.unlink()
+    (old,) = reproduce(redraw=True)
+    assert old.run_time is None and "| not recorded |" in _row(md.read_text(), "tiny")
+    assert "| not recorded |" in _row((out / "summary.md").read_text(), "tiny")
