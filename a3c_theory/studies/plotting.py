@@ -34,10 +34,46 @@ def new_figure(nrows: int, ncols: int, width: float, height: float):
     return fig, axes
 
 
+CAPTION_WIDTH = 0.96
+"""Fraction of the figure width a caption line may fill."""
+
+
+def wrap_caption(fig, caption) -> int:
+    """Break each line of the text object ``caption`` (a figure's suptitle) at spaces so that every line,
+    as rendered in its own font, fits in :data:`CAPTION_WIDTH` of the figure width (a single word wider
+    than that stays on its own line); returns the number of lines added."""
+    renderer = fig.canvas.get_renderer()
+    font = caption.get_fontproperties()
+    room = CAPTION_WIDTH * fig.get_figwidth() * fig.dpi
+
+    def fits(text: str) -> bool:
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] <= room
+
+    given = caption.get_text().split("\n")
+    lines = []
+    for line in given:
+        words = line.split(" ")
+        lines.append(words[0])
+        for word in words[1:]:
+            if fits(f"{lines[-1]} {word}"):
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+    caption.set_text("\n".join(lines))
+    return len(lines) - len(given)
+
+
 def save(fig, path, title: str, note: str = "") -> int:
-    """Title (instance, seeds, sampling option) plus an optional smaller second line of notes; saves the
-    PNG and returns the number of visible panels."""
-    fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=10 if not note else 9.5)
+    """Title (instance, seeds, sampling option) plus optional smaller lines of notes, as the figure's caption
+    above the panels, wrapped to the figure width (:func:`wrap_caption`) with the figure made taller by the
+    lines the wrapping added, so the panels keep their size; saves the PNG and returns the number of
+    visible panels."""
+    caption = fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=10 if not note else 9.5)
+    renderer = fig.canvas.get_renderer()
+    height = caption.get_window_extent(renderer).height
+    if wrap_caption(fig, caption):
+        grown = caption.get_window_extent(renderer).height - height
+        fig.set_figheight(fig.get_figheight() + grown / fig.dpi)
     fig.savefig(path, dpi=110)
     return sum(ax.get_visible() for ax in fig.axes)
 
