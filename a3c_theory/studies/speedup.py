@@ -324,22 +324,31 @@ def verdict_table(summary: Summary) -> list[str]:
     head = ["| instance | sampling | delays | c_α | target | " + " | ".join(f"N={n}" for n in workers)
             + " | linear up to N |", "|" + "---|" * (6 + len(workers))]
     lines = []
-    short = {ef.LINEAR: "lin", ef.SUBLINEAR: "SUB", ef.UNDETERMINED: "und"}
     for key, g in eff.groupby(["instance", "sampling", "delay", "step_rule", "target"], sort=False):
-        cells = []
         by_n = {r.workers: r for r in g.itertuples()}
-        for n in workers:
-            r = by_n.get(n)
-            if r is None:
-                cells.append("")
-                continue
-            flag = " ↑" if r.superlinear else ""
-            cens = "*" if r.censored else ""
-            cells.append(f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {short[r.verdict]}{flag}")
-        verdicts = dict(zip(g["workers"], g["verdict"]))
+        cells = [efficiency_cell(by_n[n]) if n in by_n else "" for n in workers]
+        estimable = 1 in by_n and np.isfinite(by_n[1].efficiency)
+        up_to = ef.linear_up_to(dict(zip(g["workers"], g["verdict"]))) if estimable else NOT_ESTIMABLE
         lines.append(f"| {INSTANCE_NAMES.get(key[0], key[0])} | {OPTIONS.get(key[1], key[1])} | {key[2]} | {key[3]} | "
-                     f"{key[4]} | " + " | ".join(cells) + f" | {ef.linear_up_to(verdicts)} |")
-    return head + lines
+                     f"{key[4]} | " + " | ".join(cells) + f" | {up_to} |")
+    return head + lines + ["", f"`*`: some runs at that N never reached the target (cost = horizon). `{NOT_ESTIMABLE}`: "
+                           "not estimable, because some one-worker runs never reached the target, so mean T(1) is "
+                           "unknown; the cell gives the runs at that N that never reached it, of those run."]
+
+
+NOT_ESTIMABLE = "n/e"
+SHORT_VERDICTS = {ef.LINEAR: "lin", ef.SUBLINEAR: "SUB", ef.UNDETERMINED: "und"}
+
+
+def efficiency_cell(r) -> str:
+    """One cell of the verdict table from an efficiency row: ``0.82* [0.70, 0.95] und ↑`` (``*``: some runs
+    never reached the target; ``↑``: superlinear), or ``n/e (3/10 never reached)`` when E is not
+    estimable."""
+    if not np.isfinite(r.efficiency):
+        return NOT_ESTIMABLE + (f" ({r.censored}/{r.n} never reached)" if r.censored else "")
+    flag = " ↑" if r.superlinear else ""
+    cens = "*" if r.censored else ""
+    return f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {SHORT_VERDICTS[r.verdict]}{flag}"
 
 
 def _first_target(fixed: pd.DataFrame, kind: str, option: str) -> tuple[str, dict]:

@@ -47,6 +47,19 @@ def test_fixed_and_tuned_efficiency_and_verdicts():
     assert verdicts.loc[(speedup.FIXED, "gap 50%"), "first_sublinear"] in (4, 16)
 
 
+def test_a_one_worker_run_that_never_reaches_the_target_makes_every_cell_not_estimable():
+    runs = _runs({1.0: 10.0})
+    stuck = (runs["workers"] == 1) & (runs["seed"] == 0)
+    runs.loc[stuck, "gap"] = 1.0  # this one-worker run never closes any of the gap
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
+    eff = speedup._efficiency_rows(settings, runs)
+    gap = eff[eff["target"] == "gap 50%"].set_index("workers")
+    assert speedup.efficiency_cell(next(gap.loc[[1]].itertuples())) == "n/e (1/10 never reached)"
+    assert speedup.efficiency_cell(next(gap.loc[[16]].itertuples())) == "n/e"
+    fine = eff[eff["target"] != "gap 50%"].set_index("workers")
+    assert speedup.efficiency_cell(next(fine.loc[[16]].itertuples())).endswith(("lin", "und", "SUB"))
+
+
 def test_mechanism_compares_the_first_n_updates():
     mech = speedup._mechanism_rows(_runs({3.0: 10.0}))
     row = mech[mech["workers"] == 64].iloc[0]
