@@ -2,26 +2,32 @@
 update is computed from parameters ``τ`` updates old (``run.delay = "constant"``, ``τ_k = min(k, τ)``),
 for ``τ ∈ {0, 1, 4, 16, …, 4096}``, on each instance of the spec.
 
-Measured per instance and ``τ`` (means over seeds):
+Measured per instance and ``τ``:
 
 * ``G(τ) = (1/K) Σ_{k<K} ‖∇J(θ_k)‖²`` at the horizon ``K`` (the left-hand side of the convergence
-  theorem, ``avg_grad_norm_sq`` of ``evaluate``) and its excess ``ΔG(τ) = G(τ) − G(0)``;
-* ``T(τ)``, the samples to close ``target_fraction`` of the gap, and its excess ``ΔT(τ) = T(τ) − T(0)``;
-  the number of runs that never reach the target within ``K``.
+  theorem, ``avg_grad_norm_sq`` of ``evaluate``), its mean over seeds, and its excess ``ΔG(τ) = G(τ) − G(0)``;
+* ``T(τ)``, the samples to close ``target_fraction`` of the gap, its *median* over seeds, and its excess
+  ``ΔT(τ) = T(τ) − T(0)``; the number of runs that never reach the target within ``K``. On a chain with a
+  trap a few runs at almost any ``τ`` settle in the trap and never reach the target (their cost is
+  ``+inf``): the mean of ``T`` is then infinite, the median is not while fewer than half are stuck.
 
-Intervals: ``G`` and ``T`` as in :mod:`stats` (Student t; percentile bootstrap for ``T``). The excesses
-compare independent groups of seeds: ``ΔG`` gets a Welch t-interval, ``ΔT`` a percentile bootstrap of the
-difference of means (each group resampled, the fixed bootstrap seed of :mod:`stats`).
+Intervals: ``G`` as in :mod:`stats` (Student t), ``T`` by percentile bootstrap of the median
+(:func:`stats.median_ci`). The excesses compare independent groups of seeds: ``ΔG`` gets a Welch
+t-interval, ``ΔT`` a percentile bootstrap of the difference of medians (each group resampled, the fixed
+bootstrap seed of :mod:`stats`).
 
 Exponent fit. The model ``m(τ) = m_0 + c τ^p`` (``c ≥ 0``, ``0 ≤ p ≤ 4``) is fitted by weighted least
-squares (weights: the standard errors of the seed means) to the means over a *fit window* of delays that
+squares to the seed means (``G``; weights from their standard errors) or medians (``T``; standard error
+``1.253 · IQR / (1.349 √n)``, that of a normal sample's median) over a *fit window* of delays that
 includes ``τ = 0``, so the baseline's own noise enters the fit once instead of into every difference. For
-``T`` the window is every ``τ`` whose runs all reached the target; for ``G`` it is ``τ ≤ τ_peak``, the ``τ``
+``T`` the window is every ``τ`` with fewer than a quarter of its runs stuck (so the median and its
+quartiles are finite); for ``G`` it is ``τ ≤ τ_peak``, the ``τ``
 of the largest mean ``G``: beyond it ``G`` falls again because runs that settle into a near-deterministic
 (trap) policy have vanishing softmax gradients, which the theorem's stationarity measure cannot tell from
-convergence. A fit is made only where a cost is measured (some excess interval above 0). ``p``'s interval is a percentile bootstrap over seeds (:data:`FIT_BOOTSTRAP` resamples, every
-group resampled, the model refitted; a resample whose fit fails is dropped and counted). Needs ≥ 4 delays
-(3 parameters) in the window, else no exponent.
+convergence. A fit is made only where a cost is measured (some excess interval above 0). ``p``'s interval
+is a percentile bootstrap over seeds (:data:`FIT_BOOTSTRAP` resamples, every group resampled, the model
+refitted; a resample whose fit fails, or whose median is infinite, is dropped and counted). Needs ≥ 4
+delays (3 parameters) in the window, else no exponent.
 
 Theory (Theorem 2, i.i.d. sampling): at a fixed K the bound has a term ``∝ K_0 / K^{σ_α}`` (linear in the
 largest delay ``K_0 = τ``) and a term ``∝ K_0² / K^{2σ_β}`` (quadratic). Their constants are unknown, so
@@ -31,9 +37,9 @@ exponent below 1 is consistent with it (the bound is loose in τ), one above 2 i
 
 Verdict rules (per instance):
 
-* "staleness costs samples" when some ``τ`` has a ``ΔT`` interval above 0 or runs that never reach the
-  target (while all ``τ = 0`` runs do); "undetermined" when some ``τ = 0`` run never reaches it; "no
-  measurable cost up to τ = τ_max" otherwise;
+* "staleness costs samples" when some ``τ`` has a ``ΔT`` interval above 0 or at least half its runs never
+  reach the target (while fewer than a quarter of the ``τ = 0`` runs are stuck); "undetermined" when a
+  quarter or more of the ``τ = 0`` runs never reach it; "no measurable cost up to τ = τ_max" otherwise;
 * growth of ``ΔT``: "slower than linear" if the exponent's interval lies below 1, "faster than
   quadratic" if it lies above 2, "between linear and quadratic" if it lies in [1, 2], else
   "consistent with linear" (interval contains 1); "not estimated" without an exponent.
@@ -102,7 +108,7 @@ class InstanceResult:
     """``{τ: Estimate}`` of G(τ)."""
     grad_excess: dict
     samples: dict
-    """``{τ: Estimate}`` of T(τ) (+inf when a run never reached the target)."""
+    """``{τ: Estimate}`` of the median T(τ) (+inf when half the runs or more never reached the target)."""
     samples_excess: dict
     unreached: dict
     """``{τ: runs that never reached the target}``."""
@@ -143,20 +149,26 @@ def welch_difference(a, b, level: float = stats.CONFIDENCE) -> stats.Estimate:
     return stats.Estimate(diff, diff - half, diff + half, a.size + b.size, "Welch t")
 
 
-def bootstrap_difference(a, b, level: float = stats.CONFIDENCE,
-                         n_boot: int = stats.N_BOOTSTRAP) -> stats.Estimate:
-    """``mean(a) − mean(b)`` with a percentile-bootstrap interval (each group resampled); +inf when
-    ``a`` has a run that never reached the target (``b`` must be finite)."""
+def median_difference(a, b, level: float = stats.CONFIDENCE,
+                      n_boot: int = stats.N_BOOTSTRAP) -> stats.Estimate:
+    """``median(a) − median(b)`` of costs to target (``+inf`` = never reached) with a percentile-bootstrap
+    interval (each group resampled): +inf once half of ``a`` is; an interval end is +inf when that share of
+    the resampled differences is. NaN when ``b``'s median is infinite (no baseline)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     n = a.size + b.size
-    if not np.all(np.isfinite(a)):
-        return stats.Estimate(float("inf"), float("inf"), float("inf"), n, stats.BOOTSTRAP_INTERVAL)
-    diff = float(a.mean() - b.mean())
+    nan = float("nan")
+    if not np.isfinite(np.median(b)):
+        return stats.Estimate(nan, nan, nan, n, stats.BOOTSTRAP_INTERVAL)
+    diff = float(np.median(a) - np.median(b))
     if a.size < 2 or b.size < 2:
-        return stats.Estimate(diff, float("nan"), float("nan"), n, stats.BOOTSTRAP_INTERVAL)
+        return stats.Estimate(diff, nan, nan, n, stats.BOOTSTRAP_INTERVAL)
     rng = np.random.default_rng(stats.BOOTSTRAP_SEED)
-    d = (a[rng.integers(0, a.size, (n_boot, a.size))].mean(1) - b[rng.integers(0, b.size, (n_boot, b.size))].mean(1))
-    lo, hi = np.quantile(d, [0.5 - level / 2, 0.5 + level / 2])
+    with np.errstate(invalid="ignore"):
+        d = (np.median(a[rng.integers(0, a.size, (n_boot, a.size))], 1)
+             - np.median(b[rng.integers(0, b.size, (n_boot, b.size))], 1))
+    d = np.where(np.isnan(d), np.inf, d)  # inf − inf: both resampled medians stuck; count it as unbounded
+    lo = np.quantile(d, 0.5 - level / 2, method="lower")
+    hi = np.quantile(d, 0.5 + level / 2, method="higher")
     return stats.Estimate(diff, float(lo), float(hi), n, stats.BOOTSTRAP_INTERVAL)
 
 
@@ -186,10 +198,24 @@ def _fit_power(taus: np.ndarray, means: np.ndarray, errors: np.ndarray):
     return float(m0[i]), float(c[i]), float(EXPONENT_GRID[i])
 
 
-def fit_exponent(taus, groups: dict, level: float = stats.CONFIDENCE, n_boot: int = FIT_BOOTSTRAP) -> Fit | None:
-    """Fit ``m(τ) = m_0 + c τ^p`` to the seed means of ``groups[τ]`` over ``taus`` (the window, τ = 0
-    included); ``p``'s interval: percentile bootstrap over seeds (module docstring). None with fewer than 4
-    delays or a failed fit."""
+MEDIAN_SE = 1.2533 / 1.349
+"""Standard error of a median per ``IQR / √n`` (a normal sample: ``√(π/2) σ / √n``, ``σ = IQR / 1.349``)."""
+
+
+def _centres(samples, median: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Seed means and their standard errors, or medians and :data:`MEDIAN_SE` ``· IQR / √n``."""
+    if median:
+        q1, q2, q3 = (np.array([np.quantile(v, q) for v in samples]) for q in (0.25, 0.5, 0.75))
+        return q2, np.array([MEDIAN_SE * (hi - lo) / np.sqrt(v.size) for lo, hi, v in zip(q1, q3, samples)])
+    means = np.array([v.mean() for v in samples])
+    return means, np.array([v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0 for v in samples])
+
+
+def fit_exponent(taus, groups: dict, level: float = stats.CONFIDENCE, n_boot: int = FIT_BOOTSTRAP,
+                 median: bool = False) -> Fit | None:
+    """Fit ``m(τ) = m_0 + c τ^p`` to the seed means (``median``: medians) of ``groups[τ]`` over ``taus``
+    (the window, τ = 0 included); ``p``'s interval: percentile bootstrap over seeds (module docstring). None
+    with fewer than 4 delays or a failed fit."""
     taus = sorted(taus)
     if len(taus) < 4 or 0 not in taus:
         return None
@@ -197,9 +223,11 @@ def fit_exponent(taus, groups: dict, level: float = stats.CONFIDENCE, n_boot: in
     x = np.asarray(taus, float)
 
     def fit(samples):
-        means = np.array([v.mean() for v in samples])
-        errors = np.array([v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0 for v in samples])
-        return _fit_power(x, means, errors)
+        with np.errstate(invalid="ignore"):
+            centres, errors = _centres(samples, median)
+        if not (np.all(np.isfinite(centres)) and np.all(np.isfinite(errors))):
+            return None
+        return _fit_power(x, centres, errors)
 
     point = fit(values)
     if point is None:
@@ -259,16 +287,17 @@ def _per_instance(runs: pd.DataFrame, f: float, diagnostics: dict, c_alpha: floa
     g0, t0 = by_tau[0]
     grad = {t: stats.mean_estimate(by_tau[t][0]) for t in taus}
     grad_excess = {t: welch_difference(by_tau[t][0], g0) for t in taus if t > 0}
-    samples = {t: stats.positive_mean_ci(by_tau[t][1]) for t in taus}
+    samples = {t: stats.median_ci(by_tau[t][1]) for t in taus}
     unreached = {t: int(np.sum(~np.isfinite(by_tau[t][1]))) for t in taus}
-    base_ok = unreached[0] == 0
-    samples_excess = ({t: bootstrap_difference(by_tau[t][1], t0) for t in taus if t > 0} if base_ok else {})
-    significant = [t for t, e in samples_excess.items() if np.isfinite(e.hi) and e.lo > 0]
-    costs = base_ok and (bool(significant) or any(unreached[t] for t in taus if t > 0))
+    few_stuck = {t: 4 * unreached[t] < by_tau[t][1].size for t in taus}
+    base_ok = few_stuck[0]
+    samples_excess = ({t: median_difference(by_tau[t][1], t0) for t in taus if t > 0} if base_ok else {})
+    significant = [t for t, e in samples_excess.items() if e.lo > 0]
+    costs = base_ok and (bool(significant) or any(not np.isfinite(samples[t].value) for t in taus))
     grad_costs = any(np.isfinite(e.lo) and e.lo > 0 for e in grad_excess.values())
     peak = max(taus, key=lambda t: grad[t].value)
     grad_fit = fit_exponent([t for t in taus if t <= peak], {t: by_tau[t][0] for t in taus}) if grad_costs else None
-    samples_fit = (fit_exponent([t for t in taus if unreached[t] == 0], {t: by_tau[t][1] for t in taus})
+    samples_fit = (fit_exponent([t for t in taus if few_stuck[t]], {t: by_tau[t][1] for t in taus}, median=True)
                    if costs else None)
     horizon = int(runs["samples"].max())
     return InstanceResult(str(runs["kind"].iloc[0]), horizon, c_alpha, diagnostics, taus, grad, grad_excess,
@@ -360,14 +389,15 @@ def draw(results: Results, summary: Summary, path) -> None:
     ax_c.plot([], [], color="0.4", ls=":", lw=0.9, label="slope 2: bound's K_0²/K^2σβ term")
     ax_a.set(xlabel="constant delay τ (N = 1)", ylabel="G(τ) − G(0)",
              title=f"(a) excess of (1/K) Σ‖∇J(θ_k)‖² at K = {horizon:,}")
-    ax_b.set(xlabel="constant delay τ (N = 1)", ylabel="samples to target",
+    ax_b.set(xlabel="constant delay τ (N = 1)", ylabel="samples to target (median)",
              title="(b) samples to close the target fraction of the gap")
-    ax_c.set(xlabel="constant delay τ (N = 1)", ylabel="T(τ) − T(0)  (samples)",
+    ax_c.set(xlabel="constant delay τ (N = 1)", ylabel="T(τ) − T(0)  (samples, medians)",
              title="(c) excess samples to target, log-log fit")
     for ax in (ax_a, ax_b, ax_c):
         ax.legend(loc="best", fontsize=6.5)
-    pl.save(fig, path, results.title, "means over seeds with 95% intervals (excess: Welch t for G, bootstrap for "
-            "T); (c) shows only τ with a positive mean excess; fit T(τ) = T(0) + c·τ^p, references through it")
+    pl.save(fig, path, results.title, "G: means over seeds, T: medians over seeds (runs stuck in a trap never "
+            "reach the target), with 95% intervals (excess: Welch t for G, bootstrap of the median difference for T); "
+            "(c) shows only τ with a positive excess; fit T(τ) = T(0) + c·τ^p, references through it")
 
 
 def _yerr(estimates) -> np.ndarray:
@@ -383,7 +413,7 @@ def numbers(summary: Summary) -> list[Number]:
     for res in summary.instances:
         for t in res.taus:
             out.append(Number("(1/K) sum |grad J|^2", f"{res.instance}, tau={t}", res.grad[t]))
-            out.append(Number("samples to target", f"{res.instance}, tau={t}", res.samples[t], "samples"))
+            out.append(Number("samples to target (median)", f"{res.instance}, tau={t}", res.samples[t], "samples"))
         for metric, fit in (("exponent of G excess vs tau", res.grad_fit),
                             ("exponent of T excess vs tau", res.samples_fit)):
             if fit is not None:
@@ -396,13 +426,16 @@ def claims(summary: Summary) -> list[Claim]:
     for res in summary.instances:
         worst = max(res.taus)
         fit = res.samples_fit
-        first_miss = next((t for t in res.taus if res.unreached[t]), None)
-        number = (f"T(0) = {pl.fmt(res.samples[0])}, T({worst}) = {pl.fmt(res.samples[worst])} samples"
-                  + (f"; runs never reaching the target from τ = {first_miss}" if first_miss is not None else "")
+        runs = res.grad[0].n
+        stuck = ", ".join(f"τ={t}: {res.unreached[t]}" for t in res.taus if res.unreached[t])
+        number = (f"median T(0) = {pl.fmt(res.samples[0])}, T({worst}) = {pl.fmt(res.samples[worst])} samples"
+                  + (f"; runs never reaching the target (of {runs} per τ): {stuck}" if stuck else "")
                   + (f"; exponent p of T(τ) = T_0 + c τ^p over τ ∈ {list(fit.window)}: {pl.fmt(fit.exponent)}" if fit
-                     else ""))
-        if res.unreached[0]:
-            verdict = "undetermined: some τ = 0 runs never reach the target"
+                     else "")
+                  + (f"; exponent of G(τ) − G(0) over τ ∈ {list(res.grad_fit.window)}: {pl.fmt(res.grad_fit.exponent)}"
+                     f" ({growth_verdict(res.grad_fit)})" if res.grad_fit else ""))
+        if 4 * res.unreached[0] >= runs:
+            verdict = "undetermined: a quarter or more of the τ = 0 runs never reach the target"
         elif res.costs_samples:
             verdict = "staleness costs samples, growth " + res.growth
         else:

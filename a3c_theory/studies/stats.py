@@ -134,6 +134,26 @@ def positive_mean_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRA
     return Estimate(float(v.mean()), float(lo), float(hi), v.size, BOOTSTRAP_INTERVAL)
 
 
+def median_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> Estimate:
+    """Median of a non-negative quantity (``+inf`` = a target never reached) with a percentile-bootstrap
+    interval over seeds. It stays finite while fewer than half the runs are ``+inf``, so a few runs stuck
+    for good do not make it infinite as they do a mean; an interval end is ``+inf`` when that share of the
+    resamples' medians is."""
+    level = _confidence(level)
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size == 0:
+        raise ValidationError("values", "is empty")
+    if np.any(np.isnan(v)) or np.any(v < 0):
+        raise ValidationError("values", "must be >= 0 (inf for never reached), not NaN")
+    if v.size < 2:
+        return Estimate(float(np.median(v)), float("nan"), float("nan"), v.size, BOOTSTRAP_INTERVAL)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    medians = np.median(v[rng.integers(0, v.size, size=(n_boot, v.size))], axis=1)
+    lo = np.quantile(medians, 0.5 - level / 2, method="lower")  # no interpolation towards an inf
+    hi = np.quantile(medians, 0.5 + level / 2, method="higher")
+    return Estimate(float(np.median(v)), float(lo), float(hi), v.size, BOOTSTRAP_INTERVAL)
+
+
 # --------------------------------------------------------------------------- target crossings
 def target_level(J0: float, Jstar: float, target_fraction: float = 0.9) -> float:
     """``J0 + f · (J* − J0)``: the objective value at which a fraction ``f`` of the gap is closed."""
