@@ -176,18 +176,20 @@ def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list,
 
 
 def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Path, quick: bool, cores: int,
-           t0: float, diagnosed: tuple = ((), ())) -> report.Outcome:
+           t0: float, diagnosed: tuple = ((), ()), redrawn: bool = False) -> report.Outcome:
     """Summarise, draw and write one study's files from its runs and metadata tables (``t0``: when its work
-    began). The figures folder gets CSV only (no Parquet), so it stays readable under version control."""
+    began; ``redrawn``: they were read from ``out``, which keeps them as they are). The figures folder gets
+    CSV only (no Parquet), so it stays readable under version control."""
     module = study.module
     title = f"{s.title}; {runs['seed'].nunique()} seeds{' (--quick)' if quick else ''}"
     results = Results(study.name, title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick, cores)
     summary = module.summarise(results)
     with plotting.styled():
         module.draw(results, summary, out / f"{study.name}.png")
-    frames.write(runs, out / f"{study.name}__runs.csv", parquet=False)
-    if len(meta):
-        frames.write(meta, out / f"{study.name}__meta.csv", parquet=False)
+    if not redrawn:
+        frames.write(runs, out / f"{study.name}__runs.csv", parquet=False)
+        if len(meta):
+            frames.write(meta, out / f"{study.name}__meta.csv", parquet=False)
     for name, table in report.dataframe_fields(summary).items():
         frames.write(table, out / f"{study.name}__{name}.csv", parquet=False)
     return report.Outcome(study.name, module.__name__.rsplit(".", 1)[1], summary, module.numbers(summary),
@@ -247,7 +249,8 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
             runs = pd.concat(tables + [all_runs[other][0] for other in s.reuse], join="inner", ignore_index=True)
             meta = pd.concat(metas + [all_runs[other][1] for other in s.reuse], ignore_index=True)
         all_runs[study.name] = runs, meta
-        outcome = finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name])
+        outcome = finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name],
+                         redrawn=study.name not in to_run)
         outcomes.append(dataclasses.replace(outcome, redrawn=study.name not in to_run, run_time=run_time))
         print(f"[{study.name}] {time.perf_counter() - t0:.1f} s -> {out / (study.name + '.png')}", flush=True)
     seconds = time.perf_counter() - started

@@ -285,12 +285,11 @@ def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing
     grid = sorted(costs)
     logk = np.log(np.asarray(horizons, dtype=float))
 
-    def crossings(means: dict) -> np.ndarray:
-        base = means[1]
-        out = np.array([crossing_workers(grid, [base[j] / means[n][j] for n in grid]) for j in range(logk.size)])
+    def crossings(means: np.ndarray) -> np.ndarray:
+        """``N*`` per horizon from mean costs ``[horizon, N]``."""
         if not np.all(np.isfinite(costs[1])):
-            out[:] = np.nan
-        return out
+            return np.full(logk.size, np.nan)
+        return np.array([crossing_workers(grid, row[0] / row) for row in means])
 
     def slope(nstar: np.ndarray) -> float:
         inside = np.isfinite(nstar) & (nstar > grid[0])
@@ -298,10 +297,11 @@ def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing
             return float("nan")
         return float(np.polyfit(logk[inside], np.log(nstar[inside]), 1)[0])
 
-    point = crossings({n: c.mean(axis=0) for n, c in costs.items()})
+    point = crossings(np.stack([costs[n].mean(axis=0) for n in grid], axis=-1))
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    draws = np.array([slope(crossings({n: c[rng.integers(0, c.shape[0], c.shape[0])].mean(axis=0)
-                                       for n, c in costs.items()})) for _ in range(n_boot)])
+    resampled = np.stack([costs[n][rng.integers(0, costs[n].shape[0], (n_boot, costs[n].shape[0]))].mean(axis=1)
+                          for n in grid], axis=-1)  # [resample, horizon, N]
+    draws = np.array([slope(crossings(means)) for means in resampled])
     fitted = float(np.mean(np.isfinite(draws)))
     lo = hi = float("nan")
     if fitted >= 0.95:

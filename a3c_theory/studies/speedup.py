@@ -103,12 +103,11 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
     stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "seed", "samples", "gap", "grad_norm_sq",
                "avg_grad_norm_sq")
     has_c = "algorithm.c_alpha" in runs.columns
+    firsts, arrays = stats.run_arrays(runs, ["samples", "gap", "avg_grad_norm_sq"])
     rows = []
-    for run in stats.split_runs(runs):
-        first = run.iloc[0]
-        k = stats.column(run, "samples")
-        gap = stats.column(run, "gap")
-        grad = stats.column(run, "avg_grad_norm_sq")
+    for values, k, gap, grad in zip(firsts.itertuples(index=False), arrays["samples"], arrays["gap"],
+                                    arrays["avg_grad_norm_sq"]):
+        first = dict(zip(firsts.columns, values))
         rows.append({"kind": first["kind"], "sampling": first["sampling"], "delay": first["delay"],
                      "c_alpha": float(first["algorithm.c_alpha"]) if has_c else np.nan,
                      "workers": int(first["workers"]),

@@ -203,12 +203,15 @@ MEDIAN_SE = 1.2533 / 1.349
 
 
 def _centres(samples, median: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Seed means and their standard errors, or medians and :data:`MEDIAN_SE` ``· IQR / √n``."""
+    """Seed means and their standard errors, or medians and :data:`MEDIAN_SE` ``· IQR / √n``, of every
+    ``samples[τ]`` along its last axis: arrays ``[..., τ]``."""
+    n = np.array([v.shape[-1] for v in samples], float)
     if median:
-        q1, q2, q3 = (np.array([np.quantile(v, q) for v in samples]) for q in (0.25, 0.5, 0.75))
-        return q2, np.array([MEDIAN_SE * (hi - lo) / np.sqrt(v.size) for lo, hi, v in zip(q1, q3, samples)])
-    means = np.array([v.mean() for v in samples])
-    return means, np.array([v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0 for v in samples])
+        q1, q2, q3 = np.stack([np.quantile(v, (0.25, 0.5, 0.75), axis=-1) for v in samples], axis=-1)
+        return q2, MEDIAN_SE * (q3 - q1) / np.sqrt(n)
+    means = np.stack([v.mean(axis=-1) for v in samples], axis=-1)
+    sds = np.stack([v.std(axis=-1, ddof=1) if v.shape[-1] > 1 else np.zeros(v.shape[:-1]) for v in samples], axis=-1)
+    return means, sds / np.sqrt(n)
 
 
 def fit_exponent(taus, groups: dict, level: float = stats.CONFIDENCE, n_boot: int = FIT_BOOTSTRAP,
@@ -222,22 +225,19 @@ def fit_exponent(taus, groups: dict, level: float = stats.CONFIDENCE, n_boot: in
     values = [np.asarray(groups[t], float) for t in taus]
     x = np.asarray(taus, float)
 
-    def fit(samples):
-        with np.errstate(invalid="ignore"):
-            centres, errors = _centres(samples, median)
+    def fit(centres, errors):
         if not (np.all(np.isfinite(centres)) and np.all(np.isfinite(errors))):
             return None
         return _fit_power(x, centres, errors)
 
-    point = fit(values)
-    if point is None:
-        return None
-    rng = np.random.default_rng(stats.BOOTSTRAP_SEED)
-    exponents = []
-    for _ in range(n_boot):
-        p = fit([v[rng.integers(0, v.size, v.size)] for v in values])
-        if p is not None:
-            exponents.append(p[2])
+    with np.errstate(invalid="ignore"):
+        point = fit(*_centres(values, median))
+        if point is None:
+            return None
+        rng = np.random.default_rng(stats.BOOTSTRAP_SEED)
+        resampled = _centres([v[rng.integers(0, v.size, (n_boot, v.size))] for v in values], median)
+    fits = [fit(centres, errors) for centres, errors in zip(*resampled)]
+    exponents = [p[2] for p in fits if p is not None]
     lo, hi = (np.quantile(exponents, [0.5 - level / 2, 0.5 + level / 2]) if len(exponents) >= 2
               else (float("nan"), float("nan")))
     n = sum(v.size for v in values)

@@ -205,6 +205,18 @@ def split_runs(runs: pd.DataFrame) -> list[pd.DataFrame]:
     return [group.sort_values("samples", kind="stable") for _, group in runs.groupby("run_id", sort=False)]
 
 
+def run_arrays(runs: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[str, list[np.ndarray]]]:
+    """What :func:`split_runs` gives, without a DataFrame per run: the first row of every run (in order of
+    first appearance) and, per column, one float array per run in the same order, sorted by ``samples``."""
+    need(runs, "run_id", "samples", *columns)
+    order = pd.factorize(runs["run_id"])[0]
+    rows = np.lexsort((runs["samples"].to_numpy(float), order))  # stable: ties keep their order
+    ordered = runs.iloc[rows]
+    bounds = np.flatnonzero(np.diff(order[rows])) + 1
+    firsts = ordered.iloc[np.r_[0, bounds]] if len(ordered) else ordered
+    return firsts, {c: np.split(ordered[c].to_numpy(float), bounds) for c in columns}
+
+
 def groups(runs: pd.DataFrame, columns) -> dict[tuple, pd.DataFrame]:
     """The rows of every distinct combination of ``columns`` (keys: tuples of Python scalars), ordered by
     the text of the key."""
@@ -250,13 +262,12 @@ def costs_to_target(runs: pd.DataFrame, cost: str = "samples", target_fraction: 
     J0, Jstar = reference_levels(runs)
     level = target_level(J0, Jstar, f)
     xcol = "samples" if cost == "samples" else "time_s"
-    rows = []
-    for r in split_runs(need(runs, "workers", "seed", xcol)):
-        x = column(r, xcol)
-        rows.append({"run_id": r["run_id"].iloc[0], "workers": int(r["workers"].iloc[0]),
-                     "seed": int(r["seed"].iloc[0]), "cost": first_crossing(x, column(r, "J"), level),
-                     "horizon": float(x[-1])})
-    return pd.DataFrame(rows, columns=["run_id", "workers", "seed", "cost", "horizon"])
+    firsts, arrays = run_arrays(need(runs, "workers", "seed"), [xcol, "J"])
+    return pd.DataFrame({"run_id": firsts["run_id"].to_numpy(), "workers": firsts["workers"].to_numpy(int),
+                         "seed": firsts["seed"].to_numpy(int),
+                         "cost": [first_crossing(x, J, level) for x, J in zip(arrays[xcol], arrays["J"])],
+                         "horizon": [float(x[-1]) for x in arrays[xcol]]},
+                        columns=["run_id", "workers", "seed", "cost", "horizon"])
 
 
 def cost_arrays(base, scaled) -> tuple[np.ndarray, np.ndarray]:

@@ -108,3 +108,15 @@ def test_median_ci_stays_finite_while_fewer_than_half_the_runs_are_stuck():
     hits = sum(e.lo <= np.log(2) <= e.hi for e in (stats.median_ci(rng.exponential(1.0, 30), n_boot=500)
                                                     for _ in range(200)))
     assert hits >= 180  # nominal 95%: 190 of 200; fewer than 180 has probability 0.0012 under Binomial(200, 0.95)
+
+
+def test_run_arrays_match_split_runs_on_interleaved_unsorted_rows():
+    rng = np.random.default_rng(5)
+    runs = pd.DataFrame({"run_id": rng.choice(["b", "a", "c"], 40), "samples": rng.integers(0, 10, 40),
+                         "y": rng.normal(size=40)})
+    firsts, arrays = stats.run_arrays(runs, ["samples", "y"])
+    split = stats.split_runs(runs)
+    assert list(firsts["run_id"]) == [g["run_id"].iloc[0] for g in split]
+    for i, g in enumerate(split):
+        assert np.array_equal(arrays["samples"][i], g["samples"].to_numpy(float))
+        assert np.array_equal(arrays["y"][i], g["y"].to_numpy(float))
