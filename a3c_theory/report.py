@@ -135,6 +135,12 @@ DEVIATION_NOTES = [
     "compute times), which isolates staleness from this machine's core count; wall-clock panels use real "
     "Hogwild threads on this machine, where the shared parameters of a 100-state instance bounce between "
     "cores, so throughput barely grows with threads.",
+    "- **Runs stuck in a trap.** On the trap chain some runs settle in the trap (a local optimum that closes "
+    "less than half of the gap) and never reach the higher targets. Efficiency counts such a run at the "
+    "horizon, which can only raise E, so it makes a verdict less confident but never \"linear\"; at a target "
+    "reached long before the horizon, one such run can lower the mean-based E by a large factor while the "
+    "median cost is unchanged. The N_max tables print how many runs never got there; the staleness study "
+    "uses median costs for this reason.",
     "- **A2C.** `run.mode = \"sync\"` with `algorithm.a2c_step_sizes = \"per_round\"` (the convention) "
     "averages the N workers' updates and takes one step per round with the step size of the round's first "
     "sample count, so per sample it moves about N times less than A3C; `\"per_sample\"` gives every sample "

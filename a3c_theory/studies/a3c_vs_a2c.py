@@ -218,7 +218,8 @@ def _draw_costs(ax, summary: Summary, cost: str) -> None:
         v = np.array([e.value for e in est], float)
         okn = np.isfinite(v)
         if okn.any():
-            err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
+            with np.errstate(invalid="ignore"):  # inf − inf where a cost is not reached: no bar there
+                err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
             err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
             ax.errorbar(np.array(ns)[okn], v[okn], yerr=err[:, okn], color=f"C{i}", marker="os^D"[i], ms=4,
                         capsize=2.5, label=variant)
@@ -240,7 +241,8 @@ def draw(results: Results, summary: Summary, path) -> None:
         v = np.array([e.value for e in est])
         ok = np.isfinite(v)
         if ok.any():
-            err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
+            with np.errstate(invalid="ignore"):  # inf − inf where a cost is not reached: no bar there
+                err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
             err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
             ax_c.errorbar(np.array(ns)[ok], v[ok], yerr=err[:, ok], color=f"C{i}", marker="os^D"[i], ms=4, capsize=2.5,
                           label=variant)

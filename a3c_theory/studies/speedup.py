@@ -291,7 +291,7 @@ def _draw_mechanism(ax, mech: pd.DataFrame, option: str) -> None:
         ax.plot(x, g["closed_one_worker"], color=color, ls=":", lw=1.1, label=f"{name}: 1 worker")
     pl.log2_axis(ax, sorted(set(mech["workers"])) or [1])
     ax.set(xlabel="N (= updates applied so far)", ylabel="fraction of the gap closed after N updates",
-           title=f"{option}: the first N updates (all computed at θ_0 with N round-robin workers)")
+           title=f"{option}: the first N updates\n(all computed at θ_0 with N round-robin workers)")
     ax.legend(loc="upper left", fontsize=6)
 
 
