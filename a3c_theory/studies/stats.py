@@ -112,6 +112,17 @@ def mean_estimate(values, level: float = CONFIDENCE) -> Estimate:
     return Estimate(float(m), float(lo), float(hi), int(np.size(values)), T_INTERVAL)
 
 
+def _non_negative(values) -> np.ndarray:
+    """``values`` as a flat float array, checked: non-empty, every entry ``>= 0`` (``inf`` = a target never
+    reached), none NaN."""
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size == 0:
+        raise ValidationError("values", "is empty")
+    if np.any(np.isnan(v)) or np.any(v < 0):
+        raise ValidationError("values", "must be >= 0 (inf for never reached), not NaN")
+    return v
+
+
 def positive_mean_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> Estimate:
     """Mean of a non-negative quantity with a percentile-bootstrap interval over seeds.
 
@@ -119,11 +130,7 @@ def positive_mean_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRA
     (a Student-t interval from 2 seeds can go far below zero). ``+inf`` entries (a target never reached)
     give ``value = lo = hi = +inf``; one seed gives NaN bounds."""
     level = _confidence(level)
-    v = np.asarray(values, dtype=float).ravel()
-    if v.size == 0:
-        raise ValidationError("values", "is empty")
-    if np.any(np.isnan(v)) or np.any(v < 0):
-        raise ValidationError("values", "must be >= 0 (inf for never reached), not NaN")
+    v = _non_negative(values)
     if not np.all(np.isfinite(v)):
         return Estimate(float("inf"), float("inf"), float("inf"), v.size, BOOTSTRAP_INTERVAL)
     if v.size < 2:
@@ -140,11 +147,7 @@ def median_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> E
     for good do not make it infinite as they do a mean; an interval end is ``+inf`` when that share of the
     resamples' medians is."""
     level = _confidence(level)
-    v = np.asarray(values, dtype=float).ravel()
-    if v.size == 0:
-        raise ValidationError("values", "is empty")
-    if np.any(np.isnan(v)) or np.any(v < 0):
-        raise ValidationError("values", "must be >= 0 (inf for never reached), not NaN")
+    v = _non_negative(values)
     if v.size < 2:
         return Estimate(float(np.median(v)), float("nan"), float("nan"), v.size, BOOTSTRAP_INTERVAL)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
