@@ -92,26 +92,25 @@ def test_unwritable_outputs_are_refused_before_any_work(tmp_path, capsys):
     assert_one_line_error(code, err, "--json", str(blocker))
 
 
-def test_interrupted_run_says_that_nothing_was_kept(tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def interrupted_runs(monkeypatch):
+    """Every run is interrupted (Ctrl-C) as soon as it starts."""
     from a3c_theory import pipeline
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "run_one", interrupted)
+
+
+def test_interrupted_run_says_that_nothing_was_kept(tmp_path, capsys, interrupted_runs):
     config = write(tmp_path / "cfg.toml", b"")
     assert cli.main(["run", str(config), "--out", str(tmp_path / "out")]) == 130
     err = capsys.readouterr().err
     assert "nothing was saved" in err and "resume" not in err
 
 
-def test_long_run_prints_its_estimated_time_before_starting(tmp_path, capsys, monkeypatch):
-    from a3c_theory import pipeline
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(pipeline, "run_one", interrupted)
+def test_long_run_prints_its_estimated_time_before_starting(tmp_path, capsys, interrupted_runs):
     config = write(tmp_path / "cfg.toml", b"[run]\nsamples = 1000000000000\n")
     assert cli.main(["run", str(config), "--out", str(tmp_path / "out")]) == 130
     err = capsys.readouterr().err

@@ -212,6 +212,16 @@ def _fmt(value, digits: int = 4) -> str:
     return str(value)
 
 
+def summary_line(d: dict) -> str:
+    """``myopia …, |λ2| critic … / actor …, TV(μ, d) …, ε_app …`` (3 significant digits) from
+    :meth:`Diagnostics.to_dict`; a missing or non-finite value reads n/a."""
+    def g(key):
+        v = d.get(key)
+        return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
+    return (f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
+            f"TV(μ, d) {g('tv_mu_d')}, ε_app {g('eps_app')}")
+
+
 def format_report(diag: Diagnostics) -> str:
     """The human-readable report: one line per number, with what it means."""
     d = diag

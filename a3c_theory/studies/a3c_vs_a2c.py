@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ..instances.diagnose import summary_line
 from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results
@@ -218,10 +219,7 @@ def _draw_costs(ax, summary: Summary, cost: str) -> None:
         v = np.array([e.value for e in est], float)
         okn = np.isfinite(v)
         if okn.any():
-            with np.errstate(invalid="ignore"):  # inf − inf where a cost is not reached: no bar there
-                err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
-            err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
-            ax.errorbar(np.array(ns)[okn], v[okn], yerr=err[:, okn], color=f"C{i}", marker="os^D"[i], ms=4,
+            ax.errorbar(np.array(ns)[okn], v[okn], yerr=pl.error_bars(est)[:, okn], color=f"C{i}", marker="os^D"[i], ms=4,
                         capsize=2.5, label=variant)
         missed = sorted([n for n, ok in zip(ns, okn) if not ok] + (none_reached(summary) if variant == TUNED else []))
         if missed:
@@ -241,10 +239,7 @@ def draw(results: Results, summary: Summary, path) -> None:
         v = np.array([e.value for e in est])
         ok = np.isfinite(v)
         if ok.any():
-            with np.errstate(invalid="ignore"):  # inf − inf where a cost is not reached: no bar there
-                err = np.vstack([v - [e.lo for e in est], np.array([e.hi for e in est]) - v])
-            err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
-            ax_c.errorbar(np.array(ns)[ok], v[ok], yerr=err[:, ok], color=f"C{i}", marker="os^D"[i], ms=4, capsize=2.5,
+            ax_c.errorbar(np.array(ns)[ok], v[ok], yerr=pl.error_bars(est)[:, ok], color=f"C{i}", marker="os^D"[i], ms=4, capsize=2.5,
                           label=variant)
     ns = list(summary.workers)
     ax_c.plot(ns, [summary.predicted_wait[n] for n in ns], color="k", ls="--", lw=1,
@@ -259,16 +254,8 @@ def draw(results: Results, summary: Summary, path) -> None:
     ax_b.set(xlabel="workers N", ylabel="total samples to target", title="(b) samples to target")
     ax_c.set(xlabel="workers N", ylabel="time(A2C) / time(A3C)", title="(c) A2C's time over A3C's, vs the waiting cost")
     pl.save(fig, path, results.title,
-            f"{summary.instance}: {diagnostics_line(summary.diagnostics)}; tuned A2C multipliers {tuned_label(summary)}; "
+            f"{summary.instance}: {summary_line(summary.diagnostics)}; tuned A2C multipliers {tuned_label(summary)}; "
             "means over seeds, 95% percentile-bootstrap intervals")
-
-
-def diagnostics_line(d: dict) -> str:
-    def g(key):
-        v = d.get(key)
-        return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
-    return (f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
-            f"TV(μ, d) {g('tv_mu_d')}, ε_app {g('eps_app')}")
 
 
 def numbers(summary: Summary) -> list[Number]:
@@ -318,5 +305,5 @@ def claims(summary: Summary) -> list[Claim]:
                          f"asynchronous updates reach the target sooner than synchronous rounds ({variant})",
                          "`a3c_vs_a2c.png` (c)", "; ".join(parts), verdict,
                          f"{summary.instance}, stragglers p = {summary.straggler_prob:g}, ×{summary.straggler_slowdown:g}; "
-                         + diagnostics_line(summary.diagnostics)))
+                         + summary_line(summary.diagnostics)))
     return out

@@ -259,16 +259,16 @@ def crossing_workers(workers, eff, threshold: float = EFFICIENCY_LINEAR) -> floa
     return float("inf")
 
 
-def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool) -> tuple[dict, np.ndarray]:
+def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool) -> dict:
     """``{N: costs[seed, K]}`` to the levels ``level(K)`` of :func:`n_max_by_horizon` (a run that never got
-    there costs its horizon, as in :func:`efficiency`; the baseline's must all be finite), and the levels."""
+    there costs its horizon, as in :func:`efficiency`; the baseline's must all be finite)."""
     levels = np.array([level_at(curves_by_workers[1], float(K)) for K in horizons])
     costs = {}
     for n, curves in curves_by_workers.items():
         c = np.array([[cost_to_level(k, y, lev, decreasing) for lev in levels] for k, y in curves])
         horizon = min(float(np.asarray(k)[-1]) for k, _ in curves)
         costs[int(n)] = c if n == 1 else np.where(np.isfinite(c), c, horizon)
-    return costs, levels
+    return costs
 
 
 def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
@@ -281,7 +281,7 @@ def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing
     same draw for all horizons, since they share runs; the levels stay those of the full sample), ``N*(K)``
     and the slope recomputed. Returns ``(N*, a, fitted)``, ``fitted`` the share of resamples with ≥ 3
     horizons inside the grid; below 0.95 the interval is NaN (the crossing leaves the grid too often)."""
-    costs, _ = _costs_by_horizon(curves_by_workers, horizons, decreasing)
+    costs = _costs_by_horizon(curves_by_workers, horizons, decreasing)
     grid = sorted(costs)
     logk = np.log(np.asarray(horizons, dtype=float))
 

@@ -207,6 +207,17 @@ def speedup_axis(ax, workers, missed: bool) -> None:
     plain_log_ticks(ax)
 
 
+def error_bars(estimates) -> np.ndarray:
+    """``yerr`` for ``errorbar`` from :class:`stats.Estimate` values: rows ``value − lo`` and ``hi − value``,
+    never negative, and 0 (no bar) where an end is missing or infinite (a cost never reached)."""
+    v = np.array([e.value for e in estimates], float)
+    lo = np.array([e.lo for e in estimates], float)
+    hi = np.array([e.hi for e in estimates], float)
+    with np.errstate(invalid="ignore"):  # inf − inf
+        err = np.vstack([v - lo, hi - v])
+    return np.where(np.isfinite(err), np.maximum(err, 0), 0)
+
+
 def fmt(estimate: stats.Estimate, digits: int = 3) -> str:
     """``value [lo, hi]`` (or just the value without an interval, ``n/a`` when not finite)."""
     if not np.isfinite(estimate.value):

@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import ValidationError
+from ..instances.diagnose import summary_line
 from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results
@@ -332,15 +333,6 @@ def summarise(results: Results) -> Summary:
     return Summary(tuple(out), pd.DataFrame(rows), pd.DataFrame(fits))
 
 
-def diagnostics_text(d: dict) -> str:
-    """``myopia …, |λ2| critic … / actor …, TV(μ, d) …, ε_app …`` from a diagnostics dict."""
-    def g(key):
-        v = d.get(key)
-        return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
-    return (f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
-            f"TV(μ, d) {g('tv_mu_d')}, ε_app {g('eps_app')}")
-
-
 def _reference_lines(ax, fit: Fit, color) -> None:
     """The fitted excess ``c τ^p`` and slopes 1 and 2 through it at the first positive delay of the window."""
     t = np.geomspace(max(fit.window[1], 1), 2 * fit.window[-1], 20)
@@ -359,11 +351,11 @@ def draw(results: Results, summary: Summary, path) -> None:
                  f"target {res.target_fraction:.0%})")
         taus = [t for t in res.taus if t > 0]
         gx = [res.grad_excess[t] for t in taus]
-        ax_a.errorbar(taus, [e.value for e in gx], yerr=_yerr(gx), color=color, marker="o", ms=4, capsize=2.5,
+        ax_a.errorbar(taus, [e.value for e in gx], yerr=pl.error_bars(gx), color=color, marker="o", ms=4, capsize=2.5,
                       label=label)
         reached = [t for t in res.taus if np.isfinite(res.samples[t].value)]
         ax_b.errorbar([max(t, 0.5) for t in reached], [res.samples[t].value for t in reached],
-                      yerr=_yerr([res.samples[t] for t in reached]), color=color, marker="o", ms=4, capsize=2.5,
+                      yerr=pl.error_bars([res.samples[t] for t in reached]), color=color, marker="o", ms=4, capsize=2.5,
                       label=label)
         missed = [t for t in res.taus if res.unreached[t]]
         if missed:
@@ -373,7 +365,7 @@ def draw(results: Results, summary: Summary, path) -> None:
                and res.samples_excess[t].value > 0]
         if pos:
             sx = [res.samples_excess[t] for t in pos]
-            ax_c.errorbar(pos, [e.value for e in sx], yerr=_yerr(sx), color=color, marker="o", ms=4, capsize=2.5,
+            ax_c.errorbar(pos, [e.value for e in sx], yerr=pl.error_bars(sx), color=color, marker="o", ms=4, capsize=2.5,
                           ls="none", label=label)
         if res.samples_fit is not None:
             _reference_lines(ax_c, res.samples_fit, color)
@@ -398,14 +390,6 @@ def draw(results: Results, summary: Summary, path) -> None:
     pl.save(fig, path, results.title, "G: means over seeds, T: medians over seeds (runs stuck in a trap never "
             "reach the target), with 95% intervals (excess: Welch t for G, bootstrap of the median difference for T); "
             "(c) shows only τ with a positive excess; fit T(τ) = T(0) + c·τ^p, references through it")
-
-
-def _yerr(estimates) -> np.ndarray:
-    v = np.array([e.value for e in estimates], float)
-    lo = np.array([e.lo for e in estimates], float)
-    hi = np.array([e.hi for e in estimates], float)
-    err = np.vstack([v - lo, hi - v])
-    return np.where(np.isfinite(err), np.maximum(err, 0), 0)
 
 
 def numbers(summary: Summary) -> list[Number]:
@@ -445,5 +429,5 @@ def claims(summary: Summary) -> list[Claim]:
                          "`staleness.png` (b, c)", number, verdict,
                          f"{res.instance}, N = 1, c_α = {res.c_alpha:g}, K = {res.horizon:,}, target "
                          f"{res.target_fraction:.0%} of the gap; "
-                         + diagnostics_text(res.diagnostics)))
+                         + summary_line(res.diagnostics)))
     return out
