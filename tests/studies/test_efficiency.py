@@ -160,6 +160,7 @@ def test_n_max_table_counts_the_runs_that_never_reached_the_level():
     curves = _shifted_curves(grid, shift_per_worker=1.0, seeds=4)
     k, _ = curves[2][0]
     curves[2][0] = (k, np.zeros_like(k))  # a run stuck at y = 0
+    curves[1][0] = (k, np.zeros_like(k))  # a stuck one-worker run is not among the N > 1 counted
     table = ef.n_max_by_horizon(curves, [100.0, 1000.0])
     assert list(table["never_reached"]) == [1, 1]
     assert list(table["runs"]) == [8, 8]
