@@ -20,8 +20,6 @@ def test_the_paper_and_garnet_examples_are_shipped():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
 def test_example_runs(path, tmp_path, capsys):
     cfg = config.from_toml(path)  # the file as shipped is valid
-    if cfg.problem.kind == "gymnasium":
-        pytest.importorskip("gymnasium", reason="gymnasium is an optional extra: pip install 'a3c-theory[gym]'")
     samples = 4000 - 4000 % cfg.run.workers  # sync mode needs a multiple of the worker count
     out = tmp_path / "out"
     assert main(["run", str(path), "--set", f"run.samples={samples}", "--out", str(out), "--no-progress"]) == 0

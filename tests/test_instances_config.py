@@ -56,7 +56,6 @@ def test_file_kind_needs_a_path_and_resolves_it_relative_to_the_config(tmp_path,
 
 
 def test_gymnasium_kind():
-    pytest.importorskip("gymnasium", reason="gymnasium is an optional extra: pip install 'a3c-theory[gym]'")
     problem = _build(kind="gymnasium", env="FrozenLake-v1", map_name="4x4", gamma=0.95, critic_features="one_hot")
     assert problem.mdp.n_states == 11 and problem.mdp.gamma == 0.95
     assert exact.optimal_objective(problem.mdp) > 0

@@ -1,14 +1,13 @@
 """gymnasium toy-text imports: entry by entry against env.P under the terminal → η convention, and J* against
 value iteration run directly on gymnasium's table."""
 
+import gymnasium
 import numpy as np
 import pytest
 
 from a3c_theory import exact
 from a3c_theory.errors import ValidationError
 from a3c_theory.instances import toy_text
-
-gymnasium = pytest.importorskip("gymnasium", reason="gymnasium is an optional extra: pip install 'a3c-theory[gym]'")
 
 ENVS = [("FrozenLake-v1", "4x4"), ("FrozenLake-v1", "8x8"), ("Taxi-v4", None), ("CliffWalking-v1", None)]
 

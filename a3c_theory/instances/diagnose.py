@@ -212,6 +212,15 @@ def _fmt(value, digits: int = 4) -> str:
     return str(value)
 
 
+EPS_APP_FLOOR = 1e-12
+"""ε_app below this is rounding of the solves (one-hot features give 1e-18 to 1e-15 by machine and BLAS
+kernel): it is printed as ``< 1e-12``, never as a digit string that changes from one machine to the next."""
+
+
+def format_eps_app(value, digits: int = 4) -> str:
+    return f"< {EPS_APP_FLOOR:g}" if value is not None and 0 <= value < EPS_APP_FLOOR else _fmt(value, digits)
+
+
 def summary_line(d: dict) -> str:
     """``myopia …, |λ2| critic … / actor …, TV(μ, d) …, ε_app …`` (3 significant digits) from
     :meth:`Diagnostics.to_dict`; a missing or non-finite value reads n/a."""
@@ -219,7 +228,7 @@ def summary_line(d: dict) -> str:
         v = d.get(key)
         return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
     return (f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
-            f"TV(μ, d) {g('tv_mu_d')}, ε_app {g('eps_app')}")
+            f"TV(μ, d) {g('tv_mu_d')}, ε_app {format_eps_app(d.get('eps_app'), 3)}")
 
 
 def format_report(diag: Diagnostics) -> str:
@@ -235,7 +244,7 @@ def format_report(diag: Diagnostics) -> str:
         f"|lambda2| critic chain     {_fmt(d.lambda2_critic)}   (mixing time ~ {_fmt(d.mixing_time_critic)} steps)",
         f"|lambda2| actor chain      {_fmt(d.lambda2_actor)}   (mixing time ~ {_fmt(d.mixing_time_actor)} steps)",
         f"TV(mu, d)                  {_fmt(d.tv_mu_d)}   (how different Markovian and discounted sampling are)",
-        f"eps_app                    {_fmt(d.eps_app)}",
+        f"eps_app                    {format_eps_app(d.eps_app)}",
         f"max eig sym(A)             {_fmt(d.max_eig_sym_A)}   (the theory needs < 0)",
         f"mu forward error (est.)    {_fmt(d.mu_forward_error)}   (condition number {_fmt(d.mu_condition)}; "
         "a tiny residual does not make mu accurate when this is large)",
@@ -276,6 +285,6 @@ def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
         found.append(diag)
         where = ", ".join(f"{key}={value}" for key, value in zip(problem_axes, values)) or "instance"
         lines.append(f"{where}: myopia {_fmt(diag.myopia, 3)}, |lambda2| critic {_fmt(diag.lambda2_critic, 3)}, "
-                     f"TV(mu, d) {_fmt(diag.tv_mu_d, 3)}, eps_app {_fmt(diag.eps_app, 3)}")
+                     f"TV(mu, d) {_fmt(diag.tv_mu_d, 3)}, eps_app {format_eps_app(diag.eps_app, 3)}")
     warning = discrimination_warning(found) if "run.workers" in grid else None
     return lines + ([warning] if warning else [])

@@ -44,7 +44,7 @@ ENVIRONMENTS = {
 }
 """Supported environment ids, the map names they take (the first is the default), fixed keyword arguments."""
 
-INSTALL_HINT = "gymnasium is not installed: pip install 'a3c-theory[gym]'"
+INSTALL_HINT = "gymnasium (a required dependency) is not importable: reinstall with pip install a3c-theory"
 
 
 @dataclass(frozen=True, eq=False)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .. import config
 from ..errors import ValidationError
-from ..instances.diagnose import MYOPIA_WARNING, diagnose
+from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
@@ -275,7 +275,7 @@ def _draw_panel(ax, eff: pd.DataFrame, title: str, diag: pd.DataFrame, kind: str
     if not d.empty:
         r = d.iloc[0]
         note = (f"\nmyopia {r['myopia']:.2f}, |λ2| {r['lambda2_critic']:.3f}, TV(μ,d) {r['tv_mu_d']:.2f}, "
-                f"ε_app {r['eps_app']:.2g}")
+                f"ε_app {format_eps_app(r['eps_app'], 2)}")
     ax.set(xlabel="workers N", ylabel="efficiency E(N) = Speedup(N)/N", title=title + note)
     ax.set_ylim(0, max(1.6, float(np.nanmax(eff["efficiency"].to_numpy(float), initial=1.0)) * 1.05))
     ax.legend(loc="lower left", fontsize=6.5)
@@ -313,7 +313,7 @@ def _diag_text(diag: pd.DataFrame, kind: str) -> str:
     r = d.iloc[0]
     return (f"{INSTANCE_NAMES.get(kind, kind)}: {int(r['n_states'])} states × {int(r['n_actions'])} actions, "
             f"myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor {r['lambda2_actor']:.3f}, "
-            f"TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {r['eps_app']:.2g}")
+            f"TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {format_eps_app(r['eps_app'], 2)}")
 
 
 def verdict_table(summary: Summary) -> list[str]:
