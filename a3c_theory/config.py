@@ -77,11 +77,11 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
         "sampling": ("iid", "choice", ("iid", "markov", "shared")),
         "refresh": (200, "int", (1, 2**62, False, False)),
         "n_step": (1, "int", (1, 1000, False, False)),
-        "lam": (0.0, "float", (0.0, math.inf, False, True)),
+        "lam": (0.0, "float", (0.0, 1e6, False, False)),
         "radius": (0.0, "float", (0.0, math.inf, False, True)),
-        "c_alpha": (30.0, "float", (0.0, math.inf, True, True)),
+        "c_alpha": (30.0, "float", (0.0, 1e6, True, False)),
         "sigma_alpha": (0.6, "float", (0.0, 1.0, False, False)),
-        "c_beta": (0.3, "float", (0.0, math.inf, True, True)),
+        "c_beta": (0.3, "float", (0.0, 1e6, True, False)),
         "sigma_beta": (0.4, "float", (0.0, 1.0, False, False)),
         "a2c_step_sizes": ("per_round", "choice", ("per_round", "per_sample")),
     },
@@ -130,11 +130,15 @@ DESCRIPTIONS: dict[str, str] = {
                           "(one transition of γP + (1−γ)η for both, ICLR 2021)",
     "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
     "algorithm.n_step": "n of the n-step TD error (1 is A3C-TD(0); > 1 needs markov sampling)",
-    "algorithm.lam": "weight λ of the KL regulariser R(θ) in J_λ = J + λR",
+    "algorithm.lam": "weight λ of the KL regulariser R(θ) in J_λ = J + λR; at most 1e6: |R(θ)| ≤ 2‖θ‖∞ and "
+                     "‖∇R‖ ≤ 2, so with the step-size bounds λR, λ∇R and J_λ stay far inside the float range",
     "algorithm.radius": "critic projection radius R_ω of Π_R(ω) = ω·min(1, R/‖ω‖); 0 = r_max/λ_min(−A_θ0)",
-    "algorithm.c_alpha": "actor step size constant: α_k = c_α/(1+k)^σ_α",
+    "algorithm.c_alpha": "actor step size constant: α_k = c_α/(1+k)^σ_α; at most 1e6 (a generous round bound: "
+                         "α_k ≤ c_α and K ≤ 1e13, so ‖θ_K‖ ≤ 1e19·G, G the largest step direction, finite for "
+                         "rewards and R_ω below ~1e280; a run that still overflows ends 'diverged at k')",
     "algorithm.sigma_alpha": "actor step size exponent σ_α (theory: 3/5)",
-    "algorithm.c_beta": "critic step size constant: β_k = c_β/(1+k)^σ_β",
+    "algorithm.c_beta": "critic step size constant: β_k = c_β/(1+k)^σ_β; at most 1e6 (the bound of c_α; ω "
+                        "itself is projected onto the ball of radius R_ω)",
     "algorithm.sigma_beta": "critic step size exponent σ_β (theory: 2/5)",
     "algorithm.a2c_step_sizes": "sync mode: per_round (average of N updates at α_rN) or per_sample (their sum, "
                                 "update i at α_{rN+i})",

@@ -1,0 +1,54 @@
+"""Divergence as an outcome: the first count at which a run's state or metrics stop being finite numbers.
+
+Config bounds (``config.SCHEMA``: ``algorithm.lam``, ``c_alpha``, ``c_beta``) keep every exact quantity finite
+for valid input; a run that still produces a non-finite value in ``θ``, ``ω`` or a metric row does not fail
+and does not report numbers past that point: it ends with the outcome ``"diverged at k"`` naming the quantity.
+The drivers check ``θ`` and ``ω`` between compiled chunks (never inside the kernels), ``evaluate`` checks each
+metric row. The same record serves any run whose iterates leave the floats (e.g. an unstable gain).
+
+Recorded in ``trace.meta`` and in a run's flat metadata (a sweep's ``runs.csv``) as :data:`FIELDS`:
+``outcome`` (``"finished"`` or ``"diverged"``), ``diverged_at`` (the count k, None when finished) and
+``diverged_quantity`` (``"theta"``, ``"w"`` or a metric column; None when finished).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FINISHED = "finished"
+DIVERGED = "diverged"
+FIELDS = ("outcome", "diverged_at", "diverged_quantity")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A run that left the floats: at update count ``k``, ``quantity`` held a non-finite value."""
+
+    k: int
+    quantity: str
+
+    def message(self) -> str:
+        return f"diverged at k = {self.k}: {self.quantity} is not finite"
+
+
+def first_non_finite(k: int, **arrays) -> Divergence | None:
+    """``Divergence(k, name)`` for the first of ``arrays`` (by keyword order) holding a NaN or ±inf, else None."""
+    for name, array in arrays.items():
+        if not np.all(np.isfinite(array)):
+            return Divergence(int(k), name)
+    return None
+
+
+def meta_fields(divergence: Divergence | None) -> dict:
+    """The :data:`FIELDS` of a run's metadata."""
+    if divergence is None:
+        return {"outcome": FINISHED, "diverged_at": None, "diverged_quantity": None}
+    return {"outcome": DIVERGED, "diverged_at": divergence.k, "diverged_quantity": divergence.quantity}
+
+
+def from_meta(meta: dict) -> Divergence | None:
+    """The divergence recorded in ``meta`` (:func:`meta_fields`), or None (finished, or recorded before
+    outcomes were)."""
+    if meta.get("outcome") != DIVERGED:
+        return None
+    return Divergence(int(meta["diverged_at"]), str(meta["diverged_quantity"]))
