@@ -32,6 +32,10 @@ def _cmd_run(args) -> int:
     result.trace.save(out)
     frames.write(result.table, out / "metrics.csv")
     frames.write(pd.DataFrame([result.meta]), out / "meta.csv")
+    if result.divergence is not None:
+        print(f"a3c-theory: the run {result.divergence.message()}; wrote {out}/ with the {len(result.table)} "
+              "snapshot(s) before it", file=sys.stderr)
+        return 1
     last = result.table.iloc[-1]
     print(f"wrote {out}/ (trace, metrics.csv, meta.csv); final: "
           + ", ".join(f"{key}={last[key]:.6g}" for key in ("k", "J", "gap", "grad_norm_sq", "critic_gap")))

@@ -52,3 +52,16 @@ def from_meta(meta: dict) -> Divergence | None:
     if meta.get("outcome") != DIVERGED:
         return None
     return Divergence(int(meta["diverged_at"]), str(meta["diverged_quantity"]))
+
+
+def first_non_finite_row(k, **arrays) -> tuple[int, Divergence] | None:
+    """``(j, Divergence(k[j], name))`` for the first row ``j`` at which one of ``arrays`` (one row per entry of
+    ``k``) is not finite, else None."""
+    bad = np.zeros(len(k), dtype=bool)
+    for array in arrays.values():
+        bad |= ~np.all(np.isfinite(np.asarray(array).reshape(len(k), -1)), axis=1)
+    if not bad.any():
+        return None
+    j = int(np.argmax(bad))
+    row = {name: np.asarray(array)[j] for name, array in arrays.items()}
+    return j, first_non_finite(int(k[j]), **row)

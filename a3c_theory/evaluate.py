@@ -19,11 +19,16 @@ snapshot grid (trapezoid rule):
 For ``k_0 = 0`` this is ``(1/K) Σ_{k<K} f_k`` up to the interpolation error; it is exact for constant and
 for linear sequences (up to the O(1/K) difference between a sum and an integral). Log-spaced snapshots put
 the grid where ``f`` changes fastest.
+
+Divergence (:mod:`a3c_theory.divergence`): the rows stop before the first snapshot whose metrics are not
+all finite (no number is reported past it), and :func:`evaluate_run` returns that count and the column;
+a trace that diverged already holds only its snapshots before the divergence.
 """
 
 import numpy as np
 import pandas as pd
 
+from . import divergence
 from .errors import ValidationError
 from .exact import Evaluator, single_thread_blas
 from .problem import Problem
@@ -34,6 +39,9 @@ COLUMNS = (
     "eps_app",
 )
 
+METRIC_KEYS = ("J", "J_lambda", "gap", "grad_norm_sq", "grad_lambda_norm_sq", "critic_gap", "eps_app")
+"""The keys of ``exact.Evaluator.metrics`` the table reports."""
+
 
 def running_average(k, f) -> np.ndarray:
     """``avg_f(k_j) = ∫_{k_0}^{k_j} f̃ / (k_j − k_0)`` by the trapezoid rule on the grid ``k`` (module
@@ -43,6 +51,8 @@ def running_average(k, f) -> np.ndarray:
     area = np.concatenate([[0.0], np.cumsum(np.diff(k) * 0.5 * (f[1:] + f[:-1]))])
     span = k - k[0]
     out = np.empty_like(f)
+    if f.size == 0:  # a run that diverged before its first metric row
+        return out
     out[0] = f[0]
     for j in range(1, f.size):
         out[j] = area[j] / span[j] if span[j] > 0 else out[j - 1]
@@ -91,11 +101,17 @@ def check_problem(trace, problem: Problem) -> None:
 
 def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
     """The metric table of ``trace``: a DataFrame with columns :data:`COLUMNS` (``k``, ``samples`` int64, the
-    rest float64), one row per snapshot (see module docstring).
+    rest float64), one row per snapshot (see module docstring) up to a divergence.
 
     ``trace`` needs ``config`` (nested dict; λ at ``config["algorithm"]["lam"]``), ``k``, ``theta``,
     ``w``, ``time_s`` and ``samples_per_worker``. ``problem`` defaults to the one rebuilt from the config.
     """
+    return evaluate_run(trace, problem)[0]
+
+
+def evaluate_run(trace, problem: Problem | None = None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
+    """``(table, divergence)``: :func:`evaluate`'s table and where the run diverged (the trace's recorded
+    divergence, else the first snapshot with a non-finite metric, named by its column), or None."""
     if problem is None:
         from . import config as config_module
 
@@ -104,11 +120,21 @@ def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
     lam = float(trace.config["algorithm"]["lam"])
     arrays = _trace_arrays(trace)
     evaluator = Evaluator(problem)
-    with single_thread_blas():
-        rows = [evaluator.metrics(theta, w, lam) for theta, w in zip(arrays["theta"], arrays["w"])]
-    metric = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    diverged = divergence.from_meta(getattr(trace, "meta", {}))
+    rows = []
+    with single_thread_blas(), np.errstate(over="ignore", invalid="ignore"):
+        for k, theta, w in zip(arrays["k"], arrays["theta"], arrays["w"]):
+            row = evaluator.metrics(theta, w, lam)
+            found = divergence.first_non_finite(k, **row)
+            if found is not None:
+                diverged = found
+                break
+            rows.append(row)
+    n = len(rows)
+    arrays = {name: value[:n] for name, value in arrays.items()}
+    metric = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in METRIC_KEYS}
     k = arrays["k"]
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "k": k,
         "samples": k.copy(),
         "samples_per_worker": arrays["samples_per_worker"],
@@ -124,3 +150,4 @@ def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
         "avg_critic_gap_sq": running_average(k, metric["critic_gap"] ** 2),
         "eps_app": metric["eps_app"],
     })
+    return table, diverged

@@ -20,7 +20,8 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from .errors import ValidationError
 
@@ -60,7 +61,9 @@ PARENT_POLL_S = 1.0
 """How often a pool worker checks that the driver is still alive."""
 
 
-def _init_local_worker(driver_pid: int) -> None:
+def _init_local_worker(driver_pid: int, started) -> None:
+    global _STARTED
+    _STARTED = started
     # The driver owns Ctrl-C: it cancels pending runs and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(THREAD_ENV)
@@ -75,12 +78,32 @@ def _exit_with_driver(driver_pid: int) -> None:
     os._exit(1)
 
 
+class WorkerDied(RuntimeError):
+    """The process running a run ended abruptly (killed, out of memory, a crash in compiled code)."""
+
+
+def _run_local(task, config: dict, run_id: str):
+    """Pool side of one run: say which process runs it (:data:`_STARTED`), then :func:`run_task`."""
+    if _STARTED is not None:
+        _STARTED.put((run_id, os.getpid()))
+    return run_task(task, config)
+
+
+_STARTED = None
+"""In a pool worker: the queue on which it announces ``(run_id, pid)`` as it starts a run."""
+
+
 def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
     """Run ``task`` on each config in a pool of ``jobs`` spawned processes (``jobs == 1``: in this process);
     yield results as they complete.
 
     ``spawn`` (not ``fork``) gives each worker a fresh interpreter: no inherited locks, threads or
     file descriptors (the sweep's lock file), and thread settings that take effect before NumPy loads.
+
+    At most ``jobs`` runs are in flight. A worker that dies (``kill -9``, out of memory, a crash) breaks
+    the pool: the runs that were in flight go back to the front of the queue and run again in a fresh pool,
+    the others go on, and a line on stderr names the run whose worker died. That run is retried once: if
+    its worker dies again it is yielded as failed with a :class:`WorkerDied` error.
     """
     del address  # only meaningful for Ray
     if jobs == 1:  # no pool to start: run in this process, one run at a time (threads-mode timings stay clean)
@@ -90,37 +113,90 @@ def local_results(task, runs: list[tuple[str, dict]], jobs: int, address=None):
             except Exception as error:  # noqa: BLE001 - reported per run, like the pool does
                 yield run_id, None, error
         return
-    executor = _pool(jobs)
+    queue = list(runs)
+    queue.reverse()  # pop() takes the next run in order
+    deaths: dict[str, int] = {}
+    pid_of: dict[str, int] = {}
     futures = {}
     try:
-        for run_id, config in runs:
-            futures[executor.submit(run_task, task, config)] = run_id
-        for future in as_completed(futures):
-            error = future.exception()
-            yield futures[future], (None if error else future.result()), error
+        while queue or futures:
+            executor, started = _pool(jobs)
+            while queue and len(futures) < jobs:
+                run_id, config = queue.pop()
+                futures[executor.submit(_run_local, task, config, run_id)] = (run_id, config)
+            processes = dict(executor._processes or {})  # the pool forgets them once broken
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            _drain(started, pid_of)  # every turn: a full pipe would block the workers' announcements
+            broken = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
+            for future in done:
+                if future not in broken:
+                    run_id, _ = futures.pop(future)
+                    error = future.exception()
+                    yield run_id, (None if error else future.result()), error
+            if broken:
+                for future in futures:  # every run still in flight failed with the pool
+                    wait([future])
+                lost = [futures.pop(f) for f in list(futures)]
+                _drain(started, pid_of)
+                yield from _after_worker_death(lost, _dead_runs(pid_of, processes, lost), deaths, queue)
     finally:
-        if not all(future.done() for future in futures):
+        if futures:
             _stop_pool()
 
 
-_POOLS: dict[tuple, ProcessPoolExecutor] = {}
-"""The live pool (at most one), kept between sweeps of one process: ``reproduce`` runs many small sweeps,
-and starting fresh interpreters that load numba for each would cost seconds per sweep. It is keyed on the
-job count and the driver's environment, which spawned workers inherit only when they start."""
+def _drain(started, pid_of: dict) -> None:
+    """Move the workers' ``(run_id, pid)`` announcements from the queue into ``pid_of``."""
+    while not started.empty():
+        run_id, pid = started.get()
+        pid_of[run_id] = pid
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
+def _dead_runs(pid_of: dict, processes: dict, lost: list) -> set[str]:
+    """The runs among ``lost`` whose worker died (not one the broken pool stopped), from the workers'
+    announcements ``pid_of``; all of ``lost`` when that cannot be told."""
+    for process in processes.values():
+        process.join(timeout=PARENT_POLL_S)
+    dead = {pid for pid, process in processes.items() if process.exitcode not in (None, -signal.SIGTERM)}
+    named = {run_id for run_id, _ in lost if pid_of.get(run_id) in dead}
+    return named or {run_id for run_id, _ in lost}
+
+
+def _after_worker_death(lost: list, dead: set[str], deaths: dict, queue: list):
+    """Requeue the runs ``lost`` with a broken pool (first in line); yield as failed a run whose worker died
+    for the second time."""
+    for run_id, config in reversed(lost):
+        if run_id in dead:
+            deaths[run_id] = deaths.get(run_id, 0) + 1
+            if deaths[run_id] > 1:
+                yield run_id, None, WorkerDied(f"the worker process running run {run_id} died again on its "
+                                               "retry; it is recorded as failed")
+                continue
+            print(f"the worker process running run {run_id} died; retrying it once in a fresh pool",
+                  file=sys.stderr)
+        queue.append((run_id, config))
+
+
+_POOLS: dict[tuple, tuple] = {}
+"""The live pool (at most one) and the queue its workers announce their runs on, kept between sweeps of
+one process: ``reproduce`` runs many small sweeps, and starting fresh interpreters that load numba for each
+would cost seconds per sweep. It is keyed on the job count and the driver's environment, which spawned
+workers inherit only when they start."""
+
+
+def _pool(jobs: int) -> tuple[ProcessPoolExecutor, object]:
     key = (jobs, tuple(sorted(os.environ.items())))
-    if key not in _POOLS or getattr(_POOLS[key], "_broken", False):  # a crashed worker breaks a pool for good
+    if key not in _POOLS or getattr(_POOLS[key][0], "_broken", False):  # a dead worker breaks a pool for good
         _stop_pool()
-        _POOLS[key] = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=_init_local_worker, initargs=(os.getpid(),))
+        context = multiprocessing.get_context("spawn")
+        started = context.SimpleQueue()
+        _POOLS[key] = (ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_local_worker,
+                                           initargs=(os.getpid(), started)), started)
     return _POOLS[key]
 
 
 def _stop_pool() -> None:
     """Cancel what is pending and end the workers at once (a run in progress is abandoned)."""
-    for executor in _POOLS.values():
+    for executor, _ in _POOLS.values():
         # Python 3.14 has executor.terminate_workers(); before that, _processes is the only handle.
         workers = list((executor._processes or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
@@ -133,7 +209,7 @@ def _stop_pool() -> None:
 
 @atexit.register
 def _close_pool() -> None:
-    for executor in _POOLS.values():
+    for executor, _ in _POOLS.values():
         executor.shutdown(wait=True)
     _POOLS.clear()
 

@@ -6,7 +6,9 @@ the sweep's default task (and through it ``reproduce``) call it.
 ``meta`` is one flat dict of scalars per run (the columns of a sweep's per-run table): the engine's
 ``trace.meta`` (built by ``engine.run_setup.run_meta``) with nested dicts flattened by joining keys with
 ``_`` (``sampling_law_bias_tv_mu_mean``, ``machine_numba``, …), plus ``engine_seconds`` and
-``evaluate_seconds`` (wall time of the two stages in this process).
+``evaluate_seconds`` (wall time of the two stages in this process), and the outcome (``outcome``,
+``diverged_at``, ``diverged_quantity``; :mod:`a3c_theory.divergence`): a run whose ``θ``, ``ω`` or metrics
+left the floats is a result, not an error; its table stops before the divergence.
 """
 
 import time
@@ -15,8 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import config as config_module
-from . import engine
-from .evaluate import evaluate
+from . import divergence, engine
+from .evaluate import evaluate_run
 from .trace import Trace
 
 
@@ -24,6 +26,11 @@ from .trace import Trace
 class RunResult:
     """A run's trace (None when dropped, e.g. to keep a sweep worker from shipping θ snapshots back), its
     metric table (one row per snapshot, :data:`a3c_theory.evaluate.COLUMNS`) and its flat metadata."""
+
+    @property
+    def divergence(self) -> divergence.Divergence | None:
+        """Where the run diverged (its metadata's outcome), or None."""
+        return divergence.from_meta(self.meta)
 
     trace: Trace | None
     table: pd.DataFrame
@@ -49,7 +56,8 @@ def run_one(cfg: config_module.Config, problem=None, progress=False) -> RunResul
     started = time.perf_counter()
     trace = engine.run(cfg, progress=progress, problem=problem)
     engine_seconds = time.perf_counter() - started
-    table = evaluate(trace, problem)
+    table, diverged = evaluate_run(trace, problem)
+    trace.meta.update(divergence.meta_fields(diverged))  # a divergence seen in the metrics, too
     meta = flatten(trace.meta)
     meta["engine_seconds"] = engine_seconds
     meta["evaluate_seconds"] = time.perf_counter() - started - engine_seconds

@@ -16,6 +16,9 @@ Layout of ``out_dir``::
                          its presence is what marks the run finished)
     results.csv          every run's rows, runs in sweep order, each run's rows in task order
     runs.csv             one row per run: run_id, <grid keys>, seed, then the metadata keys as columns
+                         (with the default task: ``outcome``, ``diverged_at``, ``diverged_quantity``; a run
+                         that diverged is finished, with its rows up to the divergence, and never fails
+                         the sweep)
     results.parquet, runs.parquet   the same two tables, where pyarrow is installed
 
 Tables are pandas DataFrames written by :mod:`a3c_theory.frames` (``frames.read_csv`` reads them back
@@ -52,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, frames
+from .divergence import DIVERGED, from_meta
 from .errors import ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
 from .validate import positive_int
@@ -501,6 +505,8 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
             record = {"run_id": rid, "grid": run.point, "seed": run.seed, "config": run.config, "meta": meta}
             atomic.write_text(runs_dir / f"{rid}.json", json.dumps(record, indent=2, default=_json_scalar) + "\n")
             atomic.write_text(runs_dir / f"{rid}.csv", frames.to_csv_text(table))
+            if meta.get("outcome") == DIVERGED:  # a result (outcome column of runs.csv), not a failure
+                bar.write(f"run {rid} {from_meta(meta).message()}")
             bar.update(1, rid)
     if failures:
         first = next(iter(failures.values()))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic
+from .divergence import Divergence, from_meta
 from .errors import ValidationError
 
 ARRAY_FIELDS = ("k", "theta", "w", "time_s", "samples_per_worker", "delay_counts")
@@ -33,7 +34,9 @@ class Trace:
     - ``time_s``: float64[n], wall clock (threads mode) or simulated clock (simulated, sync) at ``k``;
     - ``samples_per_worker``: int64[n, N], updates applied from each worker up to ``k`` (rows sum to ``k``);
     - ``delay_counts``: int64[m], ``delay_counts[τ]`` = number of updates applied with delay τ (sums to K);
-    - ``meta``: dict (JSON-serialisable): seed entropy, versions, machine, clock kind, radius, …
+    - ``meta``: dict (JSON-serialisable): seed entropy, versions, machine, clock kind, radius, …, and the
+      outcome (:mod:`a3c_theory.divergence`): a run that diverged at ``k`` keeps only its snapshots before
+      ``k`` (then ``k[-1] < K``).
     """
 
     config: dict
@@ -65,6 +68,11 @@ class Trace:
             raise ValidationError("trace.time_s", f"must have shape ({n},), got {self.time_s.shape}")
         if self.delay_counts.ndim != 1:
             raise ValidationError("trace.delay_counts", f"must be 1-D, got shape {self.delay_counts.shape}")
+
+    @property
+    def divergence(self) -> Divergence | None:
+        """Where the run left the floats (``meta["outcome"] == "diverged"``), or None."""
+        return from_meta(self.meta)
 
     @property
     def n_workers(self) -> int:

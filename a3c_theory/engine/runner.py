@@ -13,7 +13,10 @@ A run (Algorithm 1 of the paper):
    of ``θ_{M⌊k/M⌋}``; M = 1 is exact. The bias is measured at every refresh as the total-variation distance
    ``½‖p_used − p_exact‖₁`` between the laws used over the last M updates and the exact ones now, and
    reported in ``trace.meta["sampling_law_bias"]`` (mean and max over refreshes, for μ and d);
-4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K).
+4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
+5. checks after every chunk that ``θ`` and ``ω`` are finite (:mod:`a3c_theory.divergence`); a run that
+   left the floats stops there: its trace keeps the snapshots taken so far and ``meta`` records
+   ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``.
 
 Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``; the run is bit-for-bit
 reproducible from ``run.seed`` for any N. Sync mode (A2C): ``kernels.sync_chunk`` rounds of N samples, the
@@ -30,6 +33,7 @@ import time
 
 import numpy as np
 
+from .. import divergence
 from ..exact import single_thread_blas
 from ..trace import Trace
 from . import delays as delay_models
@@ -53,6 +57,12 @@ class _Recorder:
         self.samples_per_worker = np.zeros((n, n_workers), np.int64)
         self.delay_counts = np.zeros(1, np.int64)
         self.next = 0
+        self.divergence = None
+
+    def diverged(self, setup: RunSetup, k: int) -> bool:
+        """Whether ``θ`` or ``ω`` is no longer finite after ``k`` updates (kept in :attr:`divergence`)."""
+        self.divergence = divergence.first_non_finite(k, theta=setup.theta, w=setup.w)
+        return self.divergence is not None
 
     def due(self, k: int) -> bool:
         return self.next < len(self.counts) and self.counts[self.next] == k
@@ -122,6 +132,8 @@ def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:
             recorder.add_delays(sched.delays[: k1 - k])
             bar.update(k1 - k)
             k = k1
+            if recorder.diverged(setup, k):
+                break
             if recorder.due(k):
                 recorder.record(setup, schedule.clock(k), schedule.applied)
     meta = _meta(cfg, setup, stats, recorder, laws, kernel_seconds, time.perf_counter() - started,
@@ -165,9 +177,11 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
             applied += r1 - r
             bar.update((r1 - r) * N)
             r = r1
+            if recorder.diverged(setup, r * N):
+                break
             if recorder.due(r * N):
                 recorder.record(setup, clock.time, applied)
-    recorder.delay_counts = np.array([rcfg.samples], np.int64)
+    recorder.delay_counts = np.array([int(applied.sum())], np.int64)
     meta = _meta(cfg, setup, stats, recorder, laws, kernel_seconds, time.perf_counter() - started,
                  delay_model=f"synchronous rounds, compute times {rcfg.delay!r}",
                  sync_step_sizes=(("round r applies the sum of its N updates, update i with alpha_k, beta_k at "
@@ -181,10 +195,13 @@ def _meta(cfg, setup: RunSetup, stats: np.ndarray, recorder: _Recorder, laws, ke
           wall_seconds: float, **extra) -> dict:
     return run_meta(cfg, setup, "simulated", stats, recorder.delay_counts, [laws] if laws else [], wall_seconds,
                     time_unit=TIME_UNIT, kernel_seconds=kernel_seconds,
-                    kernel_ns_per_sample=kernel_seconds / cfg.run.samples * 1e9, **extra)
+                    kernel_ns_per_sample=kernel_seconds / cfg.run.samples * 1e9, **extra,
+                    **divergence.meta_fields(recorder.divergence))
 
 
 def _trace(cfg, recorder: _Recorder, meta: dict) -> Trace:
-    return Trace(config=cfg.to_dict(), k=recorder.counts, theta=recorder.theta, w=recorder.w,
-                 time_s=recorder.time_s, samples_per_worker=recorder.samples_per_worker,
+    """The recorded snapshots (all of them, or those before a divergence)."""
+    n = recorder.next
+    return Trace(config=cfg.to_dict(), k=recorder.counts[:n], theta=recorder.theta[:n], w=recorder.w[:n],
+                 time_s=recorder.time_s[:n], samples_per_worker=recorder.samples_per_worker[:n],
                  delay_counts=recorder.delay_counts, meta=meta)

@@ -51,6 +51,11 @@ Races that remain (Hogwild! by design, stated in ``trace.meta["races"]``):
 - the i.i.d. refresh reads ``θ`` the same way.
 The counter, the delay histograms, the sample counts and the snapshot slots are race-free.
 
+Divergence: while the workers run, the driver checks at each progress poll that the shared ``θ`` and ``ω``
+are finite and otherwise stops every worker after its current chunk; the trace then keeps the snapshots
+below the first non-finite one (a snapshot row, or the state where the workers stopped) and ``meta``
+records ``outcome = "diverged"`` at that count (:mod:`a3c_theory.divergence`).
+
 Time: ``time_s`` is wall time on ``CLOCK_MONOTONIC`` (the clock of ``time.perf_counter``) from the start of
 the threads, stamped in compiled code (:mod:`.clock`, ~20 ns, once per snapshot). Two snapshots taken by
 different workers can be stamped out of order when a worker is descheduled between its claim and its
@@ -70,6 +75,7 @@ import time
 import numpy as np
 from numba import njit
 
+from .. import divergence
 from ..exact import single_thread_blas
 from ..trace import Trace
 from .atomics import atomic_fetch_add, atomic_load
@@ -333,10 +339,20 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     )
     if laws:
         meta["sampling_law_bias"]["per"] = "worker (own updates)"
+    reached = int(done.sum())
+    taken = 1 + int(np.sum(interior < reached))  # snapshot rows filled (all of them unless stopped early)
+    k = np.append(counts[:taken], reached) if reached < K else counts
+    thetas = np.vstack([theta0, run.snap_theta[: taken - 1], theta])
+    ws = np.vstack([w0, run.snap_w[: taken - 1], w])
+    n = len(k)
+    found = divergence.first_non_finite_row(k, theta=thetas, w=ws)
+    if found is not None:
+        n = found[0]
+    meta.update(divergence.meta_fields(found[1] if found else None))
     return Trace(
-        config=cfg.to_dict(), k=counts,
-        theta=np.vstack([theta0, run.snap_theta, theta]), w=np.vstack([w0, run.snap_w, w]), time_s=time_s,
-        samples_per_worker=np.vstack([np.zeros(N, np.int64), run.snap_samples, done]),
+        config=cfg.to_dict(), k=k[:n], theta=thetas[:n], w=ws[:n],
+        time_s=np.append(time_s[:taken], time_s[-1])[:n],
+        samples_per_worker=np.vstack([np.zeros(N, np.int64), run.snap_samples[: taken - 1], done])[:n],
         delay_counts=hist, meta=meta,
     )
 
@@ -358,6 +374,8 @@ def _run_workers(workers, run: _SharedRun, chunk: int, total: int, progress) -> 
                 while t.is_alive():
                     t.join(timeout=0.2)
                     bar.update(int(run.counter[0]) - bar.n)
+                    if divergence.first_non_finite(0, theta=run.theta, w=run.w) is not None:
+                        stop.set()  # the trace keeps the snapshots before the divergence
     except KeyboardInterrupt:
         stop.set()
         for t in threads:

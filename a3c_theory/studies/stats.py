@@ -12,6 +12,8 @@ Conventions stated once here:
 * **Crossing.** The first snapshot interval ``[x_i, x_{i+1}]`` with ``J_i < level ≤ J_{i+1}`` is
   interpolated linearly; a run that starts at or above ``level`` gives ``x_0``; one that **never**
   reaches it gives ``+inf`` (never NaN: NaN is kept for "not estimable", e.g. an interval from one seed).
+  A run that diverged (its ``outcome`` column, when the table has one, is ``"diverged"``;
+  :mod:`a3c_theory.divergence`) counts as never reaching it, whatever its rows before the divergence show.
 * **Speedup (paper eq. 1).** ``Speedup(N) = T(1) / (T(N) / N)`` with ``T`` the total samples to target
   (sample speedup), and ``T_time(1) / T_time(N)`` (runtime speedup). Over seeds the point estimate is the
   ratio of the seed means; its 95% interval is a percentile bootstrap over seeds (each group resampled
@@ -34,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..divergence import DIVERGED
 from ..errors import ValidationError
 
 THEORY_SLOPE = -0.4
@@ -258,7 +261,7 @@ def costs_to_target(runs: pd.DataFrame, cost: str = "samples", target_fraction: 
     the table: :func:`reference_levels`; call it on one instance at a time).
 
     Returns columns ``run_id, workers, seed, cost, horizon`` (``horizon``: the run's last value of
-    ``samples`` or ``time_s``)."""
+    ``samples`` or ``time_s``); a diverged run's cost is ``+inf`` (module docstring)."""
     if cost not in ("samples", "time"):
         raise ValidationError("cost", f"must be 'samples' or 'time', got {cost!r}")
     f = fraction(target_fraction)
@@ -266,9 +269,11 @@ def costs_to_target(runs: pd.DataFrame, cost: str = "samples", target_fraction: 
     level = target_level(J0, Jstar, f)
     xcol = "samples" if cost == "samples" else "time_s"
     firsts, arrays = run_arrays(need(runs, "workers", "seed"), [xcol, "J"])
+    diverged = (firsts["outcome"] == DIVERGED).to_numpy() if "outcome" in firsts else np.zeros(len(firsts), bool)
     return pd.DataFrame({"run_id": firsts["run_id"].to_numpy(), "workers": firsts["workers"].to_numpy(int),
                          "seed": firsts["seed"].to_numpy(int),
-                         "cost": [first_crossing(x, J, level) for x, J in zip(arrays[xcol], arrays["J"])],
+                         "cost": [np.inf if bad else first_crossing(x, J, level)
+                                  for x, J, bad in zip(arrays[xcol], arrays["J"], diverged)],
                          "horizon": [float(x[-1]) for x in arrays[xcol]]},
                         columns=["run_id", "workers", "seed", "cost", "horizon"])
 
