@@ -155,7 +155,8 @@ def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: 
     if laws:
         meta["sampling_law_bias"] = sampling_law_bias(laws, alg.refresh)
     meta["problem_fingerprint"] = setup.problem.fingerprint()
-    meta["stationary_accuracy"] = _stationary_accuracy(setup)
+    if np.all(np.isfinite(setup.theta)):  # (not after a divergence)
+        meta["stationary_accuracy"] = _stationary_accuracy(setup)
     meta["ignored_keys"] = " ".join(config.ignored_keys(cfg))
     meta.update(extra)
     return meta

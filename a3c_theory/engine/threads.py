@@ -51,8 +51,8 @@ Races that remain (Hogwild! by design, stated in ``trace.meta["races"]``):
 - the i.i.d. refresh reads ``θ`` the same way.
 The counter, the delay histograms, the sample counts and the snapshot slots are race-free.
 
-Divergence: while the workers run, the driver checks at each progress poll that the shared ``θ`` and ``ω``
-are finite and otherwise stops every worker after its current chunk; the trace then keeps the snapshots
+Divergence: before each of its compiled calls a worker checks that the shared ``θ`` and ``ω`` are finite,
+and otherwise stops every worker after its current chunk; the trace then keeps the snapshots
 below the first non-finite one (a snapshot row, or the state where the workers stopped) and ``meta``
 records ``outcome = "diverged"`` at that count (:mod:`a3c_theory.divergence`).
 
@@ -240,6 +240,9 @@ class _Worker:
         try:
             first = True
             while self.done < self.quota and not stop.is_set():
+                if divergence.first_non_finite(0, theta=run.theta, w=run.w) is not None:
+                    stop.set()  # every worker ends after its chunk; the trace stops before the divergence
+                    break
                 if self.laws is not None and not first:
                     self.laws.refresh()
                 first = False
@@ -374,8 +377,6 @@ def _run_workers(workers, run: _SharedRun, chunk: int, total: int, progress) -> 
                 while t.is_alive():
                     t.join(timeout=0.2)
                     bar.update(int(run.counter[0]) - bar.n)
-                    if divergence.first_non_finite(0, theta=run.theta, w=run.w) is not None:
-                        stop.set()  # the trace keeps the snapshots before the divergence
     except KeyboardInterrupt:
         stop.set()
         for t in threads:
