@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import atomic
-from .errors import ConvergenceError, ValidationError
+from .errors import ConvergenceError, RunsFailed, ValidationError
 
 RESUME_NOTE = "finished runs are kept; re-run the same command to resume"
 
@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ValidationError as err:
         parser.error(str(err))
+    except RunsFailed as err:  # a sweep's failed runs, listed in one message (the others are kept)
+        print(f"a3c-theory: {err}", file=sys.stderr)
+        return 1
     except ConvergenceError as err:  # an exact solve on an instance too ill-conditioned for its tolerance
         parser.error(f"exact solve: {err}")
     except FileNotFoundError as err:

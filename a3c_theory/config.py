@@ -130,8 +130,9 @@ DESCRIPTIONS: dict[str, str] = {
                           "(one transition of γP + (1−γ)η for both, ICLR 2021)",
     "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
     "algorithm.n_step": "n of the n-step TD error (1 is A3C-TD(0); > 1 needs markov sampling)",
-    "algorithm.lam": "weight λ of the KL regulariser R(θ) in J_λ = J + λR; at most 1e6: |R(θ)| ≤ 2‖θ‖∞ and "
-                     "‖∇R‖ ≤ 2, so with the step-size bounds λR, λ∇R and J_λ stay far inside the float range",
+    "algorithm.lam": "weight λ of the KL regulariser R(θ) in J_λ = J + λR; at most 1e6 (a generous round bound: "
+                     "0 ≥ R(θ) ≥ −(2 max‖θᵀf‖ + log nA) and ‖∇R‖ ≤ 2 max‖f‖, so λR, λ∇R and J_λ stay finite "
+                     "for any θ below ~1e300)",
     "algorithm.radius": "critic projection radius R_ω of Π_R(ω) = ω·min(1, R/‖ω‖); 0 = r_max/λ_min(−A_θ0)",
     "algorithm.c_alpha": "actor step size constant: α_k = c_α/(1+k)^σ_α; at most 1e6 (a generous round bound: "
                          "α_k ≤ c_α and K ≤ 1e13, so ‖θ_K‖ ≤ 1e19·G, G the largest step direction, finite for "

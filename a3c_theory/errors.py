@@ -20,5 +20,9 @@ class ConvergenceError(RuntimeError):
     """An iterative solve did not reach its stated residual tolerance."""
 
 
+class RunsFailed(RuntimeError):
+    """Some runs of a sweep raised (or lost their worker twice); the message lists them, the rest are kept."""
+
+
 class ConditioningWarning(UserWarning):
     """A computed quantity is ill-conditioned: its forward error may exceed what its residual suggests."""

@@ -56,8 +56,8 @@ def _with_short_columns(table: pd.DataFrame, part: spec.Part) -> pd.DataFrame:
 
 
 def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool) -> tuple[list, list]:
-    """Execute every part of one study (resumable): one runs table (a row per snapshot) and one metadata
-    table (a row per run, ``sweep.run_table``) per part."""
+    """Execute every part of one study (resumable): one runs table (a row per snapshot, with each run's
+    ``outcome``) and one metadata table (a row per run, ``sweep.run_table``) per part."""
     tables, metas = [], []
     for i, part in enumerate(s.parts):
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
@@ -66,6 +66,8 @@ def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool) -> tuple[list,
         table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
         for t in (table, meta):
             t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]
+        if "outcome" in meta:  # a diverged run counts as never reaching a target (studies.stats)
+            table["outcome"] = table["run_id"].map(dict(zip(meta["run_id"], meta["outcome"])))
         tables.append(_with_short_columns(table, part))
         metas.append(meta)
     return tables, metas

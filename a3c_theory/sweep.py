@@ -56,7 +56,7 @@ import pandas as pd
 
 from . import atomic, frames
 from .divergence import DIVERGED, from_meta
-from .errors import ValidationError
+from .errors import RunsFailed, ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
 from .validate import positive_int
 
@@ -410,7 +410,7 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
     picklable module-level function. ``validate``: called on every run's config before any run
     starts (dotted name or callable; None skips) - it raises ValidationError naming a bad field.
     Every input is checked before any run starts. A run whose task raises does not stop the others; at
-    the end a RuntimeError lists the failed runs (finished ones are kept; re-run to retry the rest).
+    the end a :class:`RunsFailed` (a RuntimeError) lists the failed runs (finished ones are kept; re-run to retry the rest).
     Ctrl-C cancels pending runs, stops the workers, keeps the finished results and re-raises.
     The local executor spawns its workers, so a script calling this needs an ``if __name__ == "__main__":``
     guard (as for any spawn-based multiprocessing).
@@ -510,7 +510,7 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
             bar.update(1, rid)
     if failures:
         first = next(iter(failures.values()))
-        raise RuntimeError(f"{len(failures)} of {len(todo)} runs failed ({', '.join(list(failures)[:5])}"
+        raise RunsFailed(f"{len(failures)} of {len(todo)} runs failed ({', '.join(list(failures)[:5])}"
                            f"{' ...' if len(failures) > 5 else ''}); finished runs are kept, re-run the "
                            f"sweep to retry. First error: {first!r}") from first
 
