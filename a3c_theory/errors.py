@@ -24,5 +24,9 @@ class RunsFailed(RuntimeError):
     """Some runs of a sweep raised (or lost their worker twice); the message lists them, the rest are kept."""
 
 
+class WorkerDied(RuntimeError):
+    """The process running a sweep's run ended abruptly (killed, out of memory, a crash in compiled code)."""
+
+
 class ConditioningWarning(UserWarning):
     """A computed quantity is ill-conditioned: its forward error may exceed what its residual suggests."""

@@ -23,7 +23,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from .errors import ValidationError
+from .errors import ValidationError, WorkerDied
 
 THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
@@ -76,10 +76,6 @@ def _exit_with_driver(driver_pid: int) -> None:
     while os.getppid() == driver_pid:
         time.sleep(PARENT_POLL_S)
     os._exit(1)
-
-
-class WorkerDied(RuntimeError):
-    """The process running a run ended abruptly (killed, out of memory, a crash in compiled code)."""
 
 
 def _run_local(task, config: dict, run_id: str):

@@ -4,7 +4,7 @@ import inspect
 import pickle
 
 from a3c_theory import errors
-from a3c_theory.errors import ConditioningWarning, ConvergenceError, ValidationError
+from a3c_theory.errors import ConditioningWarning, ConvergenceError, RunsFailed, ValidationError, WorkerDied
 
 
 def test_every_project_exception_pickles_with_its_message():
@@ -13,7 +13,9 @@ def test_every_project_exception_pickles_with_its_message():
     assert {ValidationError, ConvergenceError} <= set(classes)
     examples = {ValidationError: ValidationError("problem.gamma", "must lie in (0, 1), got 1.5"),
                 ConvergenceError: ConvergenceError("stationary μ_θ: residual 1e-8 > rtol 1e-10"),
-                ConditioningWarning: ConditioningWarning("μ_θ may be inaccurate: estimated error 0.002")}
+                ConditioningWarning: ConditioningWarning("μ_θ may be inaccurate: estimated error 0.002"),
+                RunsFailed: RunsFailed("1 of 3 runs failed (seed=2); finished runs are kept"),
+                WorkerDied: WorkerDied("the worker process running run seed=2 died again on its retry")}
     for cls in classes:
         original = examples[cls]
         copy = pickle.loads(pickle.dumps(original))

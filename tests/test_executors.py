@@ -10,6 +10,7 @@ import time
 import pytest
 
 from a3c_theory import executors
+from a3c_theory.errors import WorkerDied
 
 PID_TASK = f"{__name__}.pid_task"
 DYING_TASK = f"{__name__}.dying_task"
@@ -50,7 +51,7 @@ def test_a_run_whose_worker_dies_twice_is_recorded_as_failed(capsys):
     runs = [(f"run{i}", {"value": i, "die": i == 0}) for i in range(3)]
     results = {run_id: (result, error) for run_id, result, error in
                executors.local_results(DYING_TASK, runs, jobs=2)}
-    assert isinstance(results["run0"][1], executors.WorkerDied) and "run0" in str(results["run0"][1])
+    assert isinstance(results["run0"][1], WorkerDied) and "run0" in str(results["run0"][1])
     assert [results[f"run{i}"][0]["value"] for i in (1, 2)] == [1, 2]
     assert capsys.readouterr().err.count("run run0 died; retrying it once") == 1
 
