@@ -30,7 +30,8 @@ Extension: re-running in the same ``out_dir`` with the same task, the same base 
 of grid keys, but more values or seeds, extends the sweep: each axis becomes the union of its old and new
 values (old ones first) and the seeds the union of the old and new seeds; the finished runs are kept and
 ``results.csv`` covers the whole extended grid. A different task, base config or set of grid keys is
-refused with a ValidationError naming what differs; use another ``out_dir`` for it.
+refused with a ValidationError naming what differs; use another ``out_dir`` for it. So is an ``out_dir``
+without ``manifest.json`` that already holds (non-hidden) files: they are not a sweep's.
 """
 
 import contextlib
@@ -51,7 +52,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from . import atomic, frames
+from . import atomic, frames, outputs
 from .errors import ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
 from .validate import positive_int
@@ -431,6 +432,9 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         manifest_path = out_dir / "manifest.json"
         if manifest_path.exists():
             definition = _merge_manifest(out_dir, read_manifest(manifest_path), definition)
+        elif outputs.results(out_dir):
+            raise ValidationError("out_dir", f"{out_dir} holds files but no sweep manifest "
+                                             f"({', '.join(outputs.results(out_dir)[:3])}); use an empty or new out_dir")
         runs = _plan_checked(definition, check)
         if validate == DEFAULT_VALIDATE:
             for line in ignored_key_lines(runs):
