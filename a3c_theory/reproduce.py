@@ -92,21 +92,21 @@ def output_paths(out_dir, report_path, quick: bool) -> tuple[Path, Path]:
                                 folder=True)
     if report_path is None:
         report_path = out / "paper_repro.md" if quick else Path("paper_repro.md")
-    report_path = atomic.check_writable(report_path, "--report")
-    if quick and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
-        raise ValidationError("--report", f"--quick never writes into {report_path.parent}, which holds full results")
-    return out, report_path
+    return out, atomic.check_writable(report_path, "--report")
 
 
-def claim_folder(out: Path, quick: bool, force: bool) -> None:
+def claim_folder(out: Path, quick: bool, force: bool, report_path: Path | None = None) -> None:
     """Write ``out``'s fingerprint (kind full or quick) after checking it may take these results: quick never
     goes where full results, another command's results or files without a fingerprint are (``force`` or
-    not); full goes on quick results or another command's only with ``force``, and takes a folder without a
-    fingerprint (tables written before fingerprints were kept)."""
+    not), nor puts its report into a folder of full results; full goes on quick results or another
+    command's only with ``force``, and takes a folder without a fingerprint (tables written before
+    fingerprints were kept)."""
     held = outputs.read(out)
     if quick and held is not None and held.get("kind") == "full":
         raise ValidationError("--out", f"--quick never writes into {out}, which holds full results "
                                        f"({out.resolve()}); leave --out unset ({QUICK_DIR}/) or choose another folder")
+    if quick and report_path is not None and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
+        raise ValidationError("--report", f"--quick never writes into {report_path.parent}, which holds full results")
     outputs.claim(out, "--out", {"command": "reproduce", "kind": "quick" if quick else "full"},
                   force=force and not quick, unmarked_ok=not quick)
 
@@ -256,7 +256,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from are whole
         _existing(out / f"{name}__runs.csv")
         check_tables(out, name)
-    claim_folder(out, quick, force)
+    claim_folder(out, quick, force, report_path)
     diagnosed = diagnostics(specs, {st.name: st.module.SAMPLE_SPEEDUP_VERDICT for st in studies})
     for name, (found, warnings) in diagnosed.items():
         for line in [report.instance_line(label, d) for label, d in found] + list(warnings):
