@@ -64,6 +64,13 @@ def _umask() -> int:
     return mask
 
 
+def path_of(text, field: str) -> Path:
+    """``text`` as a Path; an empty one (which Path would read as the working directory) is a ValidationError."""
+    if str(text) == "":
+        raise ValidationError(field, "is empty; give a folder or file path (use . for the working directory)")
+    return Path(text)
+
+
 def check_writable(path, field: str, folder: bool = False) -> Path:
     """Fail now (ValidationError naming ``field`` and the path) if ``path`` cannot be written later.
 
@@ -71,9 +78,7 @@ def check_writable(path, field: str, folder: bool = False) -> Path:
     exist or be creatable. Refused: an empty path (it would mean the working directory), a path through a
     symlink loop, a path whose folder (or one above it) is an existing file, a file path that is a folder.
     A probe file is created and removed in that folder."""
-    if str(path) == "":
-        raise ValidationError(field, "is empty; give a folder or file path (use . for the working directory)")
-    path = Path(path)
+    path = path_of(path, field)
     try:
         path.resolve()
     except RuntimeError:  # pathlib's report of ELOOP

@@ -86,16 +86,15 @@ def runs_text(s: spec.Spec) -> str:
 
 
 def output_paths(out_dir, report_path, quick: bool) -> tuple[Path, Path]:
-    """The figures folder and the report file (the defaults of the module docstring), both checked to be
-    writable (``atomic.check_writable``) before any work."""
-    out = atomic.check_writable(out_dir if out_dir is not None else (QUICK_DIR if quick else FULL_DIR), "--out",
-                                folder=True)
+    """The figures folder and the report file: the defaults of the module docstring (``--out ''`` is an
+    error, not the working directory)."""
+    out = atomic.path_of(out_dir, "--out") if out_dir is not None else (QUICK_DIR if quick else FULL_DIR)
     if report_path is None:
         report_path = out / "paper_repro.md" if quick else Path("paper_repro.md")
-    return out, atomic.check_writable(report_path, "--report")
+    return out, atomic.path_of(report_path, "--report")
 
 
-def claim_folder(out: Path, quick: bool, force: bool, report_path: Path | None = None) -> None:
+def claim_folder(out: Path, report_path: Path, quick: bool, force: bool) -> None:
     """Write ``out``'s fingerprint (kind full or quick) after checking it may take these results: quick never
     goes where full results, another command's results or files without a fingerprint are (``force`` or
     not), nor puts its report into a folder of full results; full goes on quick results or another
@@ -105,7 +104,7 @@ def claim_folder(out: Path, quick: bool, force: bool, report_path: Path | None =
     if quick and held is not None and held.get("kind") == "full":
         raise ValidationError("--out", f"--quick never writes into {out}, which holds full results "
                                        f"({out.resolve()}); leave --out unset ({QUICK_DIR}/) or choose another folder")
-    if quick and report_path is not None and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
+    if quick and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
         raise ValidationError("--report", f"--quick never writes into {report_path.parent}, which holds full results")
     outputs.claim(out, "--out", {"command": "reproduce", "kind": "quick" if quick else "full"},
                   force=force and not quick, unmarked_ok=not quick)
@@ -253,10 +252,13 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
         specs[study.name] = s
     to_run = studies_to_run(specs, redraw, only)
     out, report_path = output_paths(out_dir, report_path, quick)
-    for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from are whole
+    for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from exist
         _existing(out / f"{name}__runs.csv")
+    atomic.check_writable(out, "--out", folder=True)
+    atomic.check_writable(report_path, "--report")
+    for name in (name for name in specs if name not in to_run):  # ... and are whole
         check_tables(out, name)
-    claim_folder(out, quick, force, report_path)
+    claim_folder(out, report_path, quick, force)
     diagnosed = diagnostics(specs, {st.name: st.module.SAMPLE_SPEEDUP_VERDICT for st in studies})
     for name, (found, warnings) in diagnosed.items():
         for line in [report.instance_line(label, d) for label, d in found] + list(warnings):
