@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--study", action="append", default=None, metavar="NAME",
                     help="run only this study (repeatable) and those reusing its runs; redraw the others")
     rp.add_argument("--force", action="store_true",
-                    help="write full results into a folder holding quick ones (quick never goes over full)")
+                    help="write into --out even if it holds other results (never --quick over full results)")
     rp.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
     rp.add_argument("--no-progress", action="store_true")
     rp.set_defaults(func=_cmd_reproduce, interrupted=RESUME_NOTE)

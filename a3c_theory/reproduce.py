@@ -96,10 +96,10 @@ def output_paths(out_dir, report_path, quick: bool) -> tuple[Path, Path]:
 
 def claim_folder(out: Path, report_path: Path, quick: bool, force: bool) -> None:
     """Write ``out``'s fingerprint (kind full or quick) after checking it may take these results: quick never
-    goes where full results, another command's results or files without a fingerprint are (``force`` or
-    not), nor puts its report into a folder of full results; full goes on quick results or another
-    command's only with ``force``, and takes a folder without a fingerprint (tables written before
-    fingerprints were kept)."""
+    goes where full results are (``force`` or not), nor puts its report into a folder of full results; it
+    goes where another command's results or files without a fingerprint are only with ``force``; full goes
+    on quick results or another command's only with ``force``, and takes a folder without a fingerprint
+    (tables written before fingerprints were kept)."""
     held = outputs.read(out)
     if quick and held is not None and held.get("kind") == "full":
         raise ValidationError("--out", f"--quick never writes into {out}, which holds full results "
@@ -107,7 +107,7 @@ def claim_folder(out: Path, report_path: Path, quick: bool, force: bool) -> None
     if quick and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
         raise ValidationError("--report", f"--quick never writes into {report_path.parent}, which holds full results")
     outputs.claim(out, "--out", {"command": "reproduce", "kind": "quick" if quick else "full"},
-                  force=force and not quick, unmarked_ok=not quick)
+                  force=force, unmarked_ok=not quick)
 
 
 def check_tables(out: Path, name: str) -> None:

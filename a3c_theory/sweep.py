@@ -426,7 +426,7 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
 
     check = None if validate is None else resolve_task(validate, field="validate")
     _plan_checked(definition, check)  # before anything touches the disk
-    out_dir = Path(out_dir)
+    out_dir = atomic.path_of(out_dir, "out_dir")
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
         manifest_path = out_dir / "manifest.json"

@@ -76,6 +76,10 @@ def test_quick_output_never_lands_on_full_results_from_another_folder(tmp_path, 
     ("quick", False, True, True),
     ("run", False, False, False),     # another command's folder
     ("run", True, False, False),
+    ("run", True, True, True),
+    ("none", True, False, False),     # files without a fingerprint
+    ("none", True, True, True),
+    ("none", False, False, True),     # full tables written before fingerprints
     ("quick", True, False, True),     # resuming one's own kind
     ("full", False, False, True),
 ])
@@ -84,7 +88,10 @@ def test_reproduce_takes_a_folder_of_other_results_only_when_asked(tmp_path, no_
     out.mkdir()
     record = {"format": 1, "command": "run", "config": "0" * 64} if held == "run" else \
         {"format": 1, "command": "reproduce", "kind": held}
-    (out / ".a3c-theory.json").write_text(json.dumps(record))
+    if held == "none":
+        (out / f"{STUDY}__runs.csv").write_text("run_id\n")
+    else:
+        (out / ".a3c-theory.json").write_text(json.dumps(record))
     call = lambda: rp.reproduce(out, quick=quick, force=force, progress=False, registry=REGISTRY,  # noqa: E731
                                 report_path=tmp_path / "r.md")
     if allowed:
