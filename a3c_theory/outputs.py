@@ -2,7 +2,9 @@
 
 Every folder that ``run`` or ``reproduce`` writes its results into carries a fingerprint file,
 ``DIR/.a3c-theory.json`` (written atomically), e.g. ``{"format": 1, "command": "reproduce", "kind":
-"full"}`` or ``{"format": 1, "command": "run", "config": "<sha256 of the run's config>"}``. The file
+"full"}`` or ``{"format": 1, "command": "run", "config": "<sha256 of the run's config>"}`` (seed included: a run folder
+holds one run). A ``reproduce`` fingerprint names only the kind: its sweeps (``DIR/_runs``) refuse another
+spec themselves, and extend on more seeds. The file
 travels with the folder, so a folder's fingerprint says what it holds wherever it is, wherever the
 command runs from and through whichever symlink it is reached.
 

@@ -16,9 +16,9 @@ report (:mod:`a3c_theory.report`). Defaults: the full run writes to ``figures/``
 ``figures/quick/`` with its report inside it, and never into the full figures.
 
 The output folder carries a fingerprint (:mod:`a3c_theory.outputs`) that says whether it holds full or
-quick results: quick output is refused on a folder of full results (or on one without a fingerprint that
-already holds files), wherever it is and wherever the command runs from; full output on quick results only
-with ``force``. Every study's runs and metadata tables are sealed by ``DIR/<study>__manifest.json``
+quick results: quick output is refused on a folder of full results, wherever it is and wherever the command
+runs from, and, unless ``force``, on one without a fingerprint that already holds files; full output on
+quick results only with ``force`` (:func:`claim_folder`). Every study's runs and metadata tables are sealed by ``DIR/<study>__manifest.json``
 (:func:`a3c_theory.frames.write_manifest`), and a redraw refuses a table that lost or changed rows.
 """
 
