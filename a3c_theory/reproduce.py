@@ -102,8 +102,9 @@ def claim_folder(out: Path, report_path: Path, quick: bool, force: bool) -> None
     (tables written before fingerprints were kept)."""
     held = outputs.read(out)
     if quick and held is not None and held.get("kind") == "full":
-        raise ValidationError("--out", f"--quick never writes into {out}, which holds full results "
-                                       f"({out.resolve()}); leave --out unset ({QUICK_DIR}/) or choose another folder")
+        where = f"{out}" if out.resolve() == out else f"{out} ({out.resolve()})"
+        raise ValidationError("--out", f"--quick never writes into {where}, which holds full results; "
+                                       f"leave --out unset ({QUICK_DIR}/) or choose another folder")
     if quick and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
         raise ValidationError("--report", f"--quick never writes into {report_path.parent}, which holds full results")
     outputs.claim(out, "--out", {"command": "reproduce", "kind": "quick" if quick else "full"},
