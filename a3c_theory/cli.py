@@ -75,6 +75,7 @@ def _cmd_sweep(args) -> int:
     base = config.from_toml(args.config).to_dict()
     grid = sweep.parse_grid(args.grid)
     atomic.check_writable(args.out, "--out", folder=True)
+    sweep.check_out_dir(args.out, "--out")
     for line in sweep_diagnostics(base, grid):
         print(line)
     table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,

@@ -432,9 +432,8 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         manifest_path = out_dir / "manifest.json"
         if manifest_path.exists():
             definition = _merge_manifest(out_dir, read_manifest(manifest_path), definition)
-        elif outputs.results(out_dir):
-            raise ValidationError("out_dir", f"{out_dir} holds files but no sweep manifest "
-                                             f"({', '.join(outputs.results(out_dir)[:3])}); use an empty or new out_dir")
+        else:
+            check_out_dir(out_dir)
         runs = _plan_checked(definition, check)
         if validate == DEFAULT_VALIDATE:
             for line in ignored_key_lines(runs):
@@ -446,6 +445,15 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         _remove_temp_files(runs_dir)
         _execute(runs, list(definition["grid"]), runs_dir, task, jobs, executor, address, progress)
         return collect_results(out_dir, runs)
+
+
+def check_out_dir(out_dir, field: str = "out_dir") -> None:
+    """ValidationError naming ``field`` if ``out_dir`` holds (non-hidden) files but no ``manifest.json``:
+    they are not a sweep's, and a sweep would write over them."""
+    found = outputs.results(out_dir)
+    if found and not (Path(out_dir) / "manifest.json").exists():
+        raise ValidationError(field, f"{out_dir} holds files but no sweep manifest ({', '.join(found[:3])}"
+                                     f"{', ...' if len(found) > 3 else ''}); use an empty or new folder")
 
 
 def ignored_key_lines(runs: list[Run]) -> list[str]:

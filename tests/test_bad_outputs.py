@@ -1,7 +1,7 @@
 """Bad output cases, one parametrised test per family: a command never writes over results that are not its
 own, and never redraws from a table that lost rows. Each refusal is a one-line ValidationError (exit status
 2 on the command line) naming the field or the file, raised before any work: here every first step of the
-work (a run, a sweep's runs, reproduce's instance diagnostics) raises :class:`WorkStarted` instead."""
+work (a run, a sweep's diagnostics and runs, reproduce's instance diagnostics) raises :class:`WorkStarted` instead."""
 
 import json
 import os
@@ -13,6 +13,7 @@ import pytest
 from a3c_theory import cli, pipeline, sweep
 from a3c_theory import reproduce as rp
 from a3c_theory.errors import ValidationError
+from a3c_theory.instances import diagnose
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = "fig1_iid"
@@ -31,6 +32,7 @@ def no_work(monkeypatch):
 
     monkeypatch.setattr(pipeline, "run_one", started)
     monkeypatch.setattr(sweep, "_execute", started)
+    monkeypatch.setattr(diagnose, "sweep_diagnostics", started)
     monkeypatch.setattr(rp, "diagnostics", started)
 
 
@@ -227,7 +229,8 @@ def _drop_manifest(folder: Path) -> None:
     ("runs", lambda p: _cut_mid_row(p, 0.99999), r"partial runs"),
     ("meta", lambda p: _cut_at_line(p, 0.5), r"runs missing"),
     ("meta", lambda p: _cut_mid_row(p, 0.7), r"runs missing|partial runs|rows differ"),
-])
+], ids=["runs-line-60%", "runs-line-99.9%", "runs-mid-row-50%", "runs-mid-row-end", "meta-line-50%",
+        "meta-mid-row-70%"])
 def test_redraw_refuses_a_table_that_lost_rows(tmp_path, no_work, table, damage, words):
     figures = full_results(tmp_path / "figures")
     path = figures / f"{STUDY}__{table}.csv"
