@@ -58,11 +58,11 @@ def _cmd_diagnose(args) -> int:
     from .instances.diagnose import diagnose, format_report
 
     cfg = config.from_toml(args.config, overrides=args.set)
-    if args.json:
+    if args.json is not None:
         atomic.check_writable(args.json, "--json")
     diag = diagnose(cfg)
     print(format_report(diag))
-    if args.json:
+    if args.json is not None:
         atomic.write_text(args.json, json.dumps(diag.to_dict(), indent=2, sort_keys=True) + "\n")
         print(f"wrote {args.json}")
     return 0
@@ -95,11 +95,11 @@ def _cmd_reproduce(args) -> int:
 def _cmd_bench(args) -> int:
     from .bench.report import print_report, run_benchmarks
 
-    if args.json:
+    if args.json is not None:
         atomic.check_writable(args.json, "--json")
     results = run_benchmarks(quick=args.quick)
     print_report(results)
-    if args.json:
+    if args.json is not None:
         atomic.write_text(args.json, json.dumps(results, indent=2, sort_keys=True))
         print(f"wrote {args.json}")
     return 0

@@ -164,11 +164,15 @@ def _argv(command: str, tmp_path: Path, out: str, report: str | None = None) -> 
     return head + ["--out", out] + (["--report", report] if report is not None else [])
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "reproduce"])
+@pytest.mark.parametrize("command", ["run", "sweep", "reproduce", "diagnose"])
 def test_empty_out_is_an_error(tmp_path, monkeypatch, capsys, no_work, command):
     monkeypatch.chdir(tmp_path)
-    line = refused(_argv(command, tmp_path, ""), capsys)
-    assert "--out: is empty" in line
+    if command == "diagnose":
+        (tmp_path / "cfg.toml").write_bytes(CONFIG_A)
+        line = refused(["diagnose", "cfg.toml", "--json", ""], capsys)
+    else:
+        line = refused(_argv(command, tmp_path, ""), capsys)
+    assert f"{'--json' if command == 'diagnose' else '--out'}: is empty" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cfg.toml"]
 
 
