@@ -30,7 +30,8 @@ Extension: re-running in the same ``out_dir`` with the same task, the same base 
 of grid keys, but more values or seeds, extends the sweep: each axis becomes the union of its old and new
 values (old ones first) and the seeds the union of the old and new seeds; the finished runs are kept and
 ``results.csv`` covers the whole extended grid. A different task, base config or set of grid keys is
-refused with a ValidationError naming what differs; use another ``out_dir`` for it.
+refused with a ValidationError naming what differs; use another ``out_dir`` for it. So is an ``out_dir``
+without ``manifest.json`` that already holds (non-hidden) files: they are not a sweep's.
 """
 
 import contextlib
@@ -51,7 +52,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from . import atomic, frames
+from . import atomic, frames, outputs
 from .errors import ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
 from .validate import positive_int
@@ -425,12 +426,14 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
 
     check = None if validate is None else resolve_task(validate, field="validate")
     _plan_checked(definition, check)  # before anything touches the disk
-    out_dir = Path(out_dir)
+    out_dir = atomic.path_of(out_dir, "out_dir")
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
         manifest_path = out_dir / "manifest.json"
         if manifest_path.exists():
             definition = _merge_manifest(out_dir, read_manifest(manifest_path), definition)
+        else:
+            check_out_dir(out_dir)
         runs = _plan_checked(definition, check)
         if validate == DEFAULT_VALIDATE:
             for line in ignored_key_lines(runs):
@@ -442,6 +445,15 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         _remove_temp_files(runs_dir)
         _execute(runs, list(definition["grid"]), runs_dir, task, jobs, executor, address, progress)
         return collect_results(out_dir, runs)
+
+
+def check_out_dir(out_dir, field: str = "out_dir") -> None:
+    """ValidationError naming ``field`` if ``out_dir`` holds (non-hidden) files but no ``manifest.json``:
+    they are not a sweep's, and a sweep would write over them."""
+    found = outputs.results(out_dir)
+    if found and not (Path(out_dir) / "manifest.json").exists():
+        raise ValidationError(field, f"{out_dir} holds files but no sweep manifest ({', '.join(found[:3])}"
+                                     f"{', ...' if len(found) > 3 else ''}); use an empty or new folder")
 
 
 def ignored_key_lines(runs: list[Run]) -> list[str]:
