@@ -439,7 +439,9 @@ def ignored_keys(cfg: Config) -> list[str]:
     """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`) or
     that its file replaces (:func:`supplied_keys_of`)."""
     out = []
-    supplied = supplied_keys_of(cfg.problem)
+    replaceable = {key for keys in SUPPLIED_BY_FILE.values() for key in keys}
+    set_keys = {name for name in replaceable if _setting(cfg, name) != SCHEMA["problem"][name.split(".")[1]][0]}
+    supplied = supplied_keys_of(cfg.problem) if set_keys else {}  # (reads the file's headers only if needed)
     for section, keys in SCHEMA.items():
         for key, (default, _, _) in keys.items():
             name = f"{section}.{key}"
