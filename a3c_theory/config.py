@@ -505,8 +505,8 @@ def read_toml(path: Path, field: str) -> dict:
     regular file (a folder, a FIFO, a device) is refused before it is opened; errors name ``field``.
     A missing file raises FileNotFoundError."""
     if path.exists() and not path.is_file():
-        raise ValidationError(field, f"is a {'folder' if path.is_dir() else 'special file (FIFO, device or socket)'}"
-                                     ", expected a regular TOML file")
+        raise ValidationError(field, "is a folder, expected a TOML config file" if path.is_dir() else
+                              "is not a regular file (a FIFO, device or socket), expected a TOML config file")
     data = path.read_bytes()
     try:
         text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")

@@ -121,9 +121,16 @@ def _bom(path):
     return path
 
 
+def _spec_load(path):
+    from a3c_theory.studies import convergence, spec
+
+    return spec.load(path, convergence.Settings)
+
+
 CONFIG_FILE_CASES = {
-    "a FIFO": (_fifo, r"c\.toml: is a special file \(FIFO, device or socket\), expected a regular TOML file"),
-    "a folder": (lambda p: p.mkdir() or p, r"c\.toml: is a folder, expected a regular TOML file"),
+    "a run config that is a FIFO": (config.from_toml, _fifo, r"c\.toml: is not a regular file \(a FIFO, device "
+                                                              r"or socket\), expected a TOML config file"),
+    "an experiment spec that is a FIFO": (_spec_load, _fifo, r"^c\.toml: is not a regular file \(a FIFO"),
 }
 
 
@@ -131,9 +138,9 @@ CONFIG_FILE_CASES = {
 @pytest.mark.parametrize("case", CONFIG_FILE_CASES)
 def test_config_paths_must_be_regular_files(case, tmp_path):
     """A FIFO is refused before it is opened (opening it would block until a writer comes)."""
-    build, message = CONFIG_FILE_CASES[case]
+    load, build, message = CONFIG_FILE_CASES[case]
     with pytest.raises(ValidationError, match=message):
-        config.from_toml(build(tmp_path / "c.toml"))
+        load(build(tmp_path / "c.toml"))
 
 
 def test_a_byte_order_mark_is_dropped(tmp_path):
