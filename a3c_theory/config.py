@@ -435,19 +435,22 @@ def supplied_keys_of(p: ProblemSettings) -> dict[str, str]:
     return {key: f"{p.path} [{array}]" for array, keys in SUPPLIED_BY_FILE.items() if array in arrays for key in keys}
 
 
+def _is_set(cfg: Config, name: str) -> bool:
+    section, key = name.split(".")
+    return _setting(cfg, name) != SCHEMA[section][key][0]
+
+
 def ignored_keys(cfg: Config) -> list[str]:
     """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`) or
-    that its file replaces (:func:`supplied_keys_of`)."""
+    that its file replaces (:func:`supplied_keys_of`, which reads the file's headers only when such a key is set)."""
+    replaceable = [name for names in SUPPLIED_BY_FILE.values() for name in names]
+    supplied = supplied_keys_of(cfg.problem) if any(_is_set(cfg, name) for name in replaceable) else {}
     out = []
-    replaceable = {key for keys in SUPPLIED_BY_FILE.values() for key in keys}
-    set_keys = {name for name in replaceable if _setting(cfg, name) != SCHEMA["problem"][name.split(".")[1]][0]}
-    supplied = supplied_keys_of(cfg.problem) if set_keys else {}  # (reads the file's headers only if needed)
     for section, keys in SCHEMA.items():
-        for key, (default, _, _) in keys.items():
-            name = f"{section}.{key}"
-            if _setting(cfg, name) == default or (name not in USED_BY and name not in supplied):
-                continue
-            if name in supplied or any(_setting(cfg, s) not in values for s, values in USED_BY[name].items()):
+        for name in (f"{section}.{key}" for key in keys):
+            unused = name in supplied or (name in USED_BY and any(_setting(cfg, setting) not in values
+                                                                  for setting, values in USED_BY[name].items()))
+            if unused and _is_set(cfg, name):
                 out.append(name)
     return out
 

@@ -10,7 +10,8 @@ Arrays (names are exact; anything else in the file is an error):
 - ``reward``: (nS, nA) or (nS, nA, nS) with ``P``; (nS, nA) or one per entry (nnz,) with sparse rows;
 - ``gamma``: a scalar in (0, 1); ``eta``: (nS,), the initial distribution;
 - optional ``phi`` (nS, d): the critic features (rows of norm ≤ 1, full column rank). Without it the
-  config's ``problem.critic_features`` decides.
+  config's ``problem.critic_features`` decides; with it, that key and ``feature_dim`` are ignored keys
+  (``config.SUPPLIED_BY_FILE``).
 
 Every error names the file and the array: ``my_mdp.npz [reward]: must have shape ...``.
 
