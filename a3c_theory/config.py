@@ -455,6 +455,15 @@ def ignored_keys(cfg: Config) -> list[str]:
     return out
 
 
+def deciding_settings(cfg: Config, name: str) -> tuple[str, ...]:
+    """The settings that make ``cfg`` ignore key ``name``: ``problem.path`` when the file's array replaces it
+    (:func:`supplied_keys_of`), else those of :data:`USED_BY`."""
+    replaceable = name in (key for keys in SUPPLIED_BY_FILE.values() for key in keys)
+    if replaceable and name in supplied_keys_of(cfg.problem):
+        return ("problem.path",)
+    return tuple(USED_BY[name])
+
+
 def used_by(name: str) -> str:
     """``"run.delay = 'constant'"``: the settings under which key ``name`` is used, in words."""
     return " and ".join(f"{setting} = {' or '.join(map(repr, values))}" for setting, values in USED_BY[name].items())

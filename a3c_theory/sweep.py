@@ -455,7 +455,7 @@ def ignored_key_lines(runs: list[Run]) -> list[str]:
         cfg = config.from_dict(run.config)
         ignored = config.ignored_keys(cfg)
         if ignored:
-            settings = sorted({s for name in ignored for s in config.USED_BY[name]})
+            settings = sorted({s for name in ignored for s in config.deciding_settings(cfg, name)})
             kind = (tuple(f"{s} = {config._setting(cfg, s)!r}" for s in settings), tuple(ignored))
             kinds[kind] = kinds.get(kind, 0) + 1
     return [f"{count} run(s) with {', '.join(settings)} ignore {', '.join(ignored)}"

@@ -187,8 +187,11 @@ def test_keys_a_file_replaces_are_ignored_keys(case, tmp_path):
     with pytest.raises(ValidationError, match=message):
         config.refuse_ignored_keys(cfg)
     meta = engine.run(cfg, progress=False).meta
-    assert meta["ignored_keys"] == f"problem.{next(iter(keys))}"
+    key = f"problem.{next(iter(keys))}"
+    assert meta["ignored_keys"] == key
     assert meta["critic_features_used"] == f"{tmp_path / 'm.npz'} [phi] (d = {N_STATES})"
+    runs = sweep.plan_runs(cfg.to_dict(), {"run.seed": [0, 1]}, [0])
+    assert sweep.ignored_key_lines(runs) == [f"2 run(s) with problem.path = '{tmp_path / 'm.npz'}' ignore {key}"]
 
 
 def test_a_run_refuses_a_problem_built_from_another_config():
