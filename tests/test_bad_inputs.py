@@ -198,7 +198,7 @@ def test_a_run_refuses_a_problem_built_from_another_config():
     base = {"problem": {"n_states": 5, "feature_dim": 2}, "run": {"samples": 4, "snapshots": 2}}
     cfg_a = config.from_dict(base)
     cfg_b = config.from_dict({**base, "problem": {**base["problem"], "seed": 1}})
-    with pytest.raises(ValidationError, match=r"^problem: .*built from another config: problem\.seed \(1 vs 0\)"):
+    with pytest.raises(ValidationError, match=r"^problem: .*built from another config: problem\.seed = 1 \(the config's: 0\)$"):
         engine.run(cfg_a, problem=config.build_problem(cfg_b), progress=False)
     trace = engine.run(cfg_a, problem=config.build_problem(cfg_a), progress=False)
     assert trace.meta["problem_fingerprint"] == config.build_problem(cfg_a).fingerprint()

@@ -98,7 +98,7 @@ def check_problem(cfg, problem) -> None:
     if problem.settings is None:
         raise ValidationError("problem", "the problem passed to the run is not the one its config describes "
                               "(its arrays differ from build_problem(cfg)); pass the config it was built from")
-    diffs = [f"problem.{key} ({getattr(problem.settings, key)!r} vs {value!r})"
+    diffs = [f"problem.{key} = {getattr(problem.settings, key)!r} (the config's: {value!r})"
              for key, value in vars(cfg.problem).items() if getattr(problem.settings, key) != value]
     raise ValidationError("problem", "the problem passed to the run was built from another config: "
                           + ", ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else ""))
@@ -180,9 +180,8 @@ def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: 
     meta["problem_fingerprint"] = setup.problem.fingerprint()
     meta["stationary_accuracy"] = _stationary_accuracy(setup)
     meta["ignored_keys"] = " ".join(config.ignored_keys(cfg))
-    meta["critic_features_used"] = (config.supplied_keys_of(cfg.problem).get("problem.critic_features",
-                                                                          cfg.problem.critic_features)
-                               + f" (d = {setup.problem.critic_dim})")
+    features = config.supplied_keys_of(cfg.problem).get("problem.critic_features", cfg.problem.critic_features)
+    meta["critic_features_used"] = f"{features} (d = {setup.problem.critic_dim})"
     meta.update(extra)
     return meta
 
