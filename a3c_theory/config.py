@@ -34,6 +34,7 @@ Notes on a few keys:
   c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start.
 """
 
+import codecs
 import math
 import tomllib
 from dataclasses import asdict, dataclass
@@ -72,6 +73,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
         "env": ("FrozenLake-v1", "str", ()),
         "map_name": ("", "str", ()),
         "path": ("", "str", ()),
+        "max_load_bytes": (0, "int", (0, 2**63 - 1, False, False)),
     },
     "algorithm": {
         "sampling": ("iid", "choice", ("iid", "markov", "shared")),
@@ -126,6 +128,8 @@ DESCRIPTIONS: dict[str, str] = {
     "problem.env": "gymnasium: toy-text environment id",
     "problem.map_name": "gymnasium: map of the environment (empty: its default)",
     "problem.path": "file: .npz file holding the MDP (relative to the TOML file)",
+    "problem.max_load_bytes": "file: largest total of declared array sizes to load, checked from the .npy "
+                              "headers before anything is read (0 = a quarter of the available memory)",
     "algorithm.sampling": "iid (option 1: s ~ μ_θ, ŝ ~ d_θ), markov (option 2: two chains) or shared "
                           "(one transition of γP + (1−γ)η for both, ICLR 2021)",
     "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
@@ -210,6 +214,7 @@ class ProblemSettings:
     env: str
     map_name: str
     path: str
+    max_load_bytes: int
 
 
 @dataclass(frozen=True)
@@ -396,6 +401,7 @@ USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "problem.env": {"problem.kind": ("gymnasium",)},
     "problem.map_name": {"problem.kind": ("gymnasium",)},
     "problem.path": {"problem.kind": ("file",)},
+    "problem.max_load_bytes": {"problem.kind": ("file",)},
     "algorithm.refresh": {"algorithm.sampling": ("iid",)},
     "algorithm.a2c_step_sizes": {"run.mode": ("sync",)},
     "run.tau": {"run.delay": ("constant",)},
@@ -413,16 +419,49 @@ def _setting(cfg: Config, name: str):
     return getattr(getattr(cfg, section), key)
 
 
+SUPPLIED_BY_FILE = {"phi": ("problem.critic_features", "problem.feature_dim")}
+"""Keys whose value a ``kind = "file"`` instance takes from its own array instead: array -> keys (the file's
+``gamma``, numbers of states and actions are in :data:`USED_BY`)."""
+
+
+def supplied_keys_of(p: ProblemSettings) -> dict[str, str]:
+    """``{key: "<path> [array]"}`` for the keys of :data:`SUPPLIED_BY_FILE` whose array the file holds (read
+    from its headers, :func:`a3c_theory.instances.file_mdp.read_headers`); empty for other kinds."""
+    if p.kind != "file" or not p.path:
+        return {}
+    from .instances.file_mdp import read_headers
+
+    arrays = read_headers(p.path)
+    return {key: f"{p.path} [{array}]" for array, keys in SUPPLIED_BY_FILE.items() if array in arrays for key in keys}
+
+
+def _is_set(cfg: Config, name: str) -> bool:
+    section, key = name.split(".")
+    return _setting(cfg, name) != SCHEMA[section][key][0]
+
+
 def ignored_keys(cfg: Config) -> list[str]:
-    """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`)."""
+    """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`) or
+    that its file replaces (:func:`supplied_keys_of`, which reads the file's headers only when such a key is set)."""
+    replaceable = [name for names in SUPPLIED_BY_FILE.values() for name in names]
+    supplied = supplied_keys_of(cfg.problem) if any(_is_set(cfg, name) for name in replaceable) else {}
     out = []
-    for name, settings in USED_BY.items():
-        section, key = name.split(".")
-        if _setting(cfg, name) == SCHEMA[section][key][0]:
-            continue
-        if any(_setting(cfg, setting) not in values for setting, values in settings.items()):
-            out.append(name)
+    for section, keys in SCHEMA.items():
+        for name in (f"{section}.{key}" for key in keys):
+            unused = name in supplied or (name in USED_BY and any(_setting(cfg, setting) not in values
+                                                                  for setting, values in USED_BY[name].items()))
+            if unused and _is_set(cfg, name):
+                out.append(name)
     return out
+
+
+def deciding_settings(cfg: Config, name: str) -> tuple[str, ...]:
+    """The settings that make ``cfg`` ignore key ``name``: ``problem.path`` when the file's array replaces it
+    (:func:`supplied_keys_of`), else those of :data:`USED_BY`."""
+    replaceable = name in (key for keys in SUPPLIED_BY_FILE.values() for key in keys)
+    if replaceable and name in supplied_keys_of(cfg.problem):
+        return ("problem.path",)
+    return tuple(USED_BY[name])
 
 
 def used_by(name: str) -> str:
@@ -432,11 +471,13 @@ def used_by(name: str) -> str:
 
 def refuse_ignored_keys(cfg: Config) -> None:
     """For a single run: a key set to a non-default value that the run does not use is a ValidationError
-    naming the key and the settings that use it."""
+    naming the key and the settings that use it (or the file array that replaces it)."""
     ignored = ignored_keys(cfg)
     if ignored:
         name = ignored[0]
-        raise ValidationError(name, f"is set but not used by this run; it is used only with {used_by(name)}"
+        supplied = supplied_keys_of(cfg.problem)
+        why = (f"{supplied[name]} replaces it" if name in supplied else f"it is used only with {used_by(name)}")
+        raise ValidationError(name, f"is set but not used by this run; {why}"
                               + (f" (also unused: {', '.join(ignored[1:])})" if ignored[1:] else ""))
 
 
@@ -471,18 +512,28 @@ def apply_overrides(d: dict, overrides) -> dict:
     return out
 
 
+def read_toml(path: Path, field: str) -> dict:
+    """The table of the TOML file at ``path``; a leading UTF-8 byte-order mark is dropped. Anything but a
+    regular file (a folder, a FIFO, a device) is refused before it is opened; errors name ``field``.
+    A missing file raises FileNotFoundError."""
+    if path.exists() and not path.is_file():
+        raise ValidationError(field, "is a folder, expected a TOML config file" if path.is_dir() else
+                              "is not a regular file (a FIFO, device or socket), expected a TOML config file")
+    data = path.read_bytes()
+    try:
+        text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValidationError(field, f"not UTF-8 text (byte {err.start}): TOML files must be UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValidationError(field, f"not valid TOML: {err}") from None
+
+
 def from_toml(path, overrides=None) -> Config:
     """Read a TOML file, apply ``overrides`` (list of ``"section.key=value"``) and validate."""
     path = Path(path)
-    if path.is_dir():
-        raise ValidationError(str(path), "is a folder, expected a TOML config file")
-    try:
-        with path.open("rb") as fh:
-            d = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ValidationError(str(path), f"not valid TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ValidationError(str(path), f"not UTF-8 text (byte {err.start}): TOML files must be UTF-8") from None
+    d = read_toml(path, str(path))
     problem = d.get("problem")
     if isinstance(problem, dict) and isinstance(problem.get("path"), str) and problem["path"]:
         # a relative problem.path is relative to the config file (an override's is relative to the cwd)
@@ -512,6 +563,7 @@ def build_problem(cfg: Config):
     else:
         mdp, Phi = _build_instance(p, mdp_seed)
     n_states, n_actions = mdp.n_states, mdp.n_actions
+    features = f"{p.path} [phi]" if Phi is not None else f"critic_features = {p.critic_features!r}"
     if Phi is None:  # (a file may hold its own critic features)
         Phi = (feats.one_hot(n_states) if p.critic_features == "one_hot"
                else feats.random_features(feature_seed, n_states, p.feature_dim))
@@ -524,8 +576,26 @@ def build_problem(cfg: Config):
     # Softmax policies put mass on every action, so P_π has the support of the uniform policy's: one
     # check covers every θ.
     uniform = np.full((n_states, n_actions), 1.0 / n_actions)
-    check_unique_stationary(policy_transition(mdp, uniform, "sparse"), field="problem")
-    return Problem.make(mdp, Phi, policy)
+    recurrent = check_unique_stationary(policy_transition(mdp, uniform, "sparse"), field="problem")
+    if recurrent is not None:
+        _check_recurrent_features(p, Phi, features, recurrent)
+    return Problem.make(mdp, Phi, policy, settings=p)
+
+
+def _check_recurrent_features(p: ProblemSettings, Phi: np.ndarray, features: str, recurrent: np.ndarray) -> None:
+    """Every ``μ_θ`` vanishes off the recurrent class, so ``A_θ = Φᵀ D_μ (γP_π − I) Φ`` is singular (ω*_θ
+    undefined, for every θ) unless the rows of Φ on the recurrent states have full column rank."""
+    rank = int(np.linalg.matrix_rank(Phi[recurrent]))
+    d = Phi.shape[1]
+    if rank == d:
+        return
+    where = (f"state {recurrent[0]} is absorbing" if recurrent.size == 1 else
+             f"only {recurrent.size} states are recurrent ({', '.join(map(str, recurrent[:5]))}"
+             f"{', …' if recurrent.size > 5 else ''})")
+    raise ValidationError(p.path if p.kind == "file" else "problem.critic_features",
+                          f"{where}: every other state is transient (μ_θ puts no mass on it for any θ), and the "
+                          f"features ({features}, d = {d}) have rank {rank} on the recurrent states, so A_θ is "
+                          f"singular; use features of full rank there (d <= {rank})")
 
 
 def _build_instance(p: ProblemSettings, mdp_seed):
@@ -542,5 +612,5 @@ def _build_instance(p: ProblemSettings, mdp_seed):
                                   p.reward_fraction, p.distractor, p.gamma), None
     if p.kind == "gymnasium":
         return toy_text.toy_text(p.env, p.map_name or None, p.gamma).mdp, None
-    loaded = file_mdp.load_npz(p.path)
+    loaded = file_mdp.load_npz(p.path, p.max_load_bytes)
     return loaded.mdp, loaded.critic_features

@@ -467,7 +467,7 @@ def ignored_key_lines(runs: list[Run]) -> list[str]:
         cfg = config.from_dict(run.config)
         ignored = config.ignored_keys(cfg)
         if ignored:
-            settings = sorted({s for name in ignored for s in config.USED_BY[name]})
+            settings = sorted({s for name in ignored for s in config.deciding_settings(cfg, name)})
             kind = (tuple(f"{s} = {config._setting(cfg, s)!r}" for s in settings), tuple(ignored))
             kinds[kind] = kinds.get(kind, 0) + 1
     return [f"{count} run(s) with {', '.join(settings)} ignore {', '.join(ignored)}"
@@ -475,11 +475,22 @@ def ignored_key_lines(runs: list[Run]) -> list[str]:
 
 
 def _plan_checked(definition: dict, check) -> list[Run]:
-    """The runs of ``definition``, each config passed through ``check`` (which raises on a bad field)."""
+    """The runs of ``definition``, each config passed through ``check`` (which raises on a bad field).
+    Two runs whose checked configs are equal (``check`` returns the validated config: ``3`` and ``3.0``
+    for a float key are one value) are a ValidationError naming the grid key and the two values."""
     runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
     if check is not None:
+        seen: dict = {}
         for run in runs:
-            check(run.config)
+            checked = check(run.config)
+            if checked is None:
+                continue
+            first = seen.setdefault(repr(checked), run)
+            if first is not run:
+                key = next(key for key in run.point if format_value(key, run.point[key])
+                           != format_value(key, first.point[key]))
+                raise ValidationError(key, f"grid values {first.point[key]!r} and {run.point[key]!r} are the same "
+                                      "value after validation (the runs would repeat each other); list it once")
     return runs
 
 
