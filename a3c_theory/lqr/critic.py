@@ -75,6 +75,16 @@ def fourth_moment(Sigma: np.ndarray) -> np.ndarray:
     return np.outer(m2, m2) + 2 * svec_operator(lambda X: Sigma @ X @ Sigma, Sigma.shape[0])
 
 
+def feature_second_moment(Sigma: np.ndarray, S4: np.ndarray | None = None) -> np.ndarray:
+    """``E[φφᵀ] = [[E[ssᵀ], svecΣ], [svecΣᵀ, 1]]`` for ``x ~ N(0, Σ)`` (``S4 = E[ssᵀ]`` if already known)."""
+    m2 = svec(Sigma)
+    S4 = fourth_moment(Sigma) if S4 is None else S4
+    d = m2.size + 1
+    second = np.empty((d, d))
+    second[:-1, :-1], second[:-1, -1], second[-1, :-1], second[-1, -1] = S4, m2, m2, 1.0
+    return second
+
+
 def td_matrices(problem: LQRProblem, K) -> tuple[np.ndarray, np.ndarray]:
     """``(A_K, b_K)`` of TD(0) under ``μ_K`` (module docstring), shapes (d, d) and (d,)."""
     K = exact.check_stabilising(problem, K, discounted=False)
@@ -84,10 +94,8 @@ def td_matrices(problem: LQRProblem, K) -> tuple[np.ndarray, np.ndarray]:
     m2, noise = svec(Sigma), svec(problem.noise)
     S4 = fourth_moment(Sigma)
     M = svec_operator(lambda X: L @ X @ L.T, n)
-    d = feature_dim(n)
-    second = np.empty((d, d))
-    second[:-1, :-1], second[:-1, -1], second[-1, :-1], second[-1, -1] = S4, m2, m2, 1.0
-    cross = np.empty((d, d))
+    second = feature_second_moment(Sigma, S4)
+    cross = np.empty_like(second)
     cross[:-1, :-1] = S4 @ M.T + np.outer(m2, noise)
     cross[:-1, -1], cross[-1, :-1], cross[-1, -1] = m2, M @ m2 + noise, 1.0
     A_K = g * cross - second
