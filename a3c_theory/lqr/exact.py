@@ -10,9 +10,10 @@ so ``x' = Lx + Bσε + w``):
   ``C_{t+1} = L C_t Lᵀ + N``; summing ``γ^{t+1}`` times the recursion gives
   ``Σ^γ_K = γ L Σ^γ_K Lᵀ + Σ_0 + γ N/(1 − γ)`` (Lyapunov solve with ``√γ L``);
 - ``∇J(K) = −2(1 − γ)[(R + γBᵀP_K B)K − γBᵀP_K A] Σ^γ_K``;
-- the optimal gain for the fixed σ (the noise only adds a K-independent constant to ``b_K`` through
-  ``P_K``'s minimiser): the discounted Riccati solution ``P*`` = DARE(√γA, √γB, Q, R),
-  ``K* = γ(R + γBᵀP*B)⁻¹BᵀP*A`` (a solve), ``J* = J(K*)``;
+- the optimal gain for the fixed σ: the discounted Riccati solution ``P*`` = DARE(√γA, √γB, Q, R),
+  ``K* = γ(R + γBᵀP*B)⁻¹BᵀP*A`` (a solve), ``J* = J(K*)``. σ does not change K*: ``P_{K*} = P*`` is the
+  least ``P_K`` in the positive semidefinite order, so K* minimises both ``tr(P_K Σ_0)`` and ``tr(P_K N)``,
+  and ``σ² tr R`` does not depend on K;
 - the critic chain's stationary law ``μ_K = N(0, Σ_K)``, ``Σ_K = LΣ_K Lᵀ + N``, needs ``ρ(L) < 1``;
 - the discounted visitation ``d_K``: ``t ~ Geometric(1 − γ)`` on {0, 1, …} (``P(t) = (1 − γ)γ^t``), then
   ``x ~ N(0, C_t)``; its second moment is ``(1 − γ) Σ^γ_K``;
@@ -28,12 +29,16 @@ import numpy as np
 from scipy import linalg
 
 from ..errors import ValidationError
+from ..validate import finite_array
 from .problem import LQRProblem, spectral_radius
 
 
 def check_stabilising(problem: LQRProblem, K, discounted: bool) -> np.ndarray:
     """``K`` as an (m, n) array with ``√γ ρ(A − BK) < 1`` (``discounted``) or ``ρ(A − BK) < 1``."""
-    K = np.asarray(K, dtype=np.float64).reshape(problem.action_dim, problem.state_dim)
+    K = finite_array("K", K)
+    if K.size != problem.action_dim * problem.state_dim:
+        raise ValidationError("K", f"must have {problem.action_dim} x {problem.state_dim} entries, got shape {K.shape}")
+    K = K.reshape(problem.action_dim, problem.state_dim)
     rho = spectral_radius(problem.closed_loop(K))
     factor = math.sqrt(problem.gamma) if discounted else 1.0
     if not factor * rho < 1:
