@@ -1,6 +1,7 @@
 """LQREvaluator.metrics: the finite-MDP metric keys, their values at K* and w*, and the unstable rows."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -35,3 +36,17 @@ def test_unstable_gain_rows():
     row = LQREvaluator(p).metrics(100 * np.ones((1, 2)), np.zeros(4))
     assert row["J"] == -math.inf and row["gap"] == math.inf
     assert math.isnan(row["grad_norm_sq"]) and math.isnan(row["critic_gap"])
+
+
+def test_metric_table_has_the_finite_columns():
+    p = random_lqr(5, 2, 1, noise_scale=0.2)
+    ev = LQREvaluator(p)
+    k = np.array([0, 10, 100])
+    theta = np.stack([p.K0.ravel(), 0.5 * ev.K_star.ravel(), ev.K_star.ravel()])
+    w = np.stack([np.zeros(4), np.ones(4), critic.td_fixed_point(p, ev.K_star)])
+    trace = SimpleNamespace(config={"algorithm": {"lam": 0.0}}, k=k, theta=theta, w=w, time_s=np.zeros(3),
+                            samples_per_worker=k.astype(float))
+    table = evaluate.evaluate(trace, p)
+    assert tuple(table.columns) == evaluate.COLUMNS
+    assert table["J"].iloc[0] == exact.objective(p, p.K0) and table["gap"].iloc[-1] == 0.0
+    assert table["avg_critic_gap_sq"].iloc[-1] == evaluate.running_average(k, table["critic_gap"] ** 2)[-1]
