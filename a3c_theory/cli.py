@@ -60,8 +60,14 @@ def _cmd_diagnose(args) -> int:
     cfg = config.from_toml(args.config, overrides=args.set)
     if args.json is not None:
         atomic.check_writable(args.json, "--json")
-    diag = diagnose(cfg)
-    print(format_report(diag))
+    if cfg.problem.kind == "lqr":
+        from .lqr.diagnose import diagnose_lqr, format_lqr_report
+
+        diag = diagnose_lqr(config.build_problem(cfg), cfg.algorithm.radius)
+        print(format_lqr_report(diag))
+    else:
+        diag = diagnose(cfg)
+        print(format_report(diag))
     if args.json is not None:
         atomic.write_text(args.json, json.dumps(diag.to_dict(), indent=2, sort_keys=True) + "\n")
         print(f"wrote {args.json}")

@@ -20,6 +20,10 @@ Notes on a few keys:
   its own ``gamma`` and, if present, ``phi``). For ``gymnasium`` and ``file`` the numbers of states and
   actions come from the environment or the file. A relative ``problem.path`` in a TOML file is taken
   relative to that file (one given with ``--set`` relative to the current directory).
+- ``lqr`` (``a3c_theory.lqr``): a linear-quadratic problem with Gaussian policy N(−Kx, σ²I), from ``path`` (an
+  .npz file with its own ``gamma`` and ``sigma``) or, with ``path`` empty, a seeded random instance
+  (``state_dim``, ``action_dim``, ``spectral_radius`` of A, ``noise_scale``, ``sigma``, ``gamma``). Its rewards
+  are unbounded, so ``algorithm.radius`` must be given (> 0). Runs need the engine, which does not take it yet.
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
@@ -51,7 +55,7 @@ from .errors import ValidationError
 SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
     "problem": {
         "kind": ("paper", "choice", ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
-                                     "file")),
+                                     "file", "lqr")),
         "reward": ("state_action", "choice", ("state_action", "transition")),
         "seed": (0, "int", (0, 2**63 - 1, False, False)),
         "n_states": (100, "int", (2, 10_000_000, False, False)),
@@ -74,6 +78,11 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
         "map_name": ("", "str", ()),
         "path": ("", "str", ()),
         "max_load_bytes": (0, "int", (0, 2**63 - 1, False, False)),
+        "state_dim": (3, "int", (1, 50, False, False)),
+        "action_dim": (2, "int", (1, 50, False, False)),
+        "spectral_radius": (0.9, "float", (0.0, 1.0, False, True)),
+        "noise_scale": (0.1, "float", (0.0, 1e6, False, False)),
+        "sigma": (0.5, "float", (0.0, 1e6, True, False)),
     },
     "algorithm": {
         "sampling": ("iid", "choice", ("iid", "markov", "shared")),
@@ -105,13 +114,13 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
 }
 
 DESCRIPTIONS: dict[str, str] = {
-    "problem.kind": "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text or an "
-                    ".npz file (a3c_theory.instances)",
+    "problem.kind": "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text, an "
+                    ".npz file (a3c_theory.instances) or a linear-quadratic problem (lqr, a3c_theory.lqr)",
     "problem.reward": "paper instance rewards: r(s, a) ~ U(0,1) (state_action) or r(s, a, s') ~ U(0,1) (transition)",
     "problem.seed": "seed of the instance (MDP, critic and actor features)",
     "problem.n_states": "number of states nS (gymnasium and file instances take theirs from the source)",
     "problem.n_actions": "number of actions nA (trap_chain has 2; gymnasium and file take theirs from the source)",
-    "problem.gamma": "discount factor γ (a file instance uses its own)",
+    "problem.gamma": "discount factor γ (a file instance, finite or lqr, uses its own)",
     "problem.feature_dim": "critic feature dimension d of φ(s), ‖φ(s)‖₂ ≤ 1 (ignored for one_hot)",
     "problem.critic_features": "critic features Φ: random U(0,1) rows scaled to ‖φ‖ ≤ 1, or one_hot φ(s) = e_s",
     "problem.branching": "garnets: distinct successor states per (s, a)",
@@ -127,9 +136,15 @@ DESCRIPTIONS: dict[str, str] = {
     "problem.drift": "drift_ring: successors of s lie around s + drift",
     "problem.env": "gymnasium: toy-text environment id",
     "problem.map_name": "gymnasium: map of the environment (empty: its default)",
-    "problem.path": "file: .npz file holding the MDP (relative to the TOML file)",
+    "problem.path": "file: .npz file holding the MDP; lqr: .npz file holding A, B, Q, R, W, Sigma0, K0, gamma, "
+                    "sigma (empty: a random instance); relative to the TOML file",
     "problem.max_load_bytes": "file: largest total of declared array sizes to load, checked from the .npy "
                               "headers before anything is read (0 = a quarter of the available memory)",
+    "problem.state_dim": "lqr random instance: state dimension n (A_K is d x d, d = n(n+1)/2 + 1)",
+    "problem.action_dim": "lqr random instance: action dimension m",
+    "problem.spectral_radius": "lqr random instance: spectral radius of A (< 1, so K0 = 0 stabilises)",
+    "problem.noise_scale": "lqr random instance: W = noise_scale² I",
+    "problem.sigma": "lqr random instance: standard deviation σ of the Gaussian policy N(−Kx, σ²I)",
     "algorithm.sampling": "iid (option 1: s ~ μ_θ, ŝ ~ d_θ), markov (option 2: two chains) or shared "
                           "(one transition of γP + (1−γ)η for both, ICLR 2021)",
     "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
@@ -215,6 +230,11 @@ class ProblemSettings:
     map_name: str
     path: str
     max_load_bytes: int
+    state_dim: int
+    action_dim: int
+    spectral_radius: float
+    noise_scale: float
+    sigma: float
 
 
 @dataclass(frozen=True)
@@ -330,6 +350,8 @@ def _check_memory(p: ProblemSettings) -> None:
 def _check_consistency(cfg: Config) -> None:
     """Constraints that involve several keys."""
     p, a, r = cfg.problem, cfg.algorithm, cfg.run
+    if p.kind == "lqr":
+        _check_lqr(cfg)
     if p.kind == "paper" and p.n_states > PAPER_MAX_STATES:
         raise ValidationError("problem.n_states", f"the paper instance is dense: must be <= {PAPER_MAX_STATES} "
                               f"(use problem.kind = \"garnet\" for more), got {p.n_states}")
@@ -364,8 +386,16 @@ def _check_consistency(cfg: Config) -> None:
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")
-    if p.kind not in SIZED_BY_SOURCE:
+    if p.kind not in SIZED_BY_SOURCE + ("lqr",):
         _check_memory(p)
+
+
+def _check_lqr(cfg: Config) -> None:
+    """An lqr run has r_max = ∞, so the theory's default radius r_max/λ does not exist: ``algorithm.radius``
+    must be given (``a3c-theory diagnose`` reports ‖w*_{K0}‖ to choose it against)."""
+    if cfg.algorithm.radius <= 0:
+        raise ValidationError("algorithm.radius", "kind = \"lqr\" has unbounded rewards (r_max = ∞), so there "
+                              "is no default radius: must be > 0 (compare with ‖w*_{K0}‖ from diagnose)")
 
 
 SIZED_BY_SOURCE = ("gymnasium", "file")
@@ -386,7 +416,8 @@ USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "problem.reward": {"problem.kind": ("paper",)},
     "problem.n_states": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring")},
     "problem.n_actions": {"problem.kind": ("paper", "garnet", "sparse_garnet", "drift_ring")},
-    "problem.gamma": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium")},
+    "problem.gamma": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
+                                       "lqr")},
     "problem.feature_dim": {"problem.critic_features": ("random",)},
     "problem.branching": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
     "problem.locality": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
@@ -400,8 +431,13 @@ USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "problem.drift": {"problem.kind": ("drift_ring",)},
     "problem.env": {"problem.kind": ("gymnasium",)},
     "problem.map_name": {"problem.kind": ("gymnasium",)},
-    "problem.path": {"problem.kind": ("file",)},
+    "problem.path": {"problem.kind": ("file", "lqr")},
     "problem.max_load_bytes": {"problem.kind": ("file",)},
+    "problem.state_dim": {"problem.kind": ("lqr",)},
+    "problem.action_dim": {"problem.kind": ("lqr",)},
+    "problem.spectral_radius": {"problem.kind": ("lqr",)},
+    "problem.noise_scale": {"problem.kind": ("lqr",)},
+    "problem.sigma": {"problem.kind": ("lqr",)},
     "algorithm.refresh": {"algorithm.sampling": ("iid",)},
     "algorithm.a2c_step_sizes": {"run.mode": ("sync",)},
     "run.tau": {"run.delay": ("constant",)},
@@ -543,7 +579,10 @@ def from_toml(path, overrides=None) -> Config:
 
 # ----------------------------------------------------------------------------- problem
 def build_problem(cfg: Config):
-    """The :class:`a3c_theory.problem.Problem` described by ``cfg.problem``.
+    """The :class:`a3c_theory.problem.Problem` described by ``cfg.problem`` (for ``kind = "lqr"`` the
+    :class:`a3c_theory.lqr.problem.LQRProblem`: from ``problem.path`` if given, else
+    ``lqr.families.random_lqr(SeedSequence(problem.seed), state_dim, action_dim, spectral_radius,
+    noise_scale, gamma, sigma)``).
 
     Seeds: ``SeedSequence(problem.seed).spawn(3)`` gives the MDP, critic-feature and actor-feature streams
     (the first two as in ``problem.paper_problem``, which this reproduces on the default keys)."""
@@ -553,6 +592,8 @@ def build_problem(cfg: Config):
     from .problem import Problem
 
     p = cfg.problem
+    if p.kind == "lqr":
+        return _build_lqr(p)
     mdp_seed, feature_seed, actor_seed = np.random.SeedSequence(p.seed).spawn(3)
     Phi = None
     if p.kind == "paper":
@@ -596,6 +637,16 @@ def _check_recurrent_features(p: ProblemSettings, Phi: np.ndarray, features: str
                           f"{where}: every other state is transient (μ_θ puts no mass on it for any θ), and the "
                           f"features ({features}, d = {d}) have rank {rank} on the recurrent states, so A_θ is "
                           f"singular; use features of full rank there (d <= {rank})")
+
+
+def _build_lqr(p: ProblemSettings):
+    from .lqr.families import random_lqr
+    from .lqr.file_lqr import load_lqr
+
+    if p.path:
+        return load_lqr(p.path)
+    return random_lqr(np.random.SeedSequence(p.seed), p.state_dim, p.action_dim, p.spectral_radius,
+                      p.noise_scale, p.gamma, p.sigma)
 
 
 def _build_instance(p: ProblemSettings, mdp_seed):

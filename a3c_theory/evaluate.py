@@ -26,6 +26,8 @@ import pandas as pd
 
 from .errors import ValidationError
 from .exact import Evaluator, single_thread_blas
+from .lqr.evaluator import LQREvaluator
+from .lqr.problem import LQRProblem
 from .problem import Problem
 
 COLUMNS = (
@@ -89,9 +91,10 @@ def check_problem(trace, problem: Problem) -> None:
                               f"a3c-theory {trace.meta.get('package_version', '?')}, this is {__version__}")
 
 
-def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
+def evaluate(trace, problem: Problem | LQRProblem | None = None) -> pd.DataFrame:
     """The metric table of ``trace``: a DataFrame with columns :data:`COLUMNS` (``k``, ``samples`` int64, the
-    rest float64), one row per snapshot (see module docstring).
+    rest float64), one row per snapshot (see module docstring). On a linear-quadratic problem ``theta`` is
+    the gain K (flattened row-major) and the metrics are :class:`a3c_theory.lqr.evaluator.LQREvaluator`'s.
 
     ``trace`` needs ``config`` (nested dict; λ at ``config["algorithm"]["lam"]``), ``k``, ``theta``,
     ``w``, ``time_s`` and ``samples_per_worker``. ``problem`` defaults to the one rebuilt from the config.
@@ -103,7 +106,7 @@ def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
     check_problem(trace, problem)
     lam = float(trace.config["algorithm"]["lam"])
     arrays = _trace_arrays(trace)
-    evaluator = Evaluator(problem)
+    evaluator = LQREvaluator(problem) if isinstance(problem, LQRProblem) else Evaluator(problem)
     with single_thread_blas():
         rows = [evaluator.metrics(theta, w, lam) for theta, w in zip(arrays["theta"], arrays["w"])]
     metric = {key: np.array([row[key] for row in rows]) for key in rows[0]}
