@@ -100,8 +100,9 @@ class Learning:
 def train(order: int, alpha: float, beta: float, gamma: float, radius: float, horizon: int,
           snapshots: int, eval_episodes: int, seed: int) -> Learning:
     """Run :func:`td0_chunk` for ``horizon`` transitions from ``θ = 0, ω = 0``, evaluating the actor
-    (:func:`.fourier.evaluate`, ``eval_episodes`` episodes, seeds ``seed + 1 + j``) at ``snapshots + 1``
-    evenly spaced points. Training draws come from ``SeedSequence(seed)``."""
+    (:func:`.fourier.evaluate`, ``eval_episodes`` episodes) at ``snapshots + 1`` evenly spaced points.
+    ``SeedSequence(seed)`` spawns the training stream (child 0) and one per evaluation (child ``1 + j``),
+    so no two runs or evaluations share a stream."""
     coeffs = fourier.coefficients(order)
     for field, value in (("alpha", alpha), ("beta", beta), ("radius", radius)):
         if nonnegative_float(field, value) == 0.0:
@@ -112,7 +113,8 @@ def train(order: int, alpha: float, beta: float, gamma: float, radius: float, ho
     seed = positive_int("seed", seed, minimum=0)
     m = coeffs.shape[0]
     theta, omega = np.zeros((cartpole.N_ACTIONS, m)), np.zeros(m)
-    states = rng.seed_states(np.random.SeedSequence(seed), 1)
+    train_seed, *eval_seeds = np.random.SeedSequence(seed).spawn(snapshots + 2)
+    states = rng.seed_states(train_seed, 1)
     carry = np.zeros(5)
     cartpole.reset_into(states, 0, carry)
     points = np.linspace(0, horizon, snapshots + 1).round().astype(np.int64)
@@ -121,7 +123,7 @@ def train(order: int, alpha: float, beta: float, gamma: float, radius: float, ho
         if j > 0:
             td0_chunk(theta, omega, coeffs, states, carry, int(k - points[j - 1]), float(alpha), float(beta),
                       gamma, float(radius))
-        est = fourier.evaluate(theta, order, eval_episodes, seed + 1 + j).estimate
+        est = fourier.evaluate(theta, order, eval_episodes, eval_seeds[j]).estimate
         rows.append((est.value, est.lo, est.hi))
     mean, lo, hi = np.array(rows).T
     return Learning(points, mean, lo, hi, theta, omega)

@@ -14,7 +14,7 @@ is the constant ``1/√M``.
 takes ``a = 0`` when ``u < π_θ(0 | s)`` (``u ~ U[0, 1)`` from the stream) and ``a = 1`` otherwise.
 
 **Evaluation.** :func:`evaluate` runs ``episodes`` episodes of CartPole-v1 under ``π_θ`` from one xoshiro
-stream seeded by ``SeedSequence(seed)`` (start states by :func:`a3c_theory.envs.cartpole.initial_scalars`,
+stream seeded by a ``SeedSequence`` (start states by :func:`a3c_theory.envs.cartpole.initial_scalars`,
 then one uniform per action), each ending at termination or truncation after 500 steps, and returns the
 per-episode undiscounted returns (steps survived) with their mean and Student-t interval. No exact
 ``J`` exists here: the return is a Monte Carlo estimate, always reported with its interval.
@@ -120,13 +120,15 @@ class PolicyReturn:
     estimate: Estimate
 
 
-def evaluate(theta, order: int, episodes: int, seed: int, level: float = CONFIDENCE) -> PolicyReturn:
-    """The actor's undiscounted return over ``episodes`` compiled episodes (truncation at 500), seeded."""
+def evaluate(theta, order: int, episodes: int, seed, level: float = CONFIDENCE) -> PolicyReturn:
+    """The actor's undiscounted return over ``episodes`` compiled episodes (truncation at 500), seeded by
+    an integer ``seed >= 0`` (``SeedSequence(seed)``) or a ``numpy.random.SeedSequence``."""
     coeffs = coefficients(order)
     theta = check_theta(theta, order)
     episodes = positive_int("episodes", episodes, minimum=2)
-    seed = positive_int("seed", seed, minimum=0)
-    states = rng.seed_states(np.random.SeedSequence(seed), 1)
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = np.random.SeedSequence(positive_int("seed", seed, minimum=0))
+    states = rng.seed_states(seed, 1)
     returns = np.empty(episodes)
     episode_returns(theta, coeffs, states, returns)
     return PolicyReturn(returns, mean_estimate(returns, level))
