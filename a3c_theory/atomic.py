@@ -64,15 +64,33 @@ def _umask() -> int:
     return mask
 
 
+def path_of(text, field: str) -> Path:
+    """``text`` as a Path; an empty one (which Path would read as the working directory) is a ValidationError."""
+    if str(text) == "":
+        raise ValidationError(field, "is empty; give a folder or file path (use . for the working directory)")
+    return Path(text)
+
+
 def check_writable(path, field: str, folder: bool = False) -> Path:
     """Fail now (ValidationError naming ``field`` and the path) if ``path`` cannot be written later.
 
     ``folder=True``: ``path`` is an output folder (created if missing); else a file whose folder must
-    exist or be creatable. A probe file is created and removed in that folder."""
-    path = Path(path)
+    exist or be creatable. Refused: an empty path (it would mean the working directory), a path through a
+    symlink loop, a path whose folder (or one above it) is an existing file, a file path that is a folder.
+    A probe file is created and removed in that folder."""
+    path = path_of(path, field)
+    try:
+        path.resolve()
+    except RuntimeError:  # pathlib's report of ELOOP
+        raise ValidationError(field, f"{path} goes through a symlink loop; remove the loop or choose another path") from None
     target = path if folder else path.parent
     if not folder and path.is_dir():
         raise ValidationError(field, f"{path} is a folder, expected a file path")
+    for above in (target, *target.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise ValidationError(field, f"{above} is a file, not a folder, so {path} cannot be written")
+            break
     try:
         target.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=target, prefix=".write-check.", suffix=".tmp")

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import atomic
+from . import atomic, outputs
 from .errors import ConvergenceError, RunsFailed, ValidationError
 
 RESUME_NOTE = "finished runs are kept; re-run the same command to resume"
@@ -28,6 +28,7 @@ def _cmd_run(args) -> int:
         print(f"a3c-theory: this run is estimated to take about {resources.describe_seconds(seconds)} "
               f"({cfg.run.samples:,} samples); Ctrl-C stops it", file=sys.stderr)
     out = atomic.check_writable(args.out, "--out", folder=True)
+    outputs.claim(out, "--out", {"command": "run", "config": outputs.digest(cfg.to_dict())}, force=args.force)
     result = run_one(cfg, progress=not args.no_progress)
     result.trace.save(out)
     frames.write(result.table, out / "metrics.csv")
@@ -61,11 +62,17 @@ def _cmd_diagnose(args) -> int:
     from .instances.diagnose import diagnose, format_report
 
     cfg = config.from_toml(args.config, overrides=args.set)
-    if args.json:
+    if args.json is not None:
         atomic.check_writable(args.json, "--json")
-    diag = diagnose(cfg)
-    print(format_report(diag))
-    if args.json:
+    if cfg.problem.kind == "lqr":
+        from .lqr.diagnose import diagnose_lqr, format_lqr_report
+
+        diag = diagnose_lqr(config.build_problem(cfg), cfg.algorithm.radius)
+        print(format_lqr_report(diag))
+    else:
+        diag = diagnose(cfg)
+        print(format_report(diag))
+    if args.json is not None:
         atomic.write_text(args.json, json.dumps(diag.to_dict(), indent=2, sort_keys=True) + "\n")
         print(f"wrote {args.json}")
     return 0
@@ -78,6 +85,7 @@ def _cmd_sweep(args) -> int:
     base = config.from_toml(args.config).to_dict()
     grid = sweep.parse_grid(args.grid)
     atomic.check_writable(args.out, "--out", folder=True)
+    sweep.check_out_dir(args.out, "--out")
     for line in sweep_diagnostics(base, grid):
         print(line)
     table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,
@@ -89,21 +97,19 @@ def _cmd_sweep(args) -> int:
 def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
-    if args.out:
-        atomic.check_writable(args.out, "--out", folder=True)
     reproduce(args.out, quick=args.quick, jobs=args.jobs, progress=not args.no_progress, report_path=args.report,
-              redraw=args.redraw, only=args.study)
+              redraw=args.redraw, only=args.study, force=args.force)
     return 0
 
 
 def _cmd_bench(args) -> int:
     from .bench.report import print_report, run_benchmarks
 
-    if args.json:
+    if args.json is not None:
         atomic.check_writable(args.json, "--json")
     results = run_benchmarks(quick=args.quick)
     print_report(results)
-    if args.json:
+    if args.json is not None:
         atomic.write_text(args.json, json.dumps(results, indent=2, sort_keys=True))
         print(f"wrote {args.json}")
     return 0
@@ -129,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override one config field (TOML value syntax); repeatable")
     run.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
+    run.add_argument("--force", action="store_true",
+                     help="write into --out even if it holds another config's run or files of another tool")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(func=_cmd_run, interrupted="nothing was saved: run writes its trace, metrics.csv and meta.csv only "
                                                  "when it finishes; re-running starts from the beginning")
@@ -167,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run nothing: redraw every figure and the report from the runs tables in the output folder")
     rp.add_argument("--study", action="append", default=None, metavar="NAME",
                     help="run only this study (repeatable) and those reusing its runs; redraw the others")
+    rp.add_argument("--force", action="store_true",
+                    help="write into --out even if it holds other results (never --quick over full results)")
     rp.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
     rp.add_argument("--no-progress", action="store_true")
     rp.set_defaults(func=_cmd_reproduce, interrupted=RESUME_NOTE)

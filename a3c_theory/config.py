@@ -20,6 +20,10 @@ Notes on a few keys:
   its own ``gamma`` and, if present, ``phi``). For ``gymnasium`` and ``file`` the numbers of states and
   actions come from the environment or the file. A relative ``problem.path`` in a TOML file is taken
   relative to that file (one given with ``--set`` relative to the current directory).
+- ``lqr`` (``a3c_theory.lqr``): a linear-quadratic problem with Gaussian policy N(−Kx, σ²I), from ``path`` (an
+  .npz file with its own ``gamma`` and ``sigma``) or, with ``path`` empty, a seeded random instance
+  (``state_dim``, ``action_dim``, ``spectral_radius`` of A, ``noise_scale``, ``sigma``, ``gamma``). Its rewards
+  are unbounded, so ``algorithm.radius`` must be given (> 0). Runs need the engine, which does not take it yet.
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
@@ -34,6 +38,7 @@ Notes on a few keys:
   c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start.
 """
 
+import codecs
 import math
 import tomllib
 from dataclasses import asdict, dataclass
@@ -50,7 +55,7 @@ from .errors import ValidationError
 SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
     "problem": {
         "kind": ("paper", "choice", ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
-                                     "file")),
+                                     "file", "lqr")),
         "reward": ("state_action", "choice", ("state_action", "transition")),
         "seed": (0, "int", (0, 2**63 - 1, False, False)),
         "n_states": (100, "int", (2, 10_000_000, False, False)),
@@ -72,6 +77,12 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
         "env": ("FrozenLake-v1", "str", ()),
         "map_name": ("", "str", ()),
         "path": ("", "str", ()),
+        "max_load_bytes": (0, "int", (0, 2**63 - 1, False, False)),
+        "state_dim": (3, "int", (1, 50, False, False)),
+        "action_dim": (2, "int", (1, 50, False, False)),
+        "spectral_radius": (0.9, "float", (0.0, 1.0, False, True)),
+        "noise_scale": (0.1, "float", (0.0, 1e6, False, False)),
+        "sigma": (0.5, "float", (0.0, 1e6, True, False)),
     },
     "algorithm": {
         "sampling": ("iid", "choice", ("iid", "markov", "shared")),
@@ -103,13 +114,13 @@ SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
 }
 
 DESCRIPTIONS: dict[str, str] = {
-    "problem.kind": "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text or an "
-                    ".npz file (a3c_theory.instances)",
+    "problem.kind": "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text, an "
+                    ".npz file (a3c_theory.instances) or a linear-quadratic problem (lqr, a3c_theory.lqr)",
     "problem.reward": "paper instance rewards: r(s, a) ~ U(0,1) (state_action) or r(s, a, s') ~ U(0,1) (transition)",
     "problem.seed": "seed of the instance (MDP, critic and actor features)",
     "problem.n_states": "number of states nS (gymnasium and file instances take theirs from the source)",
     "problem.n_actions": "number of actions nA (trap_chain has 2; gymnasium and file take theirs from the source)",
-    "problem.gamma": "discount factor γ (a file instance uses its own)",
+    "problem.gamma": "discount factor γ (a file instance, finite or lqr, uses its own)",
     "problem.feature_dim": "critic feature dimension d of φ(s), ‖φ(s)‖₂ ≤ 1 (ignored for one_hot)",
     "problem.critic_features": "critic features Φ: random U(0,1) rows scaled to ‖φ‖ ≤ 1, or one_hot φ(s) = e_s",
     "problem.branching": "garnets: distinct successor states per (s, a)",
@@ -125,7 +136,15 @@ DESCRIPTIONS: dict[str, str] = {
     "problem.drift": "drift_ring: successors of s lie around s + drift",
     "problem.env": "gymnasium: toy-text environment id",
     "problem.map_name": "gymnasium: map of the environment (empty: its default)",
-    "problem.path": "file: .npz file holding the MDP (relative to the TOML file)",
+    "problem.path": "file: .npz file holding the MDP; lqr: .npz file holding A, B, Q, R, W, Sigma0, K0, gamma, "
+                    "sigma (empty: a random instance); relative to the TOML file",
+    "problem.max_load_bytes": "file: largest total of declared array sizes to load, checked from the .npy "
+                              "headers before anything is read (0 = a quarter of the available memory)",
+    "problem.state_dim": "lqr random instance: state dimension n (A_K is d x d, d = n(n+1)/2 + 1)",
+    "problem.action_dim": "lqr random instance: action dimension m",
+    "problem.spectral_radius": "lqr random instance: spectral radius of A (< 1, so K0 = 0 stabilises)",
+    "problem.noise_scale": "lqr random instance: W = noise_scale² I",
+    "problem.sigma": "lqr random instance: standard deviation σ of the Gaussian policy N(−Kx, σ²I)",
     "algorithm.sampling": "iid (option 1: s ~ μ_θ, ŝ ~ d_θ), markov (option 2: two chains) or shared "
                           "(one transition of γP + (1−γ)η for both, ICLR 2021)",
     "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
@@ -215,6 +234,12 @@ class ProblemSettings:
     env: str
     map_name: str
     path: str
+    max_load_bytes: int
+    state_dim: int
+    action_dim: int
+    spectral_radius: float
+    noise_scale: float
+    sigma: float
 
 
 @dataclass(frozen=True)
@@ -330,6 +355,8 @@ def _check_memory(p: ProblemSettings) -> None:
 def _check_consistency(cfg: Config) -> None:
     """Constraints that involve several keys."""
     p, a, r = cfg.problem, cfg.algorithm, cfg.run
+    if p.kind == "lqr":
+        _check_lqr(cfg)
     if p.kind == "paper" and p.n_states > PAPER_MAX_STATES:
         raise ValidationError("problem.n_states", f"the paper instance is dense: must be <= {PAPER_MAX_STATES} "
                               f"(use problem.kind = \"garnet\" for more), got {p.n_states}")
@@ -364,8 +391,16 @@ def _check_consistency(cfg: Config) -> None:
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")
-    if p.kind not in SIZED_BY_SOURCE:
+    if p.kind not in SIZED_BY_SOURCE + ("lqr",):
         _check_memory(p)
+
+
+def _check_lqr(cfg: Config) -> None:
+    """An lqr run has r_max = ∞, so the theory's default radius r_max/λ does not exist: ``algorithm.radius``
+    must be given (``a3c-theory diagnose`` reports ‖w*_{K0}‖ to choose it against)."""
+    if cfg.algorithm.radius <= 0:
+        raise ValidationError("algorithm.radius", "kind = \"lqr\" has unbounded rewards (r_max = ∞), so there "
+                              "is no default radius: must be > 0 (compare with ‖w*_{K0}‖ from diagnose)")
 
 
 SIZED_BY_SOURCE = ("gymnasium", "file")
@@ -386,7 +421,8 @@ USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "problem.reward": {"problem.kind": ("paper",)},
     "problem.n_states": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring")},
     "problem.n_actions": {"problem.kind": ("paper", "garnet", "sparse_garnet", "drift_ring")},
-    "problem.gamma": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium")},
+    "problem.gamma": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
+                                       "lqr")},
     "problem.feature_dim": {"problem.critic_features": ("random",)},
     "problem.branching": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
     "problem.locality": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
@@ -400,7 +436,13 @@ USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "problem.drift": {"problem.kind": ("drift_ring",)},
     "problem.env": {"problem.kind": ("gymnasium",)},
     "problem.map_name": {"problem.kind": ("gymnasium",)},
-    "problem.path": {"problem.kind": ("file",)},
+    "problem.path": {"problem.kind": ("file", "lqr")},
+    "problem.max_load_bytes": {"problem.kind": ("file",)},
+    "problem.state_dim": {"problem.kind": ("lqr",)},
+    "problem.action_dim": {"problem.kind": ("lqr",)},
+    "problem.spectral_radius": {"problem.kind": ("lqr",)},
+    "problem.noise_scale": {"problem.kind": ("lqr",)},
+    "problem.sigma": {"problem.kind": ("lqr",)},
     "algorithm.refresh": {"algorithm.sampling": ("iid",)},
     "algorithm.a2c_step_sizes": {"run.mode": ("sync",)},
     "run.tau": {"run.delay": ("constant",)},
@@ -418,16 +460,49 @@ def _setting(cfg: Config, name: str):
     return getattr(getattr(cfg, section), key)
 
 
+SUPPLIED_BY_FILE = {"phi": ("problem.critic_features", "problem.feature_dim")}
+"""Keys whose value a ``kind = "file"`` instance takes from its own array instead: array -> keys (the file's
+``gamma``, numbers of states and actions are in :data:`USED_BY`)."""
+
+
+def supplied_keys_of(p: ProblemSettings) -> dict[str, str]:
+    """``{key: "<path> [array]"}`` for the keys of :data:`SUPPLIED_BY_FILE` whose array the file holds (read
+    from its headers, :func:`a3c_theory.instances.file_mdp.read_headers`); empty for other kinds."""
+    if p.kind != "file" or not p.path:
+        return {}
+    from .instances.file_mdp import read_headers
+
+    arrays = read_headers(p.path)
+    return {key: f"{p.path} [{array}]" for array, keys in SUPPLIED_BY_FILE.items() if array in arrays for key in keys}
+
+
+def _is_set(cfg: Config, name: str) -> bool:
+    section, key = name.split(".")
+    return _setting(cfg, name) != SCHEMA[section][key][0]
+
+
 def ignored_keys(cfg: Config) -> list[str]:
-    """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`)."""
+    """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`) or
+    that its file replaces (:func:`supplied_keys_of`, which reads the file's headers only when such a key is set)."""
+    replaceable = [name for names in SUPPLIED_BY_FILE.values() for name in names]
+    supplied = supplied_keys_of(cfg.problem) if any(_is_set(cfg, name) for name in replaceable) else {}
     out = []
-    for name, settings in USED_BY.items():
-        section, key = name.split(".")
-        if _setting(cfg, name) == SCHEMA[section][key][0]:
-            continue
-        if any(_setting(cfg, setting) not in values for setting, values in settings.items()):
-            out.append(name)
+    for section, keys in SCHEMA.items():
+        for name in (f"{section}.{key}" for key in keys):
+            unused = name in supplied or (name in USED_BY and any(_setting(cfg, setting) not in values
+                                                                  for setting, values in USED_BY[name].items()))
+            if unused and _is_set(cfg, name):
+                out.append(name)
     return out
+
+
+def deciding_settings(cfg: Config, name: str) -> tuple[str, ...]:
+    """The settings that make ``cfg`` ignore key ``name``: ``problem.path`` when the file's array replaces it
+    (:func:`supplied_keys_of`), else those of :data:`USED_BY`."""
+    replaceable = name in (key for keys in SUPPLIED_BY_FILE.values() for key in keys)
+    if replaceable and name in supplied_keys_of(cfg.problem):
+        return ("problem.path",)
+    return tuple(USED_BY[name])
 
 
 def used_by(name: str) -> str:
@@ -437,11 +512,13 @@ def used_by(name: str) -> str:
 
 def refuse_ignored_keys(cfg: Config) -> None:
     """For a single run: a key set to a non-default value that the run does not use is a ValidationError
-    naming the key and the settings that use it."""
+    naming the key and the settings that use it (or the file array that replaces it)."""
     ignored = ignored_keys(cfg)
     if ignored:
         name = ignored[0]
-        raise ValidationError(name, f"is set but not used by this run; it is used only with {used_by(name)}"
+        supplied = supplied_keys_of(cfg.problem)
+        why = (f"{supplied[name]} replaces it" if name in supplied else f"it is used only with {used_by(name)}")
+        raise ValidationError(name, f"is set but not used by this run; {why}"
                               + (f" (also unused: {', '.join(ignored[1:])})" if ignored[1:] else ""))
 
 
@@ -476,18 +553,28 @@ def apply_overrides(d: dict, overrides) -> dict:
     return out
 
 
+def read_toml(path: Path, field: str) -> dict:
+    """The table of the TOML file at ``path``; a leading UTF-8 byte-order mark is dropped. Anything but a
+    regular file (a folder, a FIFO, a device) is refused before it is opened; errors name ``field``.
+    A missing file raises FileNotFoundError."""
+    if path.exists() and not path.is_file():
+        raise ValidationError(field, "is a folder, expected a TOML config file" if path.is_dir() else
+                              "is not a regular file (a FIFO, device or socket), expected a TOML config file")
+    data = path.read_bytes()
+    try:
+        text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValidationError(field, f"not UTF-8 text (byte {err.start}): TOML files must be UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValidationError(field, f"not valid TOML: {err}") from None
+
+
 def from_toml(path, overrides=None) -> Config:
     """Read a TOML file, apply ``overrides`` (list of ``"section.key=value"``) and validate."""
     path = Path(path)
-    if path.is_dir():
-        raise ValidationError(str(path), "is a folder, expected a TOML config file")
-    try:
-        with path.open("rb") as fh:
-            d = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ValidationError(str(path), f"not valid TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ValidationError(str(path), f"not UTF-8 text (byte {err.start}): TOML files must be UTF-8") from None
+    d = read_toml(path, str(path))
     problem = d.get("problem")
     if isinstance(problem, dict) and isinstance(problem.get("path"), str) and problem["path"]:
         # a relative problem.path is relative to the config file (an override's is relative to the cwd)
@@ -497,7 +584,10 @@ def from_toml(path, overrides=None) -> Config:
 
 # ----------------------------------------------------------------------------- problem
 def build_problem(cfg: Config):
-    """The :class:`a3c_theory.problem.Problem` described by ``cfg.problem``.
+    """The :class:`a3c_theory.problem.Problem` described by ``cfg.problem`` (for ``kind = "lqr"`` the
+    :class:`a3c_theory.lqr.problem.LQRProblem`: from ``problem.path`` if given, else
+    ``lqr.families.random_lqr(SeedSequence(problem.seed), state_dim, action_dim, spectral_radius,
+    noise_scale, gamma, sigma)``).
 
     Seeds: ``SeedSequence(problem.seed).spawn(3)`` gives the MDP, critic-feature and actor-feature streams
     (the first two as in ``problem.paper_problem``, which this reproduces on the default keys)."""
@@ -507,6 +597,8 @@ def build_problem(cfg: Config):
     from .problem import Problem
 
     p = cfg.problem
+    if p.kind == "lqr":
+        return _build_lqr(p)
     mdp_seed, feature_seed, actor_seed = np.random.SeedSequence(p.seed).spawn(3)
     Phi = None
     if p.kind == "paper":
@@ -517,6 +609,7 @@ def build_problem(cfg: Config):
     else:
         mdp, Phi = _build_instance(p, mdp_seed)
     n_states, n_actions = mdp.n_states, mdp.n_actions
+    features = f"{p.path} [phi]" if Phi is not None else f"critic_features = {p.critic_features!r}"
     if Phi is None:  # (a file may hold its own critic features)
         Phi = (feats.one_hot(n_states) if p.critic_features == "one_hot"
                else feats.random_features(feature_seed, n_states, p.feature_dim))
@@ -529,8 +622,36 @@ def build_problem(cfg: Config):
     # Softmax policies put mass on every action, so P_π has the support of the uniform policy's: one
     # check covers every θ.
     uniform = np.full((n_states, n_actions), 1.0 / n_actions)
-    check_unique_stationary(policy_transition(mdp, uniform, "sparse"), field="problem")
-    return Problem.make(mdp, Phi, policy)
+    recurrent = check_unique_stationary(policy_transition(mdp, uniform, "sparse"), field="problem")
+    if recurrent is not None:
+        _check_recurrent_features(p, Phi, features, recurrent)
+    return Problem.make(mdp, Phi, policy, settings=p)
+
+
+def _check_recurrent_features(p: ProblemSettings, Phi: np.ndarray, features: str, recurrent: np.ndarray) -> None:
+    """Every ``μ_θ`` vanishes off the recurrent class, so ``A_θ = Φᵀ D_μ (γP_π − I) Φ`` is singular (ω*_θ
+    undefined, for every θ) unless the rows of Φ on the recurrent states have full column rank."""
+    rank = int(np.linalg.matrix_rank(Phi[recurrent]))
+    d = Phi.shape[1]
+    if rank == d:
+        return
+    where = (f"state {recurrent[0]} is absorbing" if recurrent.size == 1 else
+             f"only {recurrent.size} states are recurrent ({', '.join(map(str, recurrent[:5]))}"
+             f"{', …' if recurrent.size > 5 else ''})")
+    raise ValidationError(p.path if p.kind == "file" else "problem.critic_features",
+                          f"{where}: every other state is transient (μ_θ puts no mass on it for any θ), and the "
+                          f"features ({features}, d = {d}) have rank {rank} on the recurrent states, so A_θ is "
+                          f"singular; use features of full rank there (d <= {rank})")
+
+
+def _build_lqr(p: ProblemSettings):
+    from .lqr.families import random_lqr
+    from .lqr.file_lqr import load_lqr
+
+    if p.path:
+        return load_lqr(p.path)
+    return random_lqr(np.random.SeedSequence(p.seed), p.state_dim, p.action_dim, p.spectral_radius,
+                      p.noise_scale, p.gamma, p.sigma)
 
 
 def _build_instance(p: ProblemSettings, mdp_seed):
@@ -547,5 +668,5 @@ def _build_instance(p: ProblemSettings, mdp_seed):
                                   p.reward_fraction, p.distractor, p.gamma), None
     if p.kind == "gymnasium":
         return toy_text.toy_text(p.env, p.map_name or None, p.gamma).mdp, None
-    loaded = file_mdp.load_npz(p.path)
+    loaded = file_mdp.load_npz(p.path, p.max_load_bytes)
     return loaded.mdp, loaded.critic_features

@@ -31,6 +31,8 @@ import pandas as pd
 from . import divergence
 from .errors import ValidationError
 from .exact import Evaluator, single_thread_blas
+from .lqr.evaluator import LQREvaluator
+from .lqr.problem import LQRProblem
 from .problem import Problem
 
 COLUMNS = (
@@ -99,9 +101,11 @@ def check_problem(trace, problem: Problem) -> None:
                               f"a3c-theory {trace.meta.get('package_version', '?')}, this is {__version__}")
 
 
-def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
+def evaluate(trace, problem: Problem | LQRProblem | None = None) -> pd.DataFrame:
     """The metric table of ``trace``: a DataFrame with columns :data:`COLUMNS` (``k``, ``samples`` int64, the
-    rest float64), one row per snapshot (see module docstring) up to a divergence.
+    rest float64), one row per snapshot (see module docstring) up to a divergence. On a linear-quadratic
+    problem ``theta`` is the gain K (flattened row-major) and the metrics are
+    :class:`a3c_theory.lqr.evaluator.LQREvaluator`'s (an unstable gain, J = −inf, is a divergence).
 
     ``trace`` needs ``config`` (nested dict; λ at ``config["algorithm"]["lam"]``), ``k``, ``theta``,
     ``w``, ``time_s`` and ``samples_per_worker``. ``problem`` defaults to the one rebuilt from the config.
@@ -109,7 +113,7 @@ def evaluate(trace, problem: Problem | None = None) -> pd.DataFrame:
     return evaluate_run(trace, problem)[0]
 
 
-def evaluate_run(trace, problem: Problem | None = None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
+def evaluate_run(trace, problem: Problem | LQRProblem | None = None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
     """``(table, divergence)``: :func:`evaluate`'s table and where the run diverged (the trace's recorded
     divergence, else the first snapshot with a non-finite metric, named by its column), or None."""
     if problem is None:
@@ -119,7 +123,7 @@ def evaluate_run(trace, problem: Problem | None = None) -> tuple[pd.DataFrame, d
     check_problem(trace, problem)
     lam = float(trace.config["algorithm"]["lam"])
     arrays = _trace_arrays(trace)
-    evaluator = Evaluator(problem)
+    evaluator = LQREvaluator(problem) if isinstance(problem, LQRProblem) else Evaluator(problem)
     diverged = divergence.from_meta(getattr(trace, "meta", {}))
     rows = []
     with single_thread_blas(), np.errstate(over="ignore", invalid="ignore"):

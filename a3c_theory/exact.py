@@ -270,8 +270,9 @@ def recurrent_classes(P_pi) -> list[np.ndarray]:
     return [np.flatnonzero(label == c) for c in np.flatnonzero(~open_classes)]
 
 
-_ONE_CLASS_SUPPORTS: dict[bytes, None] = {}
-"""Supports of ``P_π`` (:func:`_support_key`) already found to have one recurrent class, oldest first;
+_ONE_CLASS_SUPPORTS: dict[bytes, np.ndarray | None] = {}
+"""Supports of ``P_π`` (:func:`_support_key`) already found to have one recurrent class (its states, None
+for all), oldest first;
 at most :data:`SUPPORT_MEMORY`. The classes depend only on the support, which a softmax policy (every
 ``π(a|s) > 0``) leaves unchanged from one θ to the next, so the sampler's refreshes check it once."""
 SUPPORT_MEMORY = 64
@@ -287,19 +288,22 @@ def _support_key(P_pi) -> bytes:
     return b"s" + np.asarray(graph.shape).tobytes() + graph.indptr.tobytes() + graph.indices.tobytes()
 
 
-def check_unique_stationary(P_pi, field: str = "P") -> None:
-    """Raise ValidationError (naming ``field``) if the chain has more than one recurrent class."""
+def check_unique_stationary(P_pi, field: str = "P") -> np.ndarray | None:
+    """Raise ValidationError (naming ``field``) if the chain has more than one recurrent class; else return
+    the states of its recurrent class, or None when that is every state (``μ_θ`` vanishes off it)."""
     key = _support_key(P_pi)
     if key in _ONE_CLASS_SUPPORTS:
-        return
+        return _ONE_CLASS_SUPPORTS[key]
     classes = recurrent_classes(P_pi)
     if len(classes) > 1:
         examples = ", ".join(f"{{{', '.join(map(str, c[:3]))}{', …' if c.size > 3 else ''}}}" for c in classes[:2])
         raise ValidationError(field, f"the chain has {len(classes)} closed recurrent classes (e.g. states "
                               f"{examples}), so its stationary law μ_θ is not unique")
-    _ONE_CLASS_SUPPORTS[key] = None
+    recurrent = None if classes[0].size == P_pi.shape[0] else classes[0]
+    _ONE_CLASS_SUPPORTS[key] = recurrent
     while len(_ONE_CLASS_SUPPORTS) > SUPPORT_MEMORY:
         del _ONE_CLASS_SUPPORTS[next(iter(_ONE_CLASS_SUPPORTS))]
+    return recurrent
 
 
 def _solve_stationary(P_pi, x0=None, rtol=ITERATIVE_RTOL, solver_cache: dict | None = None) -> np.ndarray:

@@ -3,14 +3,25 @@
 CSV is written without the index, missing values as ``nan``; :func:`read_csv` reads it back with the same
 dtypes and values (int64, float64 bit for bit, inf and nan included, bool, strings, the empty string kept).
 Every file is written atomically (:mod:`a3c_theory.atomic`).
+
+A set of tables that belong together (a study's runs and metadata tables) can be sealed by a manifest,
+:func:`write_manifest`: per table its sha256, row count and rows per ``run_id``. :func:`check_manifest`
+then refuses a table that changed, naming the file and the runs that are missing or partial.
 """
 
+import csv
+import hashlib
 import importlib.util
+import json
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from . import atomic
+from .errors import ValidationError
+
+MANIFEST_FORMAT = 1
 
 NA = "nan"
 
@@ -38,3 +49,60 @@ def write(frame: pd.DataFrame, path, parquet: bool | None = None) -> Path:
     if has_parquet() if parquet is None else parquet:
         atomic.write_bytes(path.with_suffix(".parquet"), lambda handle: frame.to_parquet(handle, index=False))
     return path
+
+
+def run_rows(path) -> Counter:
+    """Complete rows (as wide as the header) per value of the ``run_id`` column of the CSV ``path``; read
+    with the csv module, so a table cut mid-row is still counted. Empty when there is no ``run_id`` column."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        rows = csv.reader(handle)
+        header = next(rows, [])
+        if "run_id" not in header:
+            return Counter()
+        column = header.index("run_id")
+        return Counter(row[column] for row in rows if len(row) == len(header))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(path, tables) -> Path:
+    """Write the manifest ``path`` (JSON) of the CSV files ``tables`` (in ``path``'s folder): per file name
+    its ``sha256``, ``rows`` and ``runs`` (complete rows per run id, :func:`run_rows`). Atomic."""
+    path = Path(path)
+    entries = {}
+    for table in map(Path, tables):
+        runs = run_rows(table)
+        entries[table.name] = {"sha256": _sha256(table), "rows": sum(runs.values()), "runs": dict(runs)}
+    return atomic.write_text(path, json.dumps({"format": MANIFEST_FORMAT, "tables": entries}, indent=1) + "\n")
+
+
+def check_manifest(path) -> None:
+    """Check every table the manifest ``path`` lists against it; ValidationError naming the first table
+    that is missing or changed, with the runs it lost rows of (missing: no complete row left; partial:
+    fewer rows than written)."""
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        tables = manifest["tables"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise ValidationError(str(path), f"is not a readable table manifest ({err!r})") from None
+    for name, entry in tables.items():
+        table = path.parent / name
+        if not table.is_file():
+            raise ValidationError(str(table), f"is missing (listed in {path.name})")
+        if _sha256(table) == entry["sha256"]:
+            continue
+        found = run_rows(table)
+        missing = [rid for rid in entry["runs"] if not found.get(rid)]
+        partial = [f"{rid} ({found[rid]} of {n} rows)" for rid, n in entry["runs"].items() if 0 < found.get(rid, 0) < n]
+        lost = [f"{len(missing)} of {len(entry['runs'])} runs missing ({_listed(missing)})"] if missing else []
+        lost += [f"partial runs {_listed(partial)}"] if partial else []
+        what = "; ".join(lost) if lost else "its rows differ from those written"
+        raise ValidationError(str(table), f"is not the table that was written ({path.name} has another checksum): "
+                                          f"{what}")
+
+
+def _listed(items: list, most: int = 5) -> str:
+    return ", ".join(items[:most]) + (f", ... ({len(items) - most} more)" if len(items) > most else "")

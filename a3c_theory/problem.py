@@ -22,11 +22,13 @@ class Problem:
     policy: pol.SoftmaxPolicy
     prior_policy: np.ndarray
     prior_states: np.ndarray
+    settings: object = None  # the config.ProblemSettings it was built from (None: built by hand)
 
     @classmethod
     def make(cls, mdp: FiniteMDP, critic_features, policy: pol.SoftmaxPolicy | None = None,
-             prior_policy=None, prior_states=None) -> "Problem":
-        """Validate and bundle. Defaults: tabular softmax actor, uniform prior policy, ``η_p = η``."""
+             prior_policy=None, prior_states=None, settings=None) -> "Problem":
+        """Validate and bundle. Defaults: tabular softmax actor, uniform prior policy, ``η_p = η``;
+        ``settings``: the ``config.ProblemSettings`` it is built from, if any (runs check it)."""
         Phi = feats.check_critic_features(critic_features, mdp.n_states)
         policy = pol.tabular(mdp.n_states, mdp.n_actions) if policy is None else policy
         if (policy.n_states, policy.n_actions) != (mdp.n_states, mdp.n_actions):
@@ -41,7 +43,7 @@ class Problem:
             raise ValidationError("prior_policy", "rows must be probability vectors (>= 0, summing to 1)")
         prior_states = mdp.eta if prior_states is None else prior_states
         prior_states = probability_vector("prior_states", prior_states, mdp.n_states)
-        return cls(mdp, Phi, policy, prior_policy, prior_states)
+        return cls(mdp, Phi, policy, prior_policy, prior_states, settings)
 
     @property
     def critic_dim(self) -> int:

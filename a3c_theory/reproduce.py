@@ -14,6 +14,12 @@ cached, reads it back for the report); then ``DIR/summary.csv``, ``DIR/summary.m
 report (:mod:`a3c_theory.report`). Defaults: the full run writes to ``figures/`` and the report to
 ``paper_repro.md`` (both relative to the working directory, the repository root); ``--quick`` writes to
 ``figures/quick/`` with its report inside it, and never into the full figures.
+
+The output folder carries a fingerprint (:mod:`a3c_theory.outputs`) that says whether it holds full or
+quick results: quick output is refused on a folder of full results, wherever it is and wherever the command
+runs from, and, unless ``force``, on one without a fingerprint that already holds files; full output on
+quick results only with ``force`` (:func:`claim_folder`). Every study's runs and metadata tables are sealed by ``DIR/<study>__manifest.json``
+(:func:`a3c_theory.frames.write_manifest`), and a redraw refuses a table that lost or changed rows.
 """
 
 import dataclasses
@@ -25,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, config, frames, report, sweep
+from . import atomic, config, frames, outputs, report, sweep
 from .instances import diagnose
 from .errors import ValidationError
 from .studies import SPEC_DIR, plotting, registered, spec
@@ -82,15 +88,45 @@ def runs_text(s: spec.Spec) -> str:
 
 
 def output_paths(out_dir, report_path, quick: bool) -> tuple[Path, Path]:
-    """The figures folder and the report file: the defaults of the module docstring, and a quick run may not
-    write into the full figures folder."""
-    out = Path(out_dir) if out_dir is not None else (QUICK_DIR if quick else FULL_DIR)
-    if quick and out.resolve() == FULL_DIR.resolve():
-        raise ValidationError("--out", f"--quick never writes into the full figures folder {FULL_DIR}/; "
-                              f"leave --out unset ({QUICK_DIR}/) or choose another folder")
+    """The figures folder and the report file: the defaults of the module docstring (``--out ''`` is an
+    error, not the working directory)."""
+    out = atomic.path_of(out_dir, "--out") if out_dir is not None else (QUICK_DIR if quick else FULL_DIR)
     if report_path is None:
         report_path = out / "paper_repro.md" if quick else Path("paper_repro.md")
-    return out, Path(report_path)
+    return out, atomic.path_of(report_path, "--report")
+
+
+def claim_folder(out: Path, report_path: Path, quick: bool, force: bool) -> None:
+    """Write ``out``'s fingerprint (kind full or quick) after checking it may take these results: quick never
+    goes where full results are (``force`` or not), nor puts its report into a folder of full results; it
+    goes where another command's results or files without a fingerprint are only with ``force``; full goes
+    on quick results or another command's only with ``force``, and takes a folder without a fingerprint
+    (tables written before fingerprints were kept)."""
+    held = outputs.read(out)
+    if quick and held is not None and held.get("kind") == "full":
+        where = f"{out}" if out.resolve() == out else f"{out} ({out.resolve()})"
+        raise ValidationError("--out", f"--quick never writes into {where}, which holds full results; "
+                                       f"leave --out unset ({QUICK_DIR}/) or choose another folder")
+    if quick and (outputs.read(report_path.resolve().parent) or {}).get("kind") == "full":
+        raise ValidationError("--report", f"--quick never writes into {report_path.parent}, which holds full results")
+    outputs.claim(out, "--out", {"command": "reproduce", "kind": "quick" if quick else "full"},
+                  force=force, unmarked_ok=not quick)
+
+
+def check_tables(out: Path, name: str) -> None:
+    """Before a redraw: ``out/<name>__runs.csv`` and ``__meta.csv`` are the tables that were written (their
+    manifest's checksums; without a manifest, the two tables list the same runs); else a ValidationError
+    naming the file and the runs that are missing or partial."""
+    manifest = out / f"{name}__manifest.json"
+    if manifest.is_file():
+        frames.check_manifest(manifest)
+        return
+    runs_path, meta_path = out / f"{name}__runs.csv", out / f"{name}__meta.csv"
+    if meta_path.is_file():
+        lacking = sorted(set(frames.run_rows(meta_path)) - set(frames.run_rows(runs_path)))
+        if lacking:
+            raise ValidationError(str(runs_path), f"lacks {len(lacking)} runs that {meta_path.name} lists "
+                                                  f"({', '.join(lacking[:5])}{', ...' if len(lacking) > 5 else ''})")
 
 
 def studies_to_run(specs: dict, redraw: bool, only: list[str] | None) -> set[str]:
@@ -189,9 +225,10 @@ def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Pat
     with plotting.styled():
         module.draw(results, summary, out / f"{study.name}.png")
     if not redrawn:
-        frames.write(runs, out / f"{study.name}__runs.csv", parquet=False)
+        tables = [frames.write(runs, out / f"{study.name}__runs.csv", parquet=False)]
         if len(meta):
-            frames.write(meta, out / f"{study.name}__meta.csv", parquet=False)
+            tables.append(frames.write(meta, out / f"{study.name}__meta.csv", parquet=False))
+        frames.write_manifest(out / f"{study.name}__manifest.json", tables)
     for name, table in report.dataframe_fields(summary).items():
         frames.write(table, out / f"{study.name}__{name}.csv", parquet=False)
     return report.Outcome(study.name, module.__name__.rsplit(".", 1)[1], summary, module.numbers(summary),
@@ -200,14 +237,13 @@ def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Pat
 
 def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progress: bool = True,
               report_path=None, registry: dict | None = None, spec_dir: Path = SPEC_DIR,
-              redraw: bool = False, only: list[str] | None = None) -> list[report.Outcome]:
+              redraw: bool = False, only: list[str] | None = None, force: bool = False) -> list[report.Outcome]:
     """Run every study, draw every figure, write the CSVs, the summaries and the report; print a summary.
 
     Every spec is checked before any run starts. ``redraw``: run nothing; read each study's runs from the
     ``DIR/<study>__runs.csv`` an earlier reproduce wrote and redraw everything from them. ``only``: run these
     studies (and those that reuse their runs), redraw the others from their runs tables, so the report stays
-    complete. Returns one :class:`report.Outcome` per study."""
-    out, report_path = output_paths(out_dir, report_path, quick)
+    complete. ``force``: as in :func:`claim_folder`. Returns one :class:`report.Outcome` per study."""
     studies = registered(registry, spec_dir)
     specs = {}
     for study in studies:
@@ -218,8 +254,14 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
                                       f"{other!r} is not a study registered before {study.name!r}")
         specs[study.name] = s
     to_run = studies_to_run(specs, redraw, only)
+    out, report_path = output_paths(out_dir, report_path, quick)
     for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from exist
         _existing(out / f"{name}__runs.csv")
+    atomic.check_writable(out, "--out", folder=True)
+    atomic.check_writable(report_path, "--report")
+    for name in (name for name in specs if name not in to_run):  # ... and are whole
+        check_tables(out, name)
+    claim_folder(out, report_path, quick, force)
     diagnosed = diagnostics(specs, {st.name: st.module.SAMPLE_SPEEDUP_VERDICT for st in studies})
     for name, (found, warnings) in diagnosed.items():
         for line in [report.instance_line(label, d) for label, d in found] + list(warnings):

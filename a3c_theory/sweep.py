@@ -33,7 +33,8 @@ Extension: re-running in the same ``out_dir`` with the same task, the same base 
 of grid keys, but more values or seeds, extends the sweep: each axis becomes the union of its old and new
 values (old ones first) and the seeds the union of the old and new seeds; the finished runs are kept and
 ``results.csv`` covers the whole extended grid. A different task, base config or set of grid keys is
-refused with a ValidationError naming what differs; use another ``out_dir`` for it.
+refused with a ValidationError naming what differs; use another ``out_dir`` for it. So is an ``out_dir``
+without ``manifest.json`` that already holds (non-hidden) files: they are not a sweep's.
 """
 
 import contextlib
@@ -54,7 +55,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from . import atomic, frames
+from . import atomic, frames, outputs
 from .divergence import DIVERGED, from_meta
 from .errors import RunsFailed, ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
@@ -429,12 +430,14 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
 
     check = None if validate is None else resolve_task(validate, field="validate")
     _plan_checked(definition, check)  # before anything touches the disk
-    out_dir = Path(out_dir)
+    out_dir = atomic.path_of(out_dir, "out_dir")
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
         manifest_path = out_dir / "manifest.json"
         if manifest_path.exists():
             definition = _merge_manifest(out_dir, read_manifest(manifest_path), definition)
+        else:
+            check_out_dir(out_dir)
         runs = _plan_checked(definition, check)
         if validate == DEFAULT_VALIDATE:
             for line in ignored_key_lines(runs):
@@ -448,6 +451,15 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         return collect_results(out_dir, runs)
 
 
+def check_out_dir(out_dir, field: str = "out_dir") -> None:
+    """ValidationError naming ``field`` if ``out_dir`` holds (non-hidden) files but no ``manifest.json``:
+    they are not a sweep's, and a sweep would write over them."""
+    found = outputs.results(out_dir)
+    if found and not (Path(out_dir) / "manifest.json").exists():
+        raise ValidationError(field, f"{out_dir} holds files but no sweep manifest ({', '.join(found[:3])}"
+                                     f"{', ...' if len(found) > 3 else ''}); use an empty or new folder")
+
+
 def ignored_key_lines(runs: list[Run]) -> list[str]:
     """One line per kind of run (the values of the settings that decide which keys are used) that ignores
     some non-default key of its config, e.g. ``3 run(s) with algorithm.sampling = 'markov' ignore
@@ -459,7 +471,7 @@ def ignored_key_lines(runs: list[Run]) -> list[str]:
         cfg = config.from_dict(run.config)
         ignored = config.ignored_keys(cfg)
         if ignored:
-            settings = sorted({s for name in ignored for s in config.USED_BY[name]})
+            settings = sorted({s for name in ignored for s in config.deciding_settings(cfg, name)})
             kind = (tuple(f"{s} = {config._setting(cfg, s)!r}" for s in settings), tuple(ignored))
             kinds[kind] = kinds.get(kind, 0) + 1
     return [f"{count} run(s) with {', '.join(settings)} ignore {', '.join(ignored)}"
@@ -467,11 +479,22 @@ def ignored_key_lines(runs: list[Run]) -> list[str]:
 
 
 def _plan_checked(definition: dict, check) -> list[Run]:
-    """The runs of ``definition``, each config passed through ``check`` (which raises on a bad field)."""
+    """The runs of ``definition``, each config passed through ``check`` (which raises on a bad field).
+    Two runs whose checked configs are equal (``check`` returns the validated config: ``3`` and ``3.0``
+    for a float key are one value) are a ValidationError naming the grid key and the two values."""
     runs = plan_runs(definition["base_config"], definition["grid"], definition["seeds"])
     if check is not None:
+        seen: dict = {}
         for run in runs:
-            check(run.config)
+            checked = check(run.config)
+            if checked is None:
+                continue
+            first = seen.setdefault(repr(checked), run)
+            if first is not run:
+                key = next(key for key in run.point if format_value(key, run.point[key])
+                           != format_value(key, first.point[key]))
+                raise ValidationError(key, f"grid values {first.point[key]!r} and {run.point[key]!r} are the same "
+                                      "value after validation (the runs would repeat each other); list it once")
     return runs
 
 

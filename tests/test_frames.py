@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from a3c_theory import frames
+from a3c_theory.errors import ValidationError
 
 
 def awkward_frame() -> pd.DataFrame:
@@ -48,3 +49,22 @@ def test_evaluate_table_round_trips(tmp_path):
     assert table["k"].dtype == np.int64 and table["J"].dtype == np.float64
     back = frames.read_csv(frames.write(table, tmp_path / "m.csv"))
     pd.testing.assert_frame_equal(back, table, check_exact=True)
+
+
+def test_a_manifest_seals_its_tables_and_names_the_runs_a_table_lost(tmp_path):
+    runs = pd.DataFrame({"run_id": ["a", "a", "b", "b", "c"], "x": [0.5, 1.5, 2.5, 3.5, 4.5]})
+    meta = pd.DataFrame({"run_id": ["a", "b", "c"], "seconds": [1.0, 2.0, 3.0]})
+    tables = [frames.write(runs, tmp_path / "s__runs.csv"), frames.write(meta, tmp_path / "s__meta.csv")]
+    manifest = frames.write_manifest(tmp_path / "s__manifest.json", tables)
+    frames.check_manifest(manifest)  # whole tables pass
+    assert frames.run_rows(tables[0]) == {"a": 2, "b": 2, "c": 1}
+    text = tables[0].read_text()
+    tables[0].write_text(text[:text.index("b,3.5")] + "b")  # the last run gone, a row of b cut mid-row
+    with pytest.raises(ValidationError, match=r"s__runs.csv: .*1 of 3 runs missing \(c\); partial runs b \(1 of 2"):
+        frames.check_manifest(manifest)
+    tables[0].write_text(text.replace("0.5", "0.25"))  # as many rows, another number
+    with pytest.raises(ValidationError, match="s__runs.csv: .*its rows differ from those written"):
+        frames.check_manifest(manifest)
+    tables[0].unlink()
+    with pytest.raises(ValidationError, match=r"s__runs.csv: is missing \(listed in s__manifest.json\)"):
+        frames.check_manifest(manifest)

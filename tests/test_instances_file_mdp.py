@@ -107,7 +107,7 @@ def test_missing_array_and_unreadable_file(tmp_path):
     with pytest.raises(ValidationError, match=r"bad\.npz \[eta\]: missing array"):
         file_mdp.load_npz(_write(tmp_path / "bad.npz", **arrays))
     (tmp_path / "junk.npz").write_text("not a zip")
-    with pytest.raises(ValidationError, match="^problem.path: .*junk.npz: not a readable"):
+    with pytest.raises(ValidationError, match=r"^problem.path: .*junk.npz: not an \.npz file"):
         file_mdp.load_npz(tmp_path / "junk.npz")
     with pytest.raises(ValidationError, match="^problem.path: .*nope.npz: file not found"):
         file_mdp.load_npz(tmp_path / "nope.npz")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import __version__, config
+from ..errors import ValidationError
 from ..trace import machine_description
 from .kernels import initialise_chains, make_hyper
 from .rng import seed_states
@@ -59,7 +60,10 @@ def prepare_run(cfg, problem=None) -> RunSetup:
     from .. import exact
     from ..config import build_problem
 
-    problem = build_problem(cfg) if problem is None else problem
+    if problem is None:
+        problem = build_problem(cfg)
+    else:
+        check_problem(cfg, problem)
     alg = cfg.algorithm
     arrays = problem_arrays(problem)
     theta = np.zeros(problem.policy.dim)
@@ -79,6 +83,25 @@ def prepare_run(cfg, problem=None) -> RunSetup:
     initialise_chains(arrays, rng_states, crit_chain, act_chain)
     return RunSetup(problem, arrays, hyper, theta, w, float(radius), source, seed, sampling_seed, timing_seed,
                     delay_seed, rng_states, crit_chain, act_chain)
+
+
+def check_problem(cfg, problem) -> None:
+    """A problem passed to a run must be the one ``cfg.problem`` describes (its trace records ``cfg``): built
+    from equal settings, or else equal to ``build_problem(cfg)`` in every array (``Problem.fingerprint``).
+    Otherwise a ValidationError naming the keys that differ, before any work."""
+    from ..config import build_problem
+
+    if problem.settings == cfg.problem:
+        return
+    if problem.fingerprint() == build_problem(cfg).fingerprint():
+        return
+    if problem.settings is None:
+        raise ValidationError("problem", "the problem passed to the run is not the one its config describes "
+                              "(its arrays differ from build_problem(cfg)); pass the config it was built from")
+    diffs = [f"problem.{key} = {getattr(problem.settings, key)!r} (the config's: {value!r})"
+             for key, value in vars(cfg.problem).items() if getattr(problem.settings, key) != value]
+    raise ValidationError("problem", "the problem passed to the run was built from another config: "
+                          + ", ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else ""))
 
 
 class SamplingLaws:
@@ -158,6 +181,8 @@ def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: 
     if np.all(np.isfinite(setup.theta)):  # (not after a divergence)
         meta["stationary_accuracy"] = _stationary_accuracy(setup)
     meta["ignored_keys"] = " ".join(config.ignored_keys(cfg))
+    features = config.supplied_keys_of(cfg.problem).get("problem.critic_features", cfg.problem.critic_features)
+    meta["critic_features_used"] = f"{features} (d = {setup.problem.critic_dim})"
     meta.update(extra)
     return meta
 

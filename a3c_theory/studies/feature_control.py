@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats as st
 
 from ..errors import ValidationError
+from ..instances.diagnose import format_eps_app
 from . import plotting as pl
 from . import stats
 from .study import Claim, Number, Results
@@ -117,8 +118,8 @@ def claims(summary: Summary) -> list[Claim]:
     c, e = summary.closed, summary.eps_app
     return [Claim(f"{summary.artifact}: the gap left open", "the rest of the gap is the O(ε_app) floor of Corollary 1",
                   "`feature_control.png`",
-                  f"gap closed after {summary.horizon:g} updates: one-hot (ε_app {e['one_hot'].value:.2g}) "
-                  f"{pl.fmt(c['one_hot'])}, random d = 10 (ε_app {e['random'].value:.2g}) {pl.fmt(c['random'])}; "
+                  f"gap closed after {summary.horizon:g} updates: one-hot (ε_app {format_eps_app(e['one_hot'].value, 2)}) "
+                  f"{pl.fmt(c['one_hot'])}, random d = 10 (ε_app {format_eps_app(e['random'].value, 2)}) {pl.fmt(c['random'])}; "
                   f"difference {pl.fmt(summary.difference)}",
                   verdict(summary),
                   "control run: only the critic features differ; a gap that one-hot features (ε_app = 0) leave open "

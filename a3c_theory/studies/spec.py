@@ -25,7 +25,6 @@ quick grid axis that no part sweeps raises a ValidationError whose field starts 
 (``fig1_iid.toml:quick.seedz``). ``--quick`` replaces a part's grid axis with the quick one of the same key.
 """
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,12 +152,9 @@ def load(path: Path, settings_cls, quick: bool = False) -> Spec:
     """Read and check the spec at ``path`` (every key, before any run); errors name ``<file>:<key>``."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        raw = config.read_toml(path, path.name)
     except FileNotFoundError:
         raise ValidationError(path.name, f"experiment spec not found at {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValidationError(path.name, f"not a valid TOML file: {err}") from None
     try:
         title, settings, parts, reuse = _parse(raw, path.stem, settings_cls, quick)
     except ValidationError as err:

@@ -68,12 +68,17 @@ def test_every_registered_study_has_its_spec_inside_the_package():
     assert all(s.spec_path.parent == SPEC_DIR for s in registered())
 
 
-def test_quick_output_never_goes_into_the_full_figures_folder():
+def test_quick_output_never_goes_into_the_full_figures_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out, report = rp.output_paths(None, None, quick=True)
     assert out == rp.QUICK_DIR and report == rp.QUICK_DIR / "paper_repro.md"
     assert rp.output_paths(None, None, quick=False) == (rp.FULL_DIR, rp.Path("paper_repro.md"))
-    with pytest.raises(ValidationError, match="--out"):
-        rp.output_paths("figures", None, quick=True)
+    rp.claim_folder(rp.FULL_DIR, rp.Path("paper_repro.md"), quick=False, force=False)
+    with pytest.raises(ValidationError, match="--out: --quick never writes into"):
+        rp.claim_folder(rp.FULL_DIR, rp.QUICK_DIR / "r.md", quick=True, force=True)
+    with pytest.raises(ValidationError, match="--report: --quick never writes into figures"):
+        rp.claim_folder(rp.QUICK_DIR, rp.Path("figures/r.md"), quick=True, force=False)
+    rp.claim_folder(rp.QUICK_DIR, rp.QUICK_DIR / "r.md", quick=True, force=False)
 
 
 def test_only_runs_the_chosen_studies_and_those_reusing_their_runs():
