@@ -1,4 +1,4 @@
-"""The compiled A3C-TD(0) engine (all numba code of the package lives here).
+"""The compiled A3C-TD(0) engine (numba code lives here and, for CartPole, in ``a3c_theory.envs``).
 
 - :mod:`.equations`: the update equations as scalar helpers; :mod:`.rng`: inline xoshiro256+ streams;
   :mod:`.samplers`: per-sample primitives and the one-sample estimators; :mod:`.kernels`: update

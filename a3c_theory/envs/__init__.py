@@ -6,9 +6,9 @@
 - :mod:`.actor_critic`: a one-worker linear TD(0) actor-critic on it (Markovian chain, terminal target
   ``r`` alone, truncation bootstraps), standalone: the engine does not run CartPole.
 
-The cached kernels follow every source they inline (:mod:`.cache`).
+The cached kernels follow every source they inline (:mod:`a3c_theory.engine.cache` covers this package too).
 """
 
-from .cache import install as _install_cache_locators
+from ..engine.cache import install as _install_cache_locators
 
 _install_cache_locators()  # before any kernel module is imported
