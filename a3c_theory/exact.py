@@ -553,6 +553,74 @@ def regularised_gradient(problem: Problem, theta, lam: float, method: str = "aut
     return grad + lam * regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states)
 
 
+@dataclass(frozen=True)
+class RegularisedOptimum:
+    """``J_λ* = max_θ J_λ(θ)`` as found by :func:`regularised_optimum`: ``value`` (the best start's),
+    ``theta``, ``grad_norm`` = ``‖∇J_λ(theta)‖₂`` (its certificate of stationarity) and ``spread`` (max − min
+    of the values reached from the starts: its certificate that the starts found one maximum)."""
+
+    value: float
+    theta: np.ndarray
+    grad_norm: float
+    spread: float
+    starts: int
+
+
+def _newton_polish(gradient, theta: np.ndarray, grad_tol: float, steps: int = 5, h: float = 1e-5) -> np.ndarray:
+    """Newton steps ``θ ← θ − H⁻¹∇`` (a solve) with ``H`` the symmetrised central difference of the exact
+    gradient, kept while they shrink ``‖∇‖``: L-BFGS stalls on rounding of ``J_λ`` near 1e-9, Newton on the
+    gradient does not."""
+    g = gradient(theta)
+    for _ in range(steps):
+        if np.linalg.norm(g) <= grad_tol:
+            break
+        eye = np.eye(theta.size) * h
+        H = np.stack([(gradient(theta + e) - gradient(theta - e)) / (2 * h) for e in eye], axis=1)
+        step = np.linalg.lstsq((H + H.T) / 2, -g, rcond=None)[0]
+        g_new = gradient(theta + step)
+        if not np.linalg.norm(g_new) < np.linalg.norm(g):
+            break
+        theta, g = theta + step, g_new
+    return theta
+
+
+def regularised_optimum(problem: Problem, lam: float, starts: int = 3, seed: int = 0,
+                        grad_tol: float = 1e-10) -> RegularisedOptimum:
+    """``J_λ* = max_θ J_λ(θ)``, ``J_λ = J + λR``, for ``λ > 0``, by exact-gradient ascent (L-BFGS on
+    ``−J_λ`` with :func:`regularised_gradient`) from θ = 0 and ``starts − 1`` seeded N(0, 3²) starts.
+
+    ``J_λ`` is not concave in θ and has no soft-Bellman closed form (``R`` is a reverse KL under a fixed
+    ``η_p``), so the value comes with two certificates: ``‖∇J_λ‖ ≤ grad_tol`` at the returned θ (else a
+    ``ConvergenceError``), and the spread of the values over the starts. With λ > 0, ``R → −∞`` wherever
+    π_θ leaves the prior's support, so the maximum is attained; at λ = 0 it is not (use
+    :func:`optimal_objective`)."""
+    from scipy.optimize import minimize
+
+    lam = nonnegative_float("lam", lam)
+    if lam == 0:
+        raise ValidationError("lam", "J_0* = J* is not attained by a softmax θ: use optimal_objective")
+    if starts < 1:
+        raise ValidationError("starts", f"must be at least 1, got {starts}")
+
+    def negative(theta):
+        return -regularised_objective(problem, theta, lam), -regularised_gradient(problem, theta, lam)
+
+    rng = np.random.default_rng(seed)
+    found = []
+    for i in range(starts):
+        theta0 = np.zeros(problem.policy.dim) if i == 0 else rng.normal(0.0, 3.0, problem.policy.dim)
+        res = minimize(negative, theta0, jac=True, method="L-BFGS-B",
+                       options={"gtol": grad_tol / 10, "ftol": 0.0, "maxiter": 20_000, "maxcor": 30})
+        theta = _newton_polish(lambda th: regularised_gradient(problem, th, lam), res.x, grad_tol)
+        found.append((regularised_objective(problem, theta, lam), theta))
+    values = [v for v, _ in found]
+    value, theta = max(found, key=lambda f: f[0])
+    grad_norm = float(np.linalg.norm(regularised_gradient(problem, theta, lam)))
+    if not grad_norm <= grad_tol:
+        raise ConvergenceError(f"J_lambda* (lam = {lam:g}): ‖∇J_λ‖ = {grad_norm:.3g} > {grad_tol:g} after L-BFGS")
+    return RegularisedOptimum(float(value), theta, grad_norm, float(max(values) - min(values)), starts)
+
+
 # --------------------------------------------------------------------------- linear critic
 def _critic_matrices(P_pi, r_pi, Phi, mu, gamma) -> tuple[np.ndarray, np.ndarray]:
     weighted = mu[:, None] * Phi

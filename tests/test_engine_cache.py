@@ -1,5 +1,6 @@
-"""numba's cache follows every engine source: editing a file that a cached kernel only inlines
-(``rng.py`` inside the delay kernel of ``delays.py``) takes effect on the next run, with no cache clearing."""
+"""numba's cache follows every source of the compiled packages: editing a file that a cached kernel only
+inlines (``rng.py`` inside the delay kernel of ``delays.py``; ``cartpole.py`` inside the evaluation kernel
+of ``envs/fourier.py``) takes effect on the next run, with no cache clearing."""
 
 import os
 import shutil
@@ -9,20 +10,31 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "a3c_theory"
 
-PROBE = """
+DELAY_PROBE = """
 import numpy as np
 from a3c_theory.engine import delays
 schedule = delays.LookaheadSchedule("uniform", 2, 0, 5, np.random.SeedSequence(0), 64)
 print(int(schedule.next_chunk(0, 64).delays[:64].sum()))
 """
 
+CARTPOLE_PROBE = """
+import numpy as np
+from a3c_theory.envs import fourier
+theta = np.zeros((2, 1))
+theta[0, 0] = 1e3  # always left
+print(int(fourier.evaluate(theta, 0, 20, seed=0).returns.sum()))
+"""
+
+LIMIT = "X_THRESHOLD = 2.4"
+
 UNIFORM = "return np.float64(np.int64(x >> np.uint64(11))) * _TWO_POW_MINUS_53, s0, s1, s2, s3"
 
 
-def _delay_sum(root: Path) -> int:
+def _probe(root: Path, code: str) -> int:
+    """The integer that ``code`` prints, run in a fresh interpreter on the package copy under ``root``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_CACHE")}
     env["PYTHONPATH"] = str(root)
-    out = subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=root, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr
     return int(out.stdout.strip())
@@ -31,11 +43,24 @@ def _delay_sum(root: Path) -> int:
 def test_editing_an_inlined_dependency_recompiles_the_cached_kernel(tmp_path):
     copy = tmp_path / "a3c_theory"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    original = _delay_sum(tmp_path)  # compiles and writes the cache
+    original = _probe(tmp_path, DELAY_PROBE)  # compiles and writes the cache
     assert original > 0  # uniform delays on {0, ..., 5}
     assert any((copy / "engine" / "__pycache__").glob("delays.lookahead_chunk*.nbi"))
     rng = copy / "engine" / "rng.py"
     source = rng.read_text()
     assert UNIFORM in source
     rng.write_text(source.replace(UNIFORM, UNIFORM.replace("_TWO_POW_MINUS_53,", "0.0,")))  # u = 0 always
-    assert _delay_sum(tmp_path) == 0  # every delay min(⌊0·6⌋, 5) = 0: the edit is compiled in
+    assert _probe(tmp_path, DELAY_PROBE) == 0  # every delay min(⌊0·6⌋, 5) = 0: the edit is compiled in
+
+
+def test_editing_cartpole_recompiles_the_cached_evaluation_kernel(tmp_path):
+    copy = tmp_path / "a3c_theory"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    original = _probe(tmp_path, CARTPOLE_PROBE)  # compiles and writes the cache
+    assert original > 20  # always-left episodes last about 9 steps, ended by |θ| > 12°
+    assert any((copy / "envs" / "__pycache__").glob("fourier.episode_returns*.nbi"))
+    source = copy / "envs" / "cartpole.py"
+    text = source.read_text()
+    assert LIMIT in text
+    source.write_text(text.replace(LIMIT, "X_THRESHOLD = -1.0"))  # every state is past the cart's limit
+    assert _probe(tmp_path, CARTPOLE_PROBE) == 20  # each episode ends after its first step: the edit is in

@@ -11,7 +11,10 @@ from test_spec import TINY
 
 
 def _outcome() -> report.Outcome:
-    results = Results("regularisation", "t", runs(lam=[0.0, 0.1]), regularisation.Settings())
+    table = runs(lam=[0.0, 0.1])
+    table["J_lambda"] = table["J"] - 0.6  # below J_λ* >= J_λ(uniform) = J(uniform) on a U(0,1) instance
+    instance = {"problem": {"kind": "paper", "seed": 0, "n_states": 4, "n_actions": 3, "feature_dim": 2}}
+    results = Results("regularisation", "t", table, regularisation.Settings(), configs=(instance,))
     summary = regularisation.summarise(results)
     return report.Outcome("regularisation", "regularisation", summary, regularisation.numbers(summary),
                           regularisation.claims(summary), "3 seeds × 2 configs", 1.5)
@@ -21,7 +24,7 @@ def test_summary_table_holds_every_number_with_its_interval_method(tmp_path):
     outcome = _outcome()
     table = report.summary_table([outcome])
     assert list(table.columns) == ["study", "quantity", "setting", "value", "lo", "hi", "n", "interval", "unit"]
-    assert len(table) == len(outcome.numbers) == 4  # final gap and final ‖∇J_λ‖² for two λ
+    assert len(table) == len(outcome.numbers) == 6  # final gap, ‖∇J_λ‖² and J_λ* − J_λ for two λ
     assert set(table["interval"]) == {"percentile bootstrap"}
     assert (table["lo"] >= 0).all()  # non-negative quantities keep their sign
     report.write(tmp_path, tmp_path / "paper_repro.md", [outcome], 2.0, quick=True)
@@ -33,9 +36,10 @@ def test_paper_repro_has_one_row_per_claim_and_the_study_table(tmp_path):
     text = report.paper_repro_markdown([outcome], "figures", 2.0, quick=True)
     assert "**Quick mode" in text
     assert "| regularisation | `a3c_theory.studies.regularisation` | [regularisation.png](figures/regularisation.png)" in text
-    (claim,) = outcome.claims
-    row = next(line for line in text.splitlines() if line.startswith(f"| {claim.artifact}"))
-    assert claim.verdict in row and "`a3c-theory reproduce --quick` → `regularisation.png`" in row
+    assert len(outcome.claims) == 2  # convergence to J_λ*, and the gap J* − J growing with λ
+    for claim in outcome.claims:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {claim.artifact} |"))
+        assert claim.verdict in row and "`a3c-theory reproduce --quick` → `regularisation.png`" in row
     assert "| Gym / Atari figures |" in text
 
 
