@@ -33,11 +33,12 @@ CASES = {  # module -> (groups of the synthetic runs, settings)
 }
 
 
-CONFIGS = {  # module -> problems whose diagnostics the study reports (tiny instances)
+CONFIGS = {  # module -> the problems a study evaluates: diagnostics, J_λ* (tiny instances)
     "speedup": [{"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}}],
     "nmax": [{"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}},
              {"problem": {"kind": "drift_ring", "n_states": 20, "n_actions": 2, "branching": 2, "locality": 1,
                           "critic_features": "one_hot"}}],
+    "regularisation": [{"problem": {"kind": "paper", "seed": 0, "n_states": 4, "n_actions": 3, "feature_dim": 2}}],
 }
 
 
