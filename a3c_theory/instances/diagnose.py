@@ -98,11 +98,12 @@ class Diagnostics:
     seconds: float
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                out[key] = None
-        return out
+        return json_ready(self)
+
+
+def json_ready(record) -> dict:
+    """A diagnostics dataclass as a dict for JSON: every non-finite float becomes None."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(record).items()}
 
 
 def second_eigenvalue_modulus(P_pi, mu: np.ndarray) -> tuple[float, str]:

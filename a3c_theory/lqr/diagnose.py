@@ -14,12 +14,12 @@
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ValidationError
-from ..instances.diagnose import BIND_FRACTION, _fmt, format_eps_app
+from ..instances.diagnose import BIND_FRACTION, _fmt, format_eps_app, json_ready
 from . import critic, exact
 from .evaluator import LQREvaluator
 from .problem import LQRProblem, spectral_radius
@@ -47,8 +47,7 @@ class LQRDiagnostics:
     seconds: float
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+        return json_ready(self)
 
 
 def diagnose_lqr(problem: LQRProblem, radius: float) -> LQRDiagnostics:
