@@ -34,15 +34,20 @@ def test_value_matrix_against_truncated_sum(problem):
     assert np.allclose(exact.value_matrix(problem, K), P, rtol=1e-10, atol=0)
 
 
-def test_gradient_against_central_differences(problem):
-    K = _gain(problem, 1)
-    grad = exact.gradient(problem, K)
-    h = 1e-5
+def _central_difference(f, K: np.ndarray, h: float) -> np.ndarray:
+    """``(f(K + hE_ij) − f(K − hE_ij)) / 2h`` for every entry ``ij`` of ``K``."""
     fd = np.zeros_like(K)
     for idx in np.ndindex(K.shape):
         E = np.zeros_like(K)
         E[idx] = h
-        fd[idx] = (exact.objective(problem, K + E) - exact.objective(problem, K - E)) / (2 * h)
+        fd[idx] = (f(K + E) - f(K - E)) / (2 * h)
+    return fd
+
+
+def test_gradient_against_central_differences(problem):
+    K = _gain(problem, 1)
+    grad = exact.gradient(problem, K)
+    fd = _central_difference(lambda G: exact.objective(problem, G), K, 1e-5)
     assert np.linalg.norm(grad - fd) <= 1e-6 * np.linalg.norm(grad)
 
 
@@ -112,12 +117,7 @@ def test_prior_and_its_gradient(problem):
     # R(K) = −E_η ‖(K − K_p)x‖²/(2σ²), evaluated through E[xxᵀ] = Σ_0 entry by entry
     expected = -sum(D[a] @ problem.Sigma0 @ D[a] for a in range(problem.action_dim)) / (2 * problem.sigma ** 2)
     assert exact.prior(problem, K) == pytest.approx(expected, rel=1e-12)
-    h = 1e-6
-    fd = np.zeros_like(K)
-    for idx in np.ndindex(K.shape):
-        E = np.zeros_like(K)
-        E[idx] = h
-        fd[idx] = (exact.prior(problem, K + E) - exact.prior(problem, K - E)) / (2 * h)
+    fd = _central_difference(lambda G: exact.prior(problem, G), K, 1e-6)
     assert np.allclose(exact.prior_gradient(problem, K), fd, rtol=1e-7, atol=1e-9)
 
 
