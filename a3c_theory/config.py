@@ -350,7 +350,7 @@ class Config:
 # ----------------------------------------------------------------------------- parsing
 def from_dict(d: dict) -> Config:
     """Validate a nested dict ``{"problem": {...}, "algorithm": {...}, "run": {...}}`` (missing sections or
-    keys take their defaults, :func:`_instance_defaults` those that depend on the instance) and return the
+    keys take their defaults, :func:`_with_instance_defaults` those that depend on the instance) and return the
     :class:`Config`."""
     if not isinstance(d, dict):
         raise ValidationError("config", f"must be a table of sections, got {type(d).__name__}")
