@@ -148,10 +148,25 @@ def test_sweep_diagnostics_warn_only_for_a_myopic_speedup_study():
 
     paper = config.from_dict({}).to_dict()
     lines = dg.sweep_diagnostics(paper, {"run.workers": [1, 2], "problem.seed": [0, 1]})
-    assert len(lines) == 3 and lines[0].startswith("problem.seed=0: myopia") and lines[2].startswith("warning:")
+    assert len(lines) == 5 and lines[0].startswith("problem.seed=0: myopia") and lines[2].startswith("problem.seed=1")
+    assert lines[1].startswith("warning: problem.seed=0: at c_alpha = 30 one actor update")  # the default c_alpha
+    assert lines[4].startswith("warning: every instance of this study has myopia >= 0.9")
     assert len(dg.sweep_diagnostics(paper, {"algorithm.c_alpha": [1.0, 3.0]})) == 1  # no speedup verdict
     chain = config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}})
-    assert not any(line.startswith("warning") for line in dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]}))
+    lines = dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]})
+    assert not any("myopia >=" in line for line in lines)
+
+
+def test_sweep_diagnostics_give_the_step_size_warnings_of_each_c_alpha():
+    from a3c_theory import config
+
+    chain = config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}})
+    lines = dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]})  # the default c_alpha = 30
+    assert len(lines) == 3 and all(line.startswith("warning: instance: at c_alpha = 30") for line in lines[1:])
+    lines = dg.sweep_diagnostics(chain.to_dict(), {"algorithm.c_alpha": [1.0, 10.0]})
+    assert len(lines) == 3 and all("at c_alpha = 10 " in line for line in lines[1:])
+    with pytest.raises(ValidationError, match="^algorithm.c_alpha:"):
+        dg.sweep_diagnostics(chain.to_dict(), {"algorithm.c_alpha": [-1.0]})
 
 
 def test_nearly_decomposable_chain_reports_its_mu_forward_error():

@@ -62,7 +62,7 @@ gave 0.99965 after 2000 steps against 0.99992 dense, so there read the mixing ti
 import itertools
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import scipy.sparse.linalg as sla
@@ -355,19 +355,26 @@ def discrimination_warning(diagnostics_list) -> str | None:
 
 def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
     """Lines a sweep prints before it runs: one per distinct instance of the grid (its myopia, mixing and
-    TV), and, when the sweep varies ``run.workers`` (a speedup study), :func:`discrimination_warning`."""
-    from ..config import from_dict
+    TV); the :func:`step_size_warnings` of each instance at each ``algorithm.c_alpha`` of the grid (or of the
+    base config); and, when the sweep varies ``run.workers`` (a speedup study), :func:`discrimination_warning`."""
+    from ..config import build_problem, from_dict
 
     problem_axes = {key: values for key, values in grid.items() if key.startswith("problem.")}
     lines, found = [], []
     for values in itertools.product(*problem_axes.values()):
         config = {section: dict(keys) for section, keys in base_config.items()}
         for key, value in zip(problem_axes, values):
-            config["problem"][key.split(".", 1)[1]] = value
-        diag = diagnose(from_dict(config))
+            config.setdefault("problem", {})[key.split(".", 1)[1]] = value
+        cfg = from_dict(config)
+        problem = build_problem(cfg)
+        diag = diagnose(problem, radius=cfg.algorithm.radius or None)
         found.append(diag)
         where = ", ".join(f"{key}={value}" for key, value in zip(problem_axes, values)) or "instance"
         lines.append(f"{where}: myopia {_fmt(diag.myopia, 3)}, |lambda2| critic {_fmt(diag.lambda2_critic, 3)}, "
                      f"TV(mu, d) {_fmt(diag.tv_mu_d, 3)}, eps_app {format_eps_app(diag.eps_app, 3)}")
+        for c_alpha in grid.get("algorithm.c_alpha", [cfg.algorithm.c_alpha]):
+            checked = from_dict({**config, "algorithm": {**config.get("algorithm", {}), "c_alpha": c_alpha}})
+            at_c = replace(diag, **start_up(problem, checked.algorithm.c_alpha, diag.J0, diag.J_greedy))
+            lines += [f"warning: {where}: {line.removeprefix('warning: ')}" for line in step_size_warnings(at_c)]
     warning = discrimination_warning(found) if "run.workers" in grid else None
     return lines + ([warning] if warning else [])
