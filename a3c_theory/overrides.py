@@ -4,8 +4,8 @@ each value of ``--grid SECTION.KEY=V1,V2,...``.
 A value is read with TOML value syntax: ``4`` (integer), ``0.5``, ``1e-3``, ``inf``, ``nan`` (floats), ``true``
 (boolean), ``"a,b"`` or ``'x'`` (strings), ``[1, 2]`` (an array, which no config key takes). Text that is not
 valid TOML is a bare string, e.g. ``markov``, ``FrozenLake-v1`` or ``data/my mdp.npz``, unless it is empty or
-begins with a quote, a bracket or a brace (then it is malformed TOML, and an error). Surrounding spaces are
-dropped. ``--grid`` first splits its text on the commas outside quotes and brackets, so a grid value holding
+begins with a quote, a bracket or a brace (then it is malformed TOML, and an error); a value holds no line
+break. Surrounding spaces are dropped. ``--grid`` first splits its text on the commas outside quotes and brackets, so a grid value holding
 a comma must be quoted (``--grid 'problem.path="a,b.npz",c.npz'``).
 """
 
@@ -20,11 +20,12 @@ MALFORMED_START = "\"'[{"
 def parse_value(field: str, text: str):
     """The value of ``text`` under the module's rule; a ValidationError naming ``field`` if it has none."""
     text = text.strip()
-    try:
-        return tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError:
-        if text and text[0] not in MALFORMED_START:
-            return text
+    if "\n" not in text and "\r" not in text:
+        try:
+            return tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            if text and text[0] not in MALFORMED_START:
+                return text
     raise ValidationError(field, f"cannot read value {text!r}: use TOML value syntax (4, 0.5, true, \"text\") or a "
                           "bare string that does not start with a quote or bracket")
 

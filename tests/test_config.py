@@ -237,7 +237,7 @@ def test_override_values_follow_the_one_command_line_rule(text, value):
     assert config.parse_override(text)[2] == value
 
 
-@pytest.mark.parametrize("text", ["run.mode=", 'run.mode="sync', "problem.path=[a", "run.mode='x"])
+@pytest.mark.parametrize("text", ["run.mode=", 'run.mode="sync', "problem.path=[a", "run.mode='x", "run.workers=4\nx = 1"])
 def test_override_values_that_are_malformed_toml_are_refused(text):
     with pytest.raises(ValidationError, match="cannot read value") as info:
         config.parse_override(text)
