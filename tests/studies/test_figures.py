@@ -28,6 +28,7 @@ CASES = {  # module -> (groups of the synthetic runs, settings)
     "feature_control": (dict(**{"problem.critic_features": ["random", "one_hot"]}), {}),
     "a3c_vs_a2c": None,  # runs told apart by their parts' configs: test_a3c_vs_a2c.results
     "staleness": None,  # one worker, constant delays: test_staleness.results
+    "projection": None,  # runs with their metadata (projections, radius): test_projection.results
     "regularisation": (dict(lam=[0.0, 0.1]), {}),
     "threads_runtime": (dict(workers=[1, 2, 4], mode=["threads"]), {}),
 }
