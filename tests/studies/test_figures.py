@@ -19,7 +19,7 @@ from synthetic import runs
 
 CASES = {  # module -> (groups of the synthetic runs, settings)
     "convergence": (dict(workers=[1, 2, 4], mode=["simulated", "threads"]), {}),
-    "rates": (dict(workers=[1, 4], sampling=["iid", "markov"]), {}),
+    "rates": (dict(**{"algorithm.sigma_alpha": [0.5, 0.6], "algorithm.sigma_beta": [0.4]}, lam=[0.0, 0.1]), {}),
     "speedup": (dict(workers=[1, 4, 16], kind=["trap_chain"], sampling=["iid", "markov"],
                      **{"algorithm.c_alpha": [1.0, 3.0]}),
                 {"targets": {"trap_chain": [0.5]}, "default_c_alpha": {"trap_chain": 1.0}}),
