@@ -82,3 +82,10 @@ def test_noise_check_needs_the_regularised_slope_to_track_minus_sigma_alpha_at_t
 def test_window_setting_is_checked():
     with pytest.raises(ValidationError, match="window_decades"):
         rates.Settings(window_decades=0)
+
+
+def test_noise_tracking_allows_the_stated_tolerance_only():
+    near = [(0.5, Estimate(-0.53, -0.58, -0.49, 5)), (0.6, Estimate(-0.64, -0.66, -0.62, 5))]
+    assert rates.noise_verdict(near) == rates.NOISE
+    wide = [(0.5, Estimate(-0.53, -0.75, -0.3, 5)), (0.6, Estimate(-0.64, -0.66, -0.62, 5))]
+    assert rates.noise_verdict(wide) == rates.NOT_SHOWN  # an interval too wide to say it tracks
