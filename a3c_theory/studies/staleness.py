@@ -17,7 +17,8 @@ random numbers): the analysis is paired across ``τ``. ``ΔG`` gets the paired t
 .difference_among_successes`), and the success test is McNemar's. Groups whose seeds differ fall back to
 Welch and the unpaired bootstrap. ``G`` and ``T`` themselves: Student t and the percentile bootstrap.
 
-Exponent fit. The excess of the means ``Δm(τ) = m(τ) − m(0)`` is fitted as ``c τ^p`` by
+Exponent fit. The excess of the means ``Δm(τ) = m(τ) − m(0)`` (on paired seeds over the seeds that
+reach the target at both τ and 0, :func:`time_to_target.successes`) is fitted as ``c τ^p`` by
 :func:`intervals.power_law` over the delays ``τ > 0`` of a *fit window* where ``Δm > 0``. For ``T`` the
 window is every ``τ`` with fewer than a quarter of its runs stuck. For ``G`` it is ``τ ≤ τ_peak``, the
 ``τ`` of the largest mean ``G``: beyond it ``G`` falls again because runs that settle into a
