@@ -56,11 +56,8 @@ def mean_ci(values, level: float = CONFIDENCE, axis: int = 0):
     if n < 2:
         nan = np.full_like(mean, np.nan, dtype=float)
         return mean, nan, nan.copy()
-    sem = v.std(axis=axis, ddof=1) / np.sqrt(n)
-    with np.errstate(invalid="ignore"):
-        lo, hi = stats.t.interval(level, n - 1, loc=mean, scale=sem)
-    lo, hi = np.where(sem == 0, mean, lo), np.where(sem == 0, mean, hi)
-    return mean, (lo[()] if np.ndim(lo) == 0 else lo), (hi[()] if np.ndim(hi) == 0 else hi)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * v.std(axis=axis, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
 
 
 def mean_estimate(values, level: float = CONFIDENCE) -> Estimate:
@@ -107,7 +104,8 @@ def success_change_p(base, scaled, paired: bool) -> float:
     base, scaled = np.asarray(base, bool).ravel(), np.asarray(scaled, bool).ravel()
     if paired:
         if base.size != scaled.size:
-            raise ValidationError("scaled", f"paired success indicators need equal sizes, got {base.size} and {scaled.size}")
+            raise ValidationError("scaled", f"paired success indicators need equal sizes, got {base.size} and "
+                                  f"{scaled.size}")
         lost, gained = int(np.sum(base & ~scaled)), int(np.sum(~base & scaled))
         return 1.0 if lost + gained == 0 else float(stats.binomtest(lost, lost + gained, 0.5).pvalue)
     table = [[int(base.sum()), int((~base).sum())], [int(scaled.sum()), int((~scaled).sum())]]

@@ -10,8 +10,9 @@ paired (block-over-seeds) option for common random numbers.
   stream :data:`BOOTSTRAP_SEED`, so the same inputs always give the same interval) and, for
   ``method="BCa"``, gives the bias-corrected and accelerated interval.
 * **Percentile interval** (``method="percentile"``): the ``(1 ∓ level)/2`` quantiles of the bootstrap
-  distribution, taken as order statistics (lower/higher, no interpolation), so an end is ``±inf`` exactly
-  when that share of the resampled statistics is. A resample on which the statistic is undefined (NaN, e.g.
+  distribution, linearly interpolated; when some resampled statistic is infinite, order statistics
+  (lower/higher, no interpolation towards an ``inf``), so an end is ``±inf`` exactly when that share of
+  the resampled statistics is. A resample on which the statistic is undefined (NaN, e.g.
   a conditional mean over a resample with no success) is dropped; when more than :data:`MAX_UNDEFINED` of
   them are, the interval is NaN (not estimable).
 """
@@ -85,8 +86,9 @@ def bootstrap(statistic, samples, *, paired: bool = False, method: str = "percen
     if defined < 1.0 - MAX_UNDEFINED:
         return Interval(float("nan"), float("nan"), defined, label)
     draws = draws[~np.isnan(draws)]
-    lo = np.quantile(draws, 0.5 - level / 2, method="lower")
-    hi = np.quantile(draws, 0.5 + level / 2, method="higher")
+    infinite = bool(np.isinf(draws).any())
+    lo = np.quantile(draws, 0.5 - level / 2, method="lower" if infinite else "linear")
+    hi = np.quantile(draws, 0.5 + level / 2, method="higher" if infinite else "linear")
     return Interval(float(lo), float(hi), defined, label)
 
 

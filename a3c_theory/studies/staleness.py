@@ -336,8 +336,8 @@ def draw(results: Results, summary: Summary, path) -> None:
              title="(c) excess samples to target, log-log fit")
     for ax in (ax_a, ax_b, ax_c):
         ax.legend(loc="best", fontsize=6.5)
-    pl.save(fig, path, results.title, "G: means over seeds, T: means over the runs that reach the target (runs stuck in "
-            "a trap never do), with 95% intervals (excess, paired across τ by seed: paired t for G, paired bootstrap "
+    pl.save(fig, path, results.title, "G: means over seeds, T: means over the runs that reach the target (runs "
+            "stuck in a trap never do), with 95% intervals (excess, paired across τ by seed: paired t for G, paired bootstrap "
             "for T); "
             "(c) shows only τ with a positive excess; fit T(τ) = T(0) + c·τ^p, references through it")
 
@@ -367,9 +367,10 @@ def claims(summary: Summary) -> list[Claim]:
         number = (f"mean T over the runs reaching the target: T(0) = {pl.fmt(res.samples[0])}, T({worst}) = "
                   f"{pl.fmt(res.samples[worst])} samples"
                   + (f"; runs never reaching the target (of {runs} per τ): {stuck}" if stuck else "")
-                  + (f"; more of them than at τ = 0 (exact test) at τ = {', '.join(map(str, raised))}" if raised else "")
-                  + (f"; exponent p of T(τ) − T(0) = c τ^p over τ ∈ {list(fit.window)}: {pl.fmt(fit.exponent)}" if fit
-                     else "")
+                  + (f"; more of them than at τ = 0 (exact test) at τ = {', '.join(map(str, raised))}"
+                     if raised else "")
+                  + (f"; exponent p of T(τ) − T(0) = c τ^p over τ ∈ {list(fit.window)}: {pl.fmt(fit.exponent)}"
+                     if fit else "")
                   + (f"; exponent of G(τ) − G(0) over τ ∈ {list(res.grad_fit.window)}: {pl.fmt(res.grad_fit.exponent)}"
                      f" ({growth_verdict(res.grad_fit)})" if res.grad_fit else ""))
         if 4 * res.unreached[0] >= runs:
@@ -382,7 +383,7 @@ def claims(summary: Summary) -> list[Claim]:
                          "stale gradients cost samples, growing with the delay as the bound's terms",
                          "`staleness.png` (b, c)", number, verdict,
                          f"{res.instance}, N = 1, c_α = {res.c_alpha:g}, K = {res.horizon:,}, target "
-                         f"{res.target_fraction:.0%} of the gap; T(τ) is over the runs that reach it, those that never do "
-                         "count apart (exact test against τ = 0); "
+                         f"{res.target_fraction:.0%} of the gap; T(τ) is over the runs that reach it, those that "
+                         "never do count apart (exact test against τ = 0); "
                          "paired by seed across τ; " + summary_line(res.diagnostics)))
     return out

@@ -81,16 +81,6 @@ def positive_mean_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRA
     return Estimate(float(v.mean()), iv.lo, iv.hi, v.size, BOOTSTRAP_INTERVAL)
 
 
-def median_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> Estimate:
-    """Median of a non-negative quantity (``+inf`` = a target never reached) with a percentile-bootstrap
-    interval over seeds. It stays finite while fewer than half the runs are ``+inf``, so a few runs stuck
-    for good do not make it infinite as they do a mean; an interval end is ``+inf`` when that share of the
-    resamples' medians is."""
-    v = _non_negative(values)
-    iv = bootstrap(lambda x, axis=-1: np.median(x, axis=axis), [v], level=level, n_resamples=n_boot)
-    return Estimate(float(np.median(v)), iv.lo, iv.hi, v.size, BOOTSTRAP_INTERVAL)
-
-
 # --------------------------------------------------------------------------- target crossings
 def target_level(J0: float, Jstar: float, target_fraction: float = 0.9) -> float:
     """``J0 + f · (J* − J0)``: the objective value at which a fraction ``f`` of the gap is closed."""

@@ -15,11 +15,11 @@ for its cost.
 * **(b) Time among successes.** ``ratio = factor · mean_{successes} T_base / mean_{successes} T`` (for
   sample costs and ``factor = 1`` this is ``E(N) = Speedup(N)/N``; ``factor = N`` gives the speedup). On
   paired seeds the successes are the seeds whose runs reach the target in both groups (a seed is kept or
-  left out as a block, so a seed stuck at every N > 1 does not change which one-worker runs are averaged);
-  unpaired, each group's own. Its interval comes from :func:`resample.bootstrap` of the same statistic. A resample with no success in a
-  group is undefined (:data:`resample.MAX_UNDEFINED`). A censored cell can be linear like any other: the
+  left out as a block, so both means are over the same seeds); unpaired, each group's own. Its interval
+  comes from :func:`resample.bootstrap` of the same statistic. A resample with no success in a group is
+  undefined (:data:`resample.MAX_UNDEFINED`). A censored cell can be linear like any other: the
   conditional ratio does not depend on how many runs failed, only on how fast the others were.
-* **ERT** (optimisation benchmarking's aRT; COCO's ``sp1``): total cost spent over all runs (a success
+* **ERT** (optimisation benchmarking's aRT; ``cocopp.toolsstats.sp`` of COCO): total cost spent over all runs (a success
   spends its cost, a failure its horizon) divided by the number of successes (``+inf`` without one). It
   combines (a) and (b). ``ert_ratio = factor · ERT_base / ERT`` is reported beside ``ratio`` with its own
   bootstrap interval. Since (b) conditions on an event whose probability may depend on N, a claim says
