@@ -23,12 +23,14 @@ Conventions stated once here:
   cannot be negative (costs, times, throughputs, gaps): a percentile bootstrap of the mean
   (:func:`positive_mean_ci`, :mod:`resample`), which stays inside ``[min, max]`` of the seeds and so never
   goes below zero. NaN bounds for a single seed.
-* **Rates.** Slope of ``log y`` against ``log K`` (:func:`intervals.power_law`) over the last ``decades`` decades of
-  ``K`` (``K ∈ [K_max / 10^decades, K_max]``, ``K > 0``), one slope per seed, then the t-interval.
+* **Rates.** Slope of ``log y`` against ``log K`` (:func:`intervals.power_law`) over the last ``decades``
+  decades of ``K`` (``K ∈ [K_max / 10^decades, K_max]``, ``K > 0``), one slope per seed, then the t-interval.
   Corollary 1 predicts ``(1/K) Σ_k E‖∇J(θ_k)‖² = O(K^{−2/5}) + O(ε_app)``: reference slope −2/5.
 * **Linear speedup**: :mod:`a3c_theory.studies.efficiency` (``E(N) = Speedup(N)/N``, three-way verdict).
-"""
 
+The crossing of a run (:func:`first_crossing`, from its snapshots) is the one source of costs to target;
+:func:`costs_to_target` applies it to a runs table.
+"""
 
 import numpy as np
 import pandas as pd
@@ -36,7 +38,7 @@ import pandas as pd
 from ..divergence import DIVERGED
 from ..errors import ValidationError
 from . import time_to_target
-from .intervals import T_INTERVAL, Estimate, mean_ci, mean_estimate, power_law
+from .intervals import T_INTERVAL, Estimate, mean_ci, mean_estimate, power_law  # noqa: F401 (the studies' names)
 from .resample import CONFIDENCE, N_BOOTSTRAP, PERCENTILE, bootstrap
 
 THEORY_SLOPE = -0.4
