@@ -27,6 +27,21 @@ def test_known_answers():
     assert (d.value, d.lo, d.hi) == pytest.approx((30.0, 30.0, 30.0))
 
 
+
+def test_paired_seeds_that_fail_in_one_group_leave_both_means():
+    """Seed 9 (the slowest) is stuck at N: paired, it drops out of both means, so E stays 0.5 exactly;
+    unpaired, each group keeps its own successes and the slow seed's absence at N shows up as a change."""
+    base = np.linspace(900.0, 1800.0, 10)
+    scaled = 2 * base
+    scaled[9] = np.inf
+    paired = ttt.compare(base, scaled, 1e4, 1e4, seeds=(SEEDS, SEEDS)).ratio
+    assert (paired.value, paired.lo, paired.hi) == pytest.approx((0.5, 0.5, 0.5)) and paired.n == 9
+    unpaired = ttt.compare(base, scaled, 1e4, 1e4).ratio
+    assert unpaired.value == pytest.approx(base.mean() / (2 * base[:9].mean()))
+    d = ttt.difference_among_successes(np.r_[base[:9] + 30.0, np.inf], base, seeds=(SEEDS, SEEDS))
+    assert d.value == pytest.approx(30.0)
+
+
 def test_open_cases():
     """E near 0.75 with a wide spread is undetermined; one run stuck of 10 does not show a raised risk (exact
     McNemar p = 1); a group with no success has no E (NaN) and, against a baseline that always succeeds, a
