@@ -168,18 +168,20 @@ def efficiency_table(curves_by_workers: dict[int, list], levels: dict, decreasin
 
 
 def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
-                     seeds: dict | None = None) -> pd.DataFrame:
+                     seeds: dict | None = None, level_curves: list | None = None) -> pd.DataFrame:
     """``N_max(K)`` for every horizon ``K`` (module docstring): columns ``horizon, level, n_max,
     first_sublinear, censored, never_reached, runs, risk_from`` where ``censored`` is "above" when every N of
     the grid is linear and "below" when N_max = 1 (then only a bound), else ""; ``never_reached`` counts the
     runs with N > 1 that never reached the level (of ``runs`` such runs); ``risk_from`` is the smallest N whose
     share of runs reaching the level is lower than one worker's (exact test; 0 if none).
 
-    The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``."""
+    The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``, taken from
+    ``level_curves`` (one-worker pilot runs kept out of the verdict, so adding seeds never moves a level;
+    default: the one-worker curves judged)."""
     grid = sorted(curves_by_workers)
     rows = []
     for K in horizons:
-        lev = level_at(curves_by_workers[1], float(K))
+        lev = level_at(level_curves or curves_by_workers[1], float(K))
         table = efficiency_table(curves_by_workers, {float(K): lev}, decreasing, seeds=seeds)
         verdicts = dict(zip(table["workers"], table["verdict"]))
         nmax = linear_up_to(verdicts)
@@ -230,27 +232,28 @@ def crossing_workers(workers, eff, threshold: float = EFFICIENCY_LINEAR) -> floa
     return float("inf")
 
 
-def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool) -> dict:
+def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool, level_curves) -> dict:
     """``{N: costs[K, seed]}`` to the levels ``level(K)`` of :func:`n_max_by_horizon`, NaN where a run never
     got there (a failure of part (a), which the means over successes leave out)."""
-    levels = np.array([level_at(curves_by_workers[1], float(K)) for K in horizons])
+    levels = np.array([level_at(level_curves or curves_by_workers[1], float(K)) for K in horizons])
     costs = {int(n): np.array([[cost_to_level(k, y, lev, decreasing) for k, y in curves] for lev in levels])
              for n, curves in curves_by_workers.items()}
     return {n: np.where(np.isfinite(c), c, np.nan) for n, c in costs.items()}
 
 
 def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
-                        level: float = CONFIDENCE, n_boot: int = 1000,
-                        seeds: dict | None = None) -> tuple[np.ndarray, Estimate, float]:
+                        level: float = CONFIDENCE, n_boot: int = 1000, seeds: dict | None = None,
+                        level_curves: list | None = None) -> tuple[np.ndarray, Estimate, float]:
     """``N*(K)`` (:func:`crossing_workers` of the point estimates ``E(N)`` at the targets of
     :func:`n_max_by_horizon`) for every horizon, and the exponent ``a`` of ``N* ∝ K^a``.
 
     ``a`` is the :func:`intervals.power_law` exponent of ``N*`` on ``K`` over the horizons with ``N*`` inside
     the grid (≥ 3 needed); its interval is :func:`resample.bootstrap` over seeds: one draw for all horizons
     (they share runs), and for all N too when ``seeds`` pairs them (the levels stay those of the full
-    sample); ``N*(K)`` and the exponent recomputed. Returns ``(N*, a, fitted)``, ``fitted`` the share of
-    resamples with ≥ 3 horizons inside the grid; below 0.95 the interval is NaN."""
-    costs = _costs_by_horizon(curves_by_workers, horizons, decreasing)
+    sample, or of ``level_curves`` as in :func:`n_max_by_horizon`); ``N*(K)`` and the exponent recomputed.
+    Returns ``(N*, a, fitted)``, ``fitted`` the share of resamples with ≥ 3 horizons inside the grid; below 0.95
+    the interval is NaN."""
+    costs = _costs_by_horizon(curves_by_workers, horizons, decreasing, level_curves)
     grid = sorted(costs)
     K = np.asarray(horizons, dtype=float)
     samples, paired = [costs[n] for n in grid], False

@@ -352,6 +352,12 @@ def efficiency_cell(r) -> str:
     return f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {SHORT_VERDICTS[r.verdict]}{flag}"
 
 
+def ert_verdicts(rows: pd.DataFrame) -> dict:
+    """``{N: verdict}`` of the same rule on ERT(1)/ERT(N), the unconditional summary beside E(N)."""
+    return {int(r.workers): ef.verdict(stats.Estimate(r.ert_efficiency, r.ert_lo, r.ert_hi, int(r.runs)),
+                                       int(r.workers)) for r in rows.itertuples()}
+
+
 def _first_target(fixed: pd.DataFrame, kind: str, option: str) -> tuple[str, dict]:
     g = fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)]
     target = g["target"].iloc[0]
@@ -401,8 +407,10 @@ def claims(summary: Summary) -> list[Claim]:
                 vd = dict(zip(g["workers"], g["verdict"]))
                 first = ef.first_sublinear(vd)
                 risk = ttt.risk_raised_from(dict(zip(g["workers"], g["risk"])))
+                on_ert = ef.linear_up_to(ert_verdicts(g))
                 parts.append(f"{target}: linear up to N = {ef.linear_up_to(vd)}"
                              + (f", sub-linear from N = {first}" if first else ", no N sub-linear")
+                             + f" (on ERT: linear up to N = {on_ert})"
                              + (f"; more workers raise the risk of the trap from N = {risk}" if risk else ""))
                 verdicts.append(ef.paper_claim_verdict(dict(zip(g["workers"], g["verdict"])), option))
             tuned = eff[(eff["instance"] == kind) & (eff["sampling"] == option) & (eff["step_rule"] == TUNED)]

@@ -169,3 +169,18 @@ def test_n_max_table_counts_the_runs_that_never_reached_the_level():
     table = ef.n_max_by_horizon(curves, [100.0, 1000.0])
     assert list(table["never_reached"]) == [1, 1]
     assert list(table["runs"]) == [8, 8]
+
+
+def test_levels_from_pilot_runs_do_not_move_when_seeds_are_added():
+    """``level_curves``: the levels come from one-worker pilot runs kept out of the verdict, so adding
+    (here: slower) seeds to the judged runs leaves every level where it was; without them it moves."""
+    grid = [1, 2, 4]
+    curves = _shifted_curves(grid, shift_per_worker=1.0, seeds=4)
+    pilot = _shifted_curves([1], shift_per_worker=1.0, seeds=3)[1]
+    horizons = [100.0, 1000.0]
+    before = ef.n_max_by_horizon(curves, horizons, level_curves=pilot)
+    k, _ = curves[1][0]
+    more = {n: c + [(k, np.maximum(k - 50.0, 0) / (np.maximum(k - 50.0, 0) + 1e3))] for n, c in curves.items()}
+    after = ef.n_max_by_horizon(more, horizons, level_curves=pilot)
+    assert list(before["level"]) == list(after["level"]) == [ef.level_at(pilot, K) for K in horizons]
+    assert list(ef.n_max_by_horizon(more, horizons)["level"]) != list(ef.n_max_by_horizon(curves, horizons)["level"])
