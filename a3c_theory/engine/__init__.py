@@ -37,7 +37,7 @@ Equation index (where each equation of the paper's algorithm and analysis is com
 | `R_ω = r_max / λ_min(−A_θ)` | `a3c_theory.exact.theory_radius` |
 | all metrics at once along a run | `a3c_theory.exact.Evaluator.metrics` (the same private functions), `a3c_theory.evaluate.evaluate` |
 | the whole algorithm in readable NumPy (spec, test oracle, bench baseline) | `a3c_theory.reference.run_async`, `a3c_theory.reference.run_sync` |
-| speedup (paper eq. 1) `T(1) / (T(N)/N)` | `a3c_theory.studies.stats.speedup` |
+| speedup (paper eq. 1) `T(1) / (T(N)/N)` | `a3c_theory.studies.time_to_target.compare` |
 <!-- equation-index:end -->
 """
 
