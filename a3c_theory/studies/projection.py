@@ -10,8 +10,9 @@ one and with N workers (round-robin delays, i.i.d. sampling):
 - per (instance, R, N): the share of updates whose critic step was projected (``projections / samples``
   from each run's metadata), the open fraction of the gap at the end ``gap_K / gap_0`` and the final
   critic gap ``‖ω_K − ω*_{θ_K}‖`` (means with Student-t intervals over seeds);
-- per (instance, R): ``E(N) = Speedup(N)/N`` to close ``target_fraction`` of the gap
-  (:func:`efficiency.efficiency`, its three-way verdict);
+- per (instance, R): the split-estimand cell of N workers against one worker to close ``target_fraction``
+  of the gap (:func:`efficiency.cell`, paired over seeds): ``E(N) = Speedup(N)/N`` among the runs that reach
+  the target with its three-way verdict, the share that reaches it and ERT;
 - exact beside them: ``‖ω*_{θ_0}‖`` and ``‖ω*_{π*}‖``, the TD fixed points (eq. of ``w*_θ`` in DESIGN.md) at
   the uniform policy ``θ_0`` and at the optimal policy, which bracket ``‖ω*_θ‖`` along a converging path.
 
@@ -34,8 +35,10 @@ import pandas as pd
 
 from .. import config, exact
 from . import efficiency as ef
+from . import intervals
 from . import plotting as pl
 from . import stats
+from . import time_to_target as ttt
 from .study import Claim, Number, Results
 
 SAMPLE_SPEEDUP_VERDICT = False
@@ -63,7 +66,8 @@ class Summary:
     """One row per (instance, radius, workers): the radius used, the projected share, the open gap fraction
     and the critic gap at the end, each as value/lo/hi, and the number of runs."""
     efficiency: pd.DataFrame
-    """One row per (instance, radius, workers > 1): E(N) with its interval, censored runs and verdict."""
+    """One row per (instance, radius, workers > 1): :data:`efficiency.CELL_COLUMNS` (E(N) among successes with
+    its interval and verdict, the success share, ERT)."""
     fixed_points: pd.DataFrame
     """One row per instance: ``‖ω*_{θ_0}‖`` and ``‖ω*_{π*}‖``."""
     curves: pd.DataFrame = field(repr=False)
@@ -95,7 +99,7 @@ def summarise(results: Results) -> Summary:
     cells, eff, bands = [], [], []
     for (kind, radius), group in runs.groupby(["kind", "algorithm.radius"], sort=True):
         costs = stats.costs_to_target(group, "samples", results.settings.target_fraction)
-        base = costs.loc[costs["workers"] == 1, "cost"].to_numpy()
+        base = costs[costs["workers"] == 1]
         for n, g in group.groupby("workers", sort=True):
             split = stats.split_runs(g)
             ids = [r["run_id"].iloc[0] for r in split]
@@ -106,12 +110,12 @@ def summarise(results: Results) -> Summary:
                           **_estimate_columns("projected", stats.mean_estimate(projected)),
                           **_estimate_columns("open_gap", stats.mean_estimate(_final(g, "open_gap"))),
                           **_estimate_columns("critic_gap", stats.mean_estimate(_final(g, "critic_gap")))})
-            if n > 1 and base.size:
-                scaled = costs.loc[costs["workers"] == n, "cost"].to_numpy()
-                est = ef.efficiency(base, scaled, float(costs.loc[costs["workers"] == n, "horizon"].min()))
-                eff.append({"instance": kind, "radius": float(radius), "workers": int(n), "efficiency": est.value,
-                            "lo": est.lo, "hi": est.hi, "n": est.n, "censored": est.censored,
-                            "verdict": ef.verdict(est, int(n))})
+            if n > 1 and len(base):
+                scaled = costs[costs["workers"] == n]
+                cell = ef.cell(base["cost"], base["horizon"], scaled["cost"], scaled["horizon"],
+                               (base["seed"], scaled["seed"]))
+                eff.append({"instance": kind, "radius": float(radius), "workers": int(n),
+                            **ef.cell_row(cell, int(n))})
         one = group[group["workers"] == 1]
         bands.append(pl.labelled(stats.band(stats.curves(one, "samples", "open_gap", positive_x=True), log=True),
                                  instance=kind, radius=float(radius)))
@@ -157,9 +161,12 @@ def numbers(summary: Summary) -> list[Number]:
                 Number("open gap fraction at the end", _setting(row), _estimate(row, "open_gap")),
                 Number("critic gap at the end", _setting(row), _estimate(row, "critic_gap"))]
     for _, row in summary.efficiency.iterrows():
-        out.append(Number(f"efficiency E(N) at {summary.target_fraction:.0%} of the gap", _setting(row),
-                          stats.Estimate(row["efficiency"], row["lo"], row["hi"], int(row["n"]),
-                                         stats.BOOTSTRAP_INTERVAL)))
+        out.append(Number(f"efficiency E(N) at {summary.target_fraction:.0%} of the gap (runs that reach it)",
+                          _setting(row), stats.Estimate(row["efficiency"], row["lo"], row["hi"], int(row["n"]),
+                                                        stats.BOOTSTRAP_INTERVAL)))
+        out.append(Number(f"share of runs reaching {summary.target_fraction:.0%} of the gap", _setting(row),
+                          stats.Estimate(row["success"], row["success_lo"], row["success_hi"], int(row["runs"]),
+                                         intervals.CLOPPER_PEARSON)))
     return out
 
 
@@ -201,7 +208,8 @@ def claims(summary: Summary) -> list[Claim]:
                          f" vs theory radius: critic gap {pl.fmt(_estimate(theory, 'critic_gap'))}, open gap "
                          f"{pl.fmt(_estimate(theory, 'open_gap'))}; E(N) verdicts by radius: "
                          + ", ".join(f"R={'theory' if r.radius == THEORY else f'{r.radius:g}'} N={r.workers} "
-                                     f"{r.verdict}" for r in eff.itertuples()),
+                                     f"{r.verdict} (reached by {r.success:.0%})" for r in eff.itertuples())
+                         + f" ({ttt.RESTS_ON})",
                          convergence_verdict(_estimate(smallest, "open_gap"), _estimate(theory, "open_gap")),
                          "the shrunk critic biases the actor only through γE[φ(ŝ')ᵀω] (the baseline φ(ŝ)ᵀω averages "
                          "out under the score): harmless where reward-greedy actions are optimal, not elsewhere"))
