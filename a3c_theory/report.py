@@ -188,7 +188,7 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
              "above 0.75, sub-linear when below, undetermined otherwise; linear up to N = linear at every N' ≤ N.", ""]
     if quick:
         lines += ["**Quick mode: few seeds, short horizons, lower targets — a smoke test, not the reproduction.**", ""]
-    choices = [c for o in outcomes for c in getattr(o.summary, "choices", ())]
+    choices = [c for o in outcomes for c in o.summary.choices]
     if choices:
         lines += ["## Choices the paper leaves open", "", "| item | our choice |", "|---|---|",
                   *[f"| {_cell(item)} | {_cell(choice)} |" for item, choice in choices], ""]
@@ -208,7 +208,7 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
                          f"{_cell(c.number)} | {_cell(c.verdict)} | {_cell(c.notes)} |")
     c = NOT_REPRODUCED
     lines.append(f"| {c.artifact} | {c.claim} | {c.where} | — | {c.number} | {c.verdict} | {c.notes} |")
-    for title, rows in [t for o in outcomes for t in getattr(o.summary, "tables", ())]:
+    for title, rows in [t for o in outcomes for t in o.summary.tables]:
         lines += ["", f"## {title}", "", *rows]
     lines += ["", "## Notes on deviations and open choices", "", *DEVIATION_NOTES]
     return "\n".join(lines) + "\n"

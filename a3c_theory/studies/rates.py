@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import ValidationError
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results, column_names
+from .study import Claim, Number, Positive, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
@@ -25,14 +25,10 @@ METRICS = (("avg_grad_norm_sq", "(1/K) Σ_k ‖∇J(θ_k)‖²"), ("avg_critic_g
 
 
 @dataclass(frozen=True)
-class Settings:
-    decades: float = 2.0
-    panel_by: tuple = ("sampling",)
-
-    def __post_init__(self):
-        if isinstance(self.decades, bool) or not isinstance(self.decades, (int, float)) or not self.decades > 0:
-            raise ValidationError("decades", f"must be a positive number, got {self.decades!r}")
-        object.__setattr__(self, "panel_by", column_names(self.panel_by, "panel_by"))
+class Settings(StudySettings):
+    decades: Positive = 2.0
+    panel_by: tuple[str, ...] = ("sampling",)
+    """Run columns whose values split the figure into panels."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ class Fit:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     panel_by: tuple
     decades: float
     groups: tuple

@@ -39,7 +39,7 @@ from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results
+from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
@@ -52,37 +52,22 @@ SUPERLINEAR = 1.0
 """A point is flagged superlinear when the interval of E(N) lies above 1."""
 
 
-def _fractions(value, field: str) -> tuple:
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ValidationError(field, f"must be a non-empty list of numbers in (0, 1], got {value!r}")
-    return tuple(stats.fraction(v, field) for v in value)
+DEFAULT_TARGETS = (0.5, 0.8, 0.95)
+"""Fractions of the gap ``J* − J(θ_0)`` for an instance kind that ``settings.targets`` does not list."""
 
 
 @dataclass(frozen=True)
-class Settings:
-    targets: dict = field(default_factory=lambda: {"paper": [0.5, 0.8]})
-    """Instance kind -> fractions of the gap to close."""
-    grad_targets: tuple = (0.3, 0.1)
+class Settings(StudySettings):
+    targets: dict[str, tuple[Fraction, ...]] = field(default_factory=dict)
+    """Instance kind -> fractions of the gap to close; a kind not listed gets :data:`DEFAULT_TARGETS`."""
+    grad_targets: tuple[Fraction, ...] = (0.3, 0.1)
     """ε / ‖∇J(θ_0)‖² for the targets on (1/K) Σ ‖∇J(θ_k)‖²."""
-    default_c_alpha: dict = field(default_factory=lambda: {"paper": 30.0})
-    """Instance kind -> the fixed c_α (must be one of its grid values)."""
-
-    def __post_init__(self):
-        if not isinstance(self.targets, dict) or not self.targets:
-            raise ValidationError("targets", f"must be a table instance kind -> list of fractions, "
-                                  f"got {self.targets!r}")
-        object.__setattr__(self, "targets", {k: _fractions(v, f"targets.{k}") for k, v in self.targets.items()})
-        object.__setattr__(self, "grad_targets", _fractions(self.grad_targets, "grad_targets"))
-        if not isinstance(self.default_c_alpha, dict):
-            raise ValidationError("default_c_alpha", f"must be a table instance kind -> c_α, "
-                                  f"got {self.default_c_alpha!r}")
-        for k, v in self.default_c_alpha.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ValidationError(f"default_c_alpha.{k}", f"must be a positive number, got {v!r}")
+    default_c_alpha: dict[str, Positive] = field(default_factory=lambda: {"paper": 30.0})
+    """Instance kind -> the fixed c_α (must be one of its grid values; a kind not listed: the smallest)."""
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     instances: tuple
     efficiency: pd.DataFrame = field(repr=False)
     """One row per instance, sampling, delay, step rule, target, N: E, interval, verdict, c_α used."""
@@ -92,8 +77,6 @@ class Summary:
     """Gap closed after the first N updates: N workers (all computed at θ_0) vs one worker."""
     diagnostics: pd.DataFrame = field(repr=False)
     """Instance diagnostics at θ_0 (myopia, |λ₂|, TV(μ, d), ε_app)."""
-    tables: tuple = ()
-    """(title, markdown lines) for the report: the verdict table."""
 
 
 # --------------------------------------------------------------------------- per-run curves
@@ -117,9 +100,7 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool]]:
     """``(label, metric column, level, decreasing)`` for every target of an instance."""
-    if kind not in settings.targets:
-        raise ValidationError(f"targets.{kind}", "no gap targets for this instance kind")
-    out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets[kind]]
+    out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets.get(kind, DEFAULT_TARGETS)]
     out += [(f"avg|grad J|^2 <= {e:g}|grad J0|^2", "grad", e, True) for e in settings.grad_targets]
     return out
 

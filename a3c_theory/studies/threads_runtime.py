@@ -16,6 +16,7 @@ faster on this C-core machine" when none does.
 """
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -23,26 +24,21 @@ import pandas as pd
 from ..errors import ValidationError
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results, by_workers, listing
+from .study import Claim, Fraction, Number, Range, Results, StudySettings, StudySummary, by_workers, listing
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
 
 
 @dataclass(frozen=True)
-class Settings:
-    target_fraction: float = 0.9
-    min_base_seconds: float = 2.0
-
-    def __post_init__(self):
-        stats.fraction(self.target_fraction)
-        if not (isinstance(self.min_base_seconds, (int, float)) and 0 <= self.min_base_seconds < 3600):
-            raise ValidationError("min_base_seconds", f"must be a number of seconds in [0, 3600), got "
-                                  f"{self.min_base_seconds!r}")
+class Settings(StudySettings):
+    target_fraction: Fraction = 0.9
+    min_base_seconds: Annotated[float, Range(0.0, 3600.0, hi_open=True)] = 2.0
+    """Seconds the one-worker runs must need to reach the target, for a wall-clock speedup to mean anything."""
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     target_fraction: float
     min_base_seconds: float
     cores: int
