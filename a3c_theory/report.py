@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, frames
-from .instances.diagnose import format_eps_app
+from .instances.diagnose import summary_line
 from .studies.study import Claim, numbers_table
 
 
@@ -156,14 +156,8 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def instance_line(label: str, d) -> str:
-    """One instance's diagnostics (``instances.diagnose.Diagnostics``) in one line."""
-    return (f"{label}: myopia {d.myopia:.3g}, |λ2| critic {d.lambda2_critic:.3g}, TV(μ, d) {d.tv_mu_d:.3g}, "
-            f"ε_app {format_eps_app(d.eps_app, 3)}")
-
-
 def _diagnostics_text(o: Outcome) -> str:
-    lines = [instance_line(label, d) for label, d in o.instances] + list(o.warnings)
+    lines = [summary_line(d, label) for label, d in o.instances] + list(o.warnings)
     return "; ".join(lines) or "—"
 
 

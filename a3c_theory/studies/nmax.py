@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..instances.diagnose import format_eps_app
+from ..instances.diagnose import summary_line
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
@@ -297,8 +297,7 @@ def claims(summary: Summary) -> list[Claim]:
     dtext = ""
     if not diag.empty:
         r = diag.iloc[0]
-        dtext = (f"{name}: myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor "
-                 f"{r['lambda2_actor']:.3f}, TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {format_eps_app(r['eps_app'], 2)}. ")
+        dtext = summary_line(r, name) + ". "
     for r in summary.fits.itertuples():
         g = summary.nmax[(summary.nmax["sampling"] == r.sampling) & (summary.nmax["metric"] == r.metric)]
         listing = ", ".join(f"K={h:g}: {int(n)}{'+' if c == 'above' else ('-' if c == 'below' else '')}"

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .. import config
 from ..errors import ValidationError
-from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app
+from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app, summary_line
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
@@ -292,9 +292,7 @@ def _diag_text(diag: pd.DataFrame, kind: str) -> str:
     if d.empty:
         return ""
     r = d.iloc[0]
-    return (f"{INSTANCE_NAMES.get(kind, kind)}: {int(r['n_states'])} states × {int(r['n_actions'])} actions, "
-            f"myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor {r['lambda2_actor']:.3f}, "
-            f"TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {format_eps_app(r['eps_app'], 2)}")
+    return summary_line(r, f"{INSTANCE_NAMES.get(kind, kind)} ({int(r['n_states'])} states × {int(r['n_actions'])} actions)")
 
 
 def verdict_table(summary: Summary) -> list[str]:
