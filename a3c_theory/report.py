@@ -104,10 +104,10 @@ def summary_markdown(outcomes: list[Outcome], seconds: float, quick: bool) -> st
     return "\n".join(lines) + "\n"
 
 
-def print_summary(outcomes: list[Outcome], out: Path, seconds: float) -> None:
+def print_summary(outcomes: list[Outcome], out: Path, seconds: float, command: str = "reproduce") -> None:
     """One line per number: study, quantity, setting, value [interval] (runs) unit."""
     table = summary_table(outcomes)
-    print(f"\nreproduce: {len(table)} numbers in {out / 'summary.csv'} ({seconds:.0f} s, {os.cpu_count()} cores)")
+    print(f"\n{command}: {len(table)} numbers in {out / 'summary.csv'} ({seconds:.0f} s, {os.cpu_count()} cores)")
     for row in table.itertuples():
         print(f"  {row.study:<16} {row.quantity:<42} {row.setting:<44} "
               f"{estimate_text(row.value, row.lo, row.hi)} (n={row.n}) {row.unit}")
@@ -205,6 +205,29 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
     for title, rows in [t for o in outcomes for t in o.summary.tables]:
         lines += ["", f"## {title}", "", *rows]
     lines += ["", "## Notes on deviations and open choices", "", *DEVIATION_NOTES]
+    return "\n".join(lines) + "\n"
+
+
+def study_markdown(o: Outcome, spec, type_name: str, defaults: tuple, seconds: float, quick: bool) -> str:
+    """The report of one ``a3c-theory study`` run: what ran, the instance diagnostics, the defaults the study
+    chose where the spec left things out, then its claims with their verdicts and its tables."""
+    source = f"`{spec.path}`" if spec.path is not None else "a spec given as a dict"
+    lines = [f"# {spec.title}", "",
+             f"Written by `a3c-theory study{' --quick' if quick else ''}` from {source} (study type `{type_name}`, "
+             f"module `{o.module}`) in {seconds:.0f} s. Runs: {o.runs_text}; their wall time: {run_time_text(o.run_time)}"
+             + (" (redrawn: nothing ran now)" if o.redrawn else "") + f". Figure: [{o.name}.png]({o.name}.png); "
+             "every number is in `summary.csv`.", ""]
+    if quick:
+        lines += ["**Quick mode: few seeds, short horizons: a smoke test, not a verdict.**", ""]
+    lines += ["## Instances (diagnostics at θ_0)", "", *[f"- {summary_line(d, label)}" for label, d in o.instances],
+              *[f"- {w}" for w in o.warnings], ""]
+    lines += ["## Defaults chosen for this spec", "",
+              *([f"- {_cell(d)}" for d in defaults] or ["- none: the spec sets every choice the study makes"]), ""]
+    lines += ["## Claims", "", "| claim | where | our number | verdict | notes |", "|---|---|---|---|---|",
+              *[f"| {_cell(c.artifact)}: {_cell(c.claim)} | {_cell(c.where)} | {_cell(c.number)} | {_cell(c.verdict)} | "
+                f"{_cell(c.notes)} |" for c in o.claims]]
+    for title, rows in o.summary.tables:
+        lines += ["", f"## {title}", "", *rows]
     return "\n".join(lines) + "\n"
 
 

@@ -168,6 +168,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
     one-worker runs, per instance, sampling option and c_α; mean and t-interval over seeds."""
     table = run_table(runs)
     table = table[table["delay"] == "round_robin"]
+    smallest = table.groupby("kind")["c_alpha"].min()  # the fixed c_α of a kind ``defaults`` does not list
     rows = []
     for (kind, sampling, c), group in table.groupby(["kind", "sampling", "c_alpha"], sort=True):
         single = group[group["workers"] == 1]
@@ -176,7 +177,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
             one = [float(np.interp(n, k, y)) for k, y in zip(single["k"], single["closed"])]
             a, b = stats.mean_estimate(at_n), stats.mean_estimate(one)
             rows.append({"instance": kind, "sampling": sampling, "c_alpha": c, "workers": int(n),
-                         "default_c_alpha": bool(defaults is not None and float(defaults.get(kind, np.nan)) == c),
+                         "default_c_alpha": bool(defaults is not None and float(defaults.get(kind, smallest[kind])) == c),
                          "closed_n_workers": a.value, "closed_n_workers_lo": a.lo, "closed_n_workers_hi": a.hi,
                          "closed_one_worker": b.value, "closed_one_worker_lo": b.lo, "closed_one_worker_hi": b.hi})
     return pd.DataFrame(rows)
