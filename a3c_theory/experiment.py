@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic, frames, outputs, report, sweep
-from .errors import ValidationError
+from .errors import RunsFailed, ValidationError
+from .instances import instance_label
 from .reproduce import check_tables, diagnostics, print_diagnostics, study_step, _existing
 from .studies import Study, spec, study_module
 
@@ -67,14 +68,18 @@ class Pilot:
     instance: str
     closed: dict
     picked: float
+    failed: int = 0
+    """Pilot runs that failed (for example an exact solve at a nearly deterministic policy); each counts as
+    closing none of the gap."""
 
     def text(self) -> str:
         edge = " (at an end of the grid: widen it, or set algorithm.c_alpha)" \
             if self.picked in (min(self.closed), max(self.closed)) else ""
         tried = ", ".join(f"{c:g}: {v:.2f}" for c, v in sorted(self.closed.items()))
+        failed = f"; {self.failed} pilot runs failed and count as closing nothing" if self.failed else ""
         return (f"c_α = {self.picked:g} on {self.instance}, picked by a pilot (N = 1, seeds "
                 f"{PILOT_SEEDS[0]}–{PILOT_SEEDS[-1]}, not reused for the verdict; mean gap fraction closed at the "
-                f"horizon per c_α: {tried}; the smallest within {PILOT_TOLERANCE} of the best){edge}")
+                f"horizon per c_α: {tried}; the smallest within {PILOT_TOLERANCE} of the best{failed}){edge}")
 
 
 def output_dir(out, name: str, quick: bool) -> Path:
@@ -96,15 +101,18 @@ def _pilot(part: spec.Part, folder: Path, jobs, executor: str, progress: bool) -
     base = {section: dict(keys) for section, keys in part.base.items()}
     base["run"].update(mode="simulated", workers=1, delay="none", tau=0)
     grid = {"algorithm.c_alpha": list(PILOT_GRID), "run.seed": list(PILOT_SEEDS)}
-    table = frames.read_csv(sweep.run_sweep(base, grid, seeds=1, out_dir=folder, jobs=jobs, executor=executor,
-                                            progress=progress))
-    closed = {}
-    for c, g in table.groupby("algorithm.c_alpha"):
-        ends = [1.0 - run["gap"].iloc[-1] / run["gap"].iloc[0] for _, run in g.sort_values("k").groupby("run_id")]
-        closed[float(c)] = float(np.mean(ends))
-    from .instances import instance_label
-
-    return Pilot(instance_label(part.base["problem"]), closed, pick_c_alpha(closed))
+    try:
+        sweep.run_sweep(base, grid, seeds=1, out_dir=folder, jobs=jobs, executor=executor, progress=progress)
+    except RunsFailed as err:  # the finished runs are kept; a failed one closed nothing
+        print(f"pilot: {err}", flush=True)
+    ends, failed = {c: [] for c in PILOT_GRID}, 0
+    for run in sweep.plan_runs(base, grid, [0]):
+        path = folder / "runs" / f"{run.run_id}.csv"
+        gap = frames.read_csv(path).sort_values("k")["gap"].to_numpy() if path.is_file() else None
+        failed += gap is None
+        ends[run.point["algorithm.c_alpha"]].append(0.0 if gap is None else 1.0 - gap[-1] / gap[0])
+    closed = {c: float(np.mean(v)) for c, v in ends.items()}
+    return Pilot(instance_label(part.base["problem"]), closed, pick_c_alpha(closed), failed)
 
 
 def with_step_sizes(s: spec.Spec, runs_dir: Path, jobs, executor: str, progress: bool) -> tuple[spec.Spec, tuple]:
