@@ -106,7 +106,8 @@ def _pilot(part: spec.Part, folder: Path, jobs, executor: str, progress: bool) -
     except RunsFailed as err:  # the finished runs are kept; a failed one closed nothing
         print(f"pilot: {err}", flush=True)
     ends, failed = {c: [] for c in PILOT_GRID}, 0
-    for run in sweep.plan_runs(base, grid, [0]):
+    planned = sweep.read_manifest(folder / "manifest.json")  # run.seed became the sweep's seeds
+    for run in sweep.plan_runs(planned["base_config"], planned["grid"], planned["seeds"]):
         path = folder / "runs" / f"{run.run_id}.csv"
         gap = frames.read_csv(path).sort_values("k")["gap"].to_numpy() if path.is_file() else None
         failed += gap is None

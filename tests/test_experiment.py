@@ -69,7 +69,11 @@ def test_without_c_alpha_a_pilot_with_its_own_seeds_picks_it_and_the_report_says
     assert not set(pilot["seed"]) & set(frames.read_csv(result.paths["runs"])["seed"])
     chosen = set(result.summary.efficiency["c_alpha"])
     assert len(chosen) == 1 and chosen <= set(experiment.PILOT_GRID)
-    assert f"c_α = {chosen.pop():g} on chain.npz, picked by a pilot" in result.paths["report"].read_text()
+    stated = result.paths["report"].read_text()
+    assert f"c_α = {chosen.pop():g} on chain.npz, picked by a pilot" in stated
+    closed = [float(x.split(": ")[1]) for x in stated.split("per c_α: ")[1].split("; the smallest")[0].split(", ")]
+    assert len(closed) == len(experiment.PILOT_GRID) and max(closed) > 0.5  # every pilot run was read
+    assert "pilot runs failed" not in stated
 
 
 def test_the_pilot_picks_the_smallest_c_alpha_within_tolerance_of_the_best():
