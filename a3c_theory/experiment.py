@@ -18,7 +18,7 @@ Defaults for a spec that leaves things out, stated in the report:
   0..seeds−1), at the part's horizon. It picks the smallest ``c_α`` whose mean fraction of the gap closed at
   the horizon is within :data:`PILOT_TOLERANCE` of the best (a large ``c_α`` that barely helps one worker
   makes the first updates nearly deterministic, which is where traps and superlinear start-ups come from).
-  A pick at an end of the grid is said so. Every part then runs with ``algorithm.c_alpha`` = the pick.
+  A best value at an end of the grid is said so. Every part then runs with ``algorithm.c_alpha`` = the pick.
 
 A part that does not sweep ``algorithm.c_alpha`` gets it as a one-value grid axis (the spec's value or the
 pilot's), so every runs table has the column the studies group by.
@@ -73,8 +73,9 @@ class Pilot:
     closing none of the gap."""
 
     def text(self) -> str:
-        edge = " (at an end of the grid: widen it, or set algorithm.c_alpha)" \
-            if self.picked in (min(self.closed), max(self.closed)) else ""
+        best = max(self.closed, key=lambda c: self.closed[c] if np.isfinite(self.closed[c]) else -np.inf)
+        edge = " (the best is at an end of the grid: widen it, or set algorithm.c_alpha)" \
+            if best in (min(self.closed), max(self.closed)) else ""
         tried = ", ".join(f"{c:g}: {v:.2f}" for c, v in sorted(self.closed.items()))
         failed = f"; {self.failed} pilot runs failed and count as closing nothing" if self.failed else ""
         return (f"c_α = {self.picked:g} on {self.instance}, picked by a pilot (N = 1, seeds "
