@@ -17,7 +17,8 @@ TEMPLATE = FOLDER / "your_own_mdp.toml"
 
 
 def test_the_experiments_the_design_card_lists_are_there():
-    assert {p.stem for p in SPECS} >= {"speedup_trap_chain_file", "staleness_frozenlake8x8", "your_own_mdp"}
+    assert {p.stem for p in SPECS} >= {"speedup_trap_chain_file", "staleness_frozenlake8x8", "threads_speedup",
+                                       "your_own_mdp"}
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)

@@ -5,8 +5,8 @@ throughputs: mean over seeds with a 95% percentile-bootstrap interval (never bel
 
 A wall-clock speedup means something only when learning, not thread start-up, takes the time: the spec
 picks an instance, step size and target for which N = 1 needs seconds (``min_base_seconds``, default 2 s)
-to reach the target. The same spec runs on any machine; ``scripts/threads_speedup.sh`` runs it with
-N = 1, 2, 4, 8, 16. On a machine with C cores, the most two or more threads can give is ``min(N, C)``
+to reach the target. The same spec runs on any machine; ``experiments/threads_speedup.toml`` is it with
+N = 1, 2, 4, 8, 16 (``a3c-theory study``). On a machine with C cores, the most two or more threads can give is ``min(N, C)``
 times the efficiency of C independent single-thread runs side by side (``a3c-theory bench``,
 "independent-runs ceiling"): memory bandwidth and shared caches bound it before Hogwild's own costs.
 
@@ -124,4 +124,4 @@ def claims(summary: Summary) -> list[Claim]:
                   f"{listing(summary.samples_per_s, pl.fmt)} samples/s; runtime speedup "
                   f"{listing(summary.runtime_speedup, pl.fmt)}", verdict,
                   f"{summary.cores} cores: at most min(N, {summary.cores}) times the independent-runs ceiling of "
-                  "`a3c-theory bench`; `scripts/threads_speedup.sh` runs N = 1..16 on a larger machine")]
+                  "`a3c-theory bench`; `a3c-theory study experiments/threads_speedup.toml` runs N = 1..16 on a larger machine")]
