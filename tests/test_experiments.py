@@ -25,7 +25,7 @@ def test_the_experiments_the_design_card_lists_are_there():
 def test_each_spec_starts_with_its_question_and_last_answer(path):
     header = path.read_text(encoding="utf-8").split("[experiment]")[0]
     assert all(line.startswith("#") or not line.strip() for line in header.splitlines())
-    assert "Question" in header and "Answer of the last run:" in header
+    assert "Question" in header and "Answer of the last run" in header
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
