@@ -25,6 +25,9 @@ Every key is checked: an unknown section or key, a bad value, a setting the modu
 quick grid axis that no part sweeps raises a ValidationError whose field starts with the file name
 (``fig1_iid.toml:quick.seedz``). ``--quick`` replaces a part's grid axis with the quick one of the same key.
 
+A spec given as a dict (:func:`load`) may name itself with ``experiment.name`` (default ``study``), which
+names its files; a file is named by its stem.
+
 A relative ``problem.path`` (in ``[base]``, a part's ``set`` or grid, or ``[quick] set``) is resolved from
 the folder of the spec file (for a spec given as a dict: the working directory) and stored absolute.
 """
@@ -67,8 +70,8 @@ class Part:
 @dataclass(frozen=True)
 class Spec:
     """A checked spec with ``quick`` applied: title, the study's settings, its parts and the reused studies;
-    ``type``: the study type it names (``None`` when it names none); ``path``: its file (``None`` for a dict);
-    ``given``: the dotted run-config keys the spec sets anywhere (base, parts' sets and grids, quick)."""
+    ``path``: its file (``None`` for a dict); ``given``: the dotted run-config keys the spec sets (base,
+    parts' sets and grids, and with ``quick`` the quick ones)."""
 
     name: str
     path: Path | None
@@ -76,7 +79,6 @@ class Spec:
     settings: object
     parts: tuple
     reuse: tuple
-    type: str | None = None
     given: frozenset = frozenset()
 
 
@@ -126,9 +128,9 @@ def _grid(table: dict, field: str, folder: Path) -> dict:
     return grid
 
 
-def _given(raw: dict) -> frozenset:
+def _given(raw: dict, quick: bool) -> frozenset:
     keys = {f"{section}.{key}" for section, values in raw.get("base", {}).items() for key in values}
-    for table in [*raw.get("part", []), raw.get("quick", {})]:
+    for table in [*raw.get("part", []), *([raw.get("quick", {})] if quick else [])]:
         keys |= set(table.get("set", {})) | set(table.get("grid", {}))
     return frozenset(keys)
 
@@ -217,4 +219,4 @@ def load(source, settings_cls, quick: bool = False) -> Spec:
         title, settings, parts, reuse = _parse(raw, name, settings_cls, quick, folder)
     except ValidationError as err:
         raise ValidationError(f"{label}:{err.field}", str(err)[len(err.field) + 2:]) from None
-    return Spec(name, path, title, settings, parts, reuse, study_type(source), _given(raw))
+    return Spec(name, path, title, settings, parts, reuse, _given(raw, quick))
