@@ -153,3 +153,20 @@ def test_discrimination_warning_only_for_studies_that_draw_sample_speedup_verdic
     assert found["regularisation"][1] == ()
     assert found["speedup"][1] == ()
     assert min(d.myopia for _, d in found["speedup"][0]) < 0.9
+
+
+def test_the_instance_label_comes_from_each_run_config_not_a_default():
+    """The runs tables labelled every non-garnet run "paper" (a trap chain or FrozenLake included): the label
+    is instances.instance_label of the run's own problem config, grid axes included."""
+    from a3c_theory import config
+    from a3c_theory.instances import instance_label
+
+    base = config.from_dict({"problem": {"kind": "trap_chain"}}).to_dict()
+    part = spec.Part(base, {"problem.kind": ["trap_chain", "garnet"], "problem.locality": [0, 3]}, 1)
+    table = pd.DataFrame({"run_id": list("abcd"), "problem.kind": ["trap_chain", "garnet", "garnet", "trap_chain"],
+                          "problem.locality": [0, 0, 3, 3]})
+    assert list(rp._with_short_columns(table, part)["instance"]) == ["trap_chain", "garnet", "slow-mixing garnet",
+                                                                     "trap_chain"]
+    assert instance_label({"kind": "gymnasium", "env": "FrozenLake-v1", "map_name": "8x8"}) == "FrozenLake-v1 8x8"
+    assert instance_label({"kind": "file", "path": "/x/my_mdp.npz"}) == "my_mdp.npz"
+    assert instance_label({"kind": "paper"}) == "paper"
