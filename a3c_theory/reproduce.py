@@ -181,7 +181,8 @@ def _existing(path: Path) -> Path:
 
 def instances(s: spec.Spec) -> list[tuple[str, dict]]:
     """``(label, run config)`` of every distinct instance a study's parts run on (the grid's ``problem.*``
-    axes expanded); the label lists the problem keys that differ from the defaults."""
+    axes expanded); the label is ``instances.instance_label`` with, in parentheses, the other problem keys
+    that differ from the defaults (``trap_chain (n_states=6, critic_features=one_hot)``)."""
     found = {}
     for part in s.parts:
         axes = {key: values for key, values in part.grid.items() if key.startswith("problem.")}
@@ -192,8 +193,12 @@ def instances(s: spec.Spec) -> list[tuple[str, dict]]:
             key = json.dumps([cfg["problem"], cfg["algorithm"]["radius"]], sort_keys=True)
             found.setdefault(key, cfg)
     defaults = config.from_dict({}).to_dict()["problem"]
-    return [(", ".join(f"{k}={v}" for k, v in cfg["problem"].items() if v != defaults[k]) or "paper instance", cfg)
-            for cfg in found.values()]
+    named = {"kind", "env", "map_name", "path"}  # what instance_label already says
+
+    def label(problem: dict) -> str:
+        rest = ", ".join(f"{k}={v}" for k, v in problem.items() if k not in named and v != defaults[k])
+        return instance_label(problem) + (f" ({rest})" if rest else "")
+    return [(label(cfg["problem"]), cfg) for cfg in found.values()]
 
 
 def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list, tuple]]:
