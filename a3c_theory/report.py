@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import atomic, frames
 from .instances.diagnose import summary_line
-from .studies.study import Claim, numbers_table
+from .studies.study import Claim, StudySummary, numbers_table
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Outcome:
 
     name: str
     module: str
-    summary: object
+    summary: StudySummary
     numbers: list
     claims: list
     runs_text: str
