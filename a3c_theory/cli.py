@@ -1,4 +1,4 @@
-"""The ``a3c-theory`` command: run, evaluate, diagnose, sweep, reproduce, bench, config.
+"""The ``a3c-theory`` command: run, evaluate, diagnose, sweep, study, reproduce, bench, config.
 
 Every sub-command validates its whole input (config files, ``--set`` overrides, grids) before any work
 starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with exit status 2; the ``usage:``
@@ -113,6 +113,14 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _cmd_study(args) -> int:
+    from .experiment import run_study
+
+    run_study(args.spec, args.out, quick=args.quick, redraw=args.redraw, jobs=args.jobs, executor=args.executor,
+              progress=not args.no_progress, force=args.force)
+    return 0
+
+
 def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
@@ -184,6 +192,21 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default="runs/sweep", help="output folder (default: runs/sweep)")
     sw.add_argument("--no-progress", action="store_true")
     sw.set_defaults(func=_cmd_sweep, interrupted=RESUME_NOTE)
+
+    st = sub.add_parser("study", help="run one experiment spec (any study type, any instance): runs, figure, "
+                                      "summary.csv and a report of its claims")
+    st.add_argument("spec", help="experiment spec (TOML) with [experiment] type = \"speedup\" (or pkg.module), "
+                                 "[base] and [[part]] sections; see experiments/")
+    st.add_argument("--out", default=None, help="output folder (default: runs/studies/<spec name>, with --quick "
+                                                "runs/studies/<spec name>-quick)")
+    st.add_argument("--quick", action="store_true", help="the spec's [quick] reductions: a smoke test")
+    st.add_argument("--redraw", action="store_true", help="run nothing: redraw from the runs table in --out")
+    st.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
+    st.add_argument("--executor", default="local", choices=["local", "ray"],
+                    help="where runs execute: a local process pool or a Ray cluster (default: local)")
+    st.add_argument("--force", action="store_true", help="write into --out even if it holds other results")
+    st.add_argument("--no-progress", action="store_true")
+    st.set_defaults(func=_cmd_study, interrupted=RESUME_NOTE)
 
     rp = sub.add_parser("reproduce", help="regenerate every figure of the paper's synthetic study")
     rp.add_argument("--quick", action="store_true", help="reduced seeds and horizons: a smoke test")

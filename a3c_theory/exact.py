@@ -164,7 +164,34 @@ def _policy_transition(rows: _Rows, pi: np.ndarray, dense: bool):
 
 
 def policy_transition(mdp: FiniteMDP, pi, method: str = "auto"):
-    """``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``: a dense array (dense method) or a CSR matrix (sparse)."""
+    """``P_π[s, s'] = Σ_a π(a|s) P[s, a, s']``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix, shape (nS, nS)
+        Dense with the dense method, CSR with the sparse one; rows sum to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.policy_transition(mdp, pi)
+    array([[0.5, 0.5],
+           [0.5, 0.5]])
+    """
     dense = _use_dense(mdp, method)
     return _policy_transition(_rows(mdp), _check_pi(mdp, pi), dense)
 
@@ -175,7 +202,30 @@ def _policy_reward(rows: _Rows, pi: np.ndarray) -> np.ndarray:
 
 
 def policy_reward(mdp: FiniteMDP, pi) -> np.ndarray:
-    """``r_π(s) = Σ_a π(a|s) Σ_s' P[s, a, s'] r(s, a, s')``, shape (nS,)."""
+    """``r_π(s) = Σ_a π(a|s) Σ_s' P[s, a, s'] r(s, a, s')``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+
+    Returns
+    -------
+    ndarray, shape (nS,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.policy_reward(mdp, pi)
+    array([0. , 0.5])
+    """
     pi = _check_pi(mdp, pi)
     return _policy_reward(_rows(mdp), pi)
 
@@ -258,7 +308,18 @@ def _l1_residual(P_T, gamma: float, x: np.ndarray, b: np.ndarray) -> float:
 def recurrent_classes(P_pi) -> list[np.ndarray]:
     """The closed communicating (recurrent) classes of the chain with transition matrix ``P_π`` (dense or
     sparse): strongly connected components of the graph ``s → s'`` (``P_π[s, s'] > 0``) with no edge
-    leaving them. ``μ_θ`` is unique exactly when there is one."""
+    leaving them. ``μ_θ`` is unique exactly when there is one.
+
+    Parameters
+    ----------
+    P_pi : ndarray or scipy.sparse matrix, shape (nS, nS)
+        A transition matrix (:func:`policy_transition`).
+
+    Returns
+    -------
+    list of ndarray
+        The states of each recurrent class, sorted.
+    """
     graph = sp.csr_matrix(P_pi > 0) if isinstance(P_pi, np.ndarray) else sp.csr_matrix(P_pi, copy=True)
     graph.sum_duplicates()  # csgraph does not terminate on duplicate entries
     graph.eliminate_zeros()
@@ -290,7 +351,19 @@ def _support_key(P_pi) -> bytes:
 
 def check_unique_stationary(P_pi, field: str = "P") -> np.ndarray | None:
     """Raise ValidationError (naming ``field``) if the chain has more than one recurrent class; else return
-    the states of its recurrent class, or None when that is every state (``μ_θ`` vanishes off it)."""
+    the states of its recurrent class, or None when that is every state (``μ_θ`` vanishes off it).
+
+    Parameters
+    ----------
+    P_pi : ndarray or scipy.sparse matrix, shape (nS, nS)
+        A transition matrix (:func:`policy_transition`).
+    field : str
+        The field an error names.
+
+    Returns
+    -------
+    ndarray or None
+    """
     key = _support_key(P_pi)
     if key in _ONE_CLASS_SUPPORTS:
         return _ONE_CLASS_SUPPORTS[key]
@@ -379,7 +452,22 @@ def stationary_accuracy(mdp: FiniteMDP, pi, method: str = "auto") -> dict:
     that of the returned (clipped) μ. Nearly decomposable chains (slowly mixing, e.g.
     local garnets) have κ₁ up to ~1e13 at 2·10⁴ states: there μ is accurate to far fewer digits than the
     residual suggests. A ``ConditioningWarning`` is issued when the estimate exceeds
-    :data:`FORWARD_ERROR_WARN`."""
+    :data:`FORWARD_ERROR_WARN`.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP.
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)``.
+    method : {"auto", "dense", "sparse"}
+        As for :func:`stationary_distribution`.
+
+    Returns
+    -------
+    dict
+        ``residual_l1``, ``condition_l1``, ``method``, ``clipped_mass``, ``forward_error_estimate``.
+    """
     dense = _use_dense(mdp, method)
     pi = _check_pi(mdp, pi)
     P_pi = _policy_transition(_rows(mdp), pi, dense)
@@ -423,7 +511,37 @@ def stationary_accuracy(mdp: FiniteMDP, pi, method: str = "auto") -> dict:
 def stationary_distribution(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
                             rtol: float = ITERATIVE_RTOL) -> np.ndarray:
     """``μ_θ``: ``μᵀP_π = μᵀ``, ``1ᵀμ = 1`` (stationary law of the critic chain), via the shifted system
-    ``(I − P_πᵀ + u1ᵀ) μ = u``. ``x0`` warm-starts the sparse solve."""
+    ``(I − P_πᵀ + u1ᵀ) μ = u``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+    x0 : array_like, shape (nS,), optional
+        Warm start of the sparse solve.
+    rtol : float
+        Relative residual tolerance of the sparse solve.
+
+    Returns
+    -------
+    ndarray, shape (nS,)
+        A probability vector (relative L1 residual ≤ :data:`DISTRIBUTION_RTOL`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.stationary_distribution(mdp, pi)
+    array([0.5, 0.5])
+    """
     dense = _use_dense(mdp, method)
     pi = _check_pi(mdp, pi)
     x0 = _check_vector("x0", x0, mdp.n_states)
@@ -432,7 +550,22 @@ def stationary_distribution(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
 
 def sampling_laws(mdp: FiniteMDP, pi, mu0=None, d0=None) -> tuple[np.ndarray, np.ndarray]:
     """``(μ_θ, d_θ)`` of :func:`stationary_distribution` and :func:`discounted_visitation` from one ``P_π``
-    (the sampler's refresh; ``mu0``, ``d0`` warm-start the sparse solves)."""
+    (the sampler's refresh).
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    mu0, d0 : array_like, shape (nS,), optional
+        Warm starts of the sparse solves.
+
+    Returns
+    -------
+    tuple of ndarray, each of shape (nS,)
+        ``μ_θ`` and ``d_θ``.
+    """
     pi = _check_pi(mdp, pi)
     P_pi = _policy_transition(_rows(mdp), pi, _use_dense(mdp, "auto"))
     return _solve_stationary(P_pi, mu0), _solve_visitation(P_pi, mdp.eta, mdp.gamma, d0)
@@ -441,7 +574,37 @@ def sampling_laws(mdp: FiniteMDP, pi, mu0=None, d0=None) -> tuple[np.ndarray, np
 def discounted_visitation(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
                           rtol: float = ITERATIVE_RTOL) -> np.ndarray:
     """``d_θᵀ = (1−γ) ηᵀ (I − γP_π)^{-1}``, i.e. ``(I − γP_π)ᵀ d = (1−γ)η``; it is the stationary law of
-    the actor kernel ``γP_π + (1−γ)1ηᵀ``. ``x0`` warm-starts the sparse solve."""
+    the actor kernel ``γP_π + (1−γ)1ηᵀ``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+    x0 : array_like, shape (nS,), optional
+        Warm start of the sparse solve.
+    rtol : float
+        Relative residual tolerance of the sparse solve.
+
+    Returns
+    -------
+    ndarray, shape (nS,)
+        A probability vector.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.discounted_visitation(mdp, pi)           # η = (1, 0): more weight on the start state
+    array([0.75, 0.25])
+    """
     dense = _use_dense(mdp, method)
     pi = _check_pi(mdp, pi)
     x0 = _check_vector("x0", x0, mdp.n_states)
@@ -449,7 +612,36 @@ def discounted_visitation(mdp: FiniteMDP, pi, method: str = "auto", x0=None,
 
 
 def value(mdp: FiniteMDP, pi, method: str = "auto", x0=None, rtol: float = ITERATIVE_RTOL) -> np.ndarray:
-    """``V = (I − γP_π)^{-1} r_π`` (a linear solve). ``x0`` warm-starts the sparse solve."""
+    """``V = (I − γP_π)^{-1} r_π`` (a linear solve).
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+    x0 : array_like, shape (nS,), optional
+        Warm start of the sparse solve.
+    rtol : float
+        Relative residual tolerance of the sparse solve.
+
+    Returns
+    -------
+    ndarray, shape (nS,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.value(mdp, pi)
+    array([0.25, 0.75])
+    """
     dense = _use_dense(mdp, method)
     pi = _check_pi(mdp, pi)
     x0 = _check_vector("x0", x0, mdp.n_states)
@@ -463,13 +655,66 @@ def _q_from_value(rows: _Rows, gamma: float, V: np.ndarray) -> np.ndarray:
 
 
 def q_values(mdp: FiniteMDP, pi, V=None) -> np.ndarray:
-    """``Q(s, a) = r(s, a) + γ Σ_s' P[s, a, s'] V(s')`` from the MDP's rows; ``V`` defaults to ``V_π``."""
+    """``Q(s, a) = r(s, a) + γ Σ_s' P[s, a, s'] V(s')`` from the MDP's rows.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    V : array_like, shape (nS,), optional
+        The values to use (default ``V_π``, :func:`value`).
+
+    Returns
+    -------
+    ndarray, shape (nS, nA)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.q_values(mdp, pi)
+    array([[0.125, 0.375],
+           [1.375, 0.125]])
+    """
     V = value(mdp, pi) if V is None else _check_vector("V", V, mdp.n_states)
     return _q_from_value(_rows(mdp), mdp.gamma, V)
 
 
 def advantage(mdp: FiniteMDP, pi, V=None) -> np.ndarray:
-    """``Adv(s, a) = Q(s, a) − V(s)``, shape (nS, nA)."""
+    """``Adv(s, a) = Q(s, a) − V(s)``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    V : array_like, shape (nS,), optional
+        The values to use (default ``V_π``).
+
+    Returns
+    -------
+    ndarray, shape (nS, nA)
+        ``Σ_a π(a|s) Adv(s, a) = 0`` in every state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.advantage(mdp, pi)
+    array([[-0.125,  0.125],
+           [ 0.625, -0.625]])
+    """
     V = value(mdp, pi) if V is None else _check_vector("V", V, mdp.n_states)
     return q_values(mdp, pi, V) - V[:, None]
 
@@ -480,7 +725,32 @@ def _objective(mdp: FiniteMDP, V: np.ndarray) -> float:
 
 
 def objective(mdp: FiniteMDP, pi, method: str = "auto") -> float:
-    """``J = (1−γ) ηᵀ V_π`` (normalised as in the slides: J ∈ [min r, max r])."""
+    """``J = (1−γ) ηᵀ V_π`` (normalised as in the slides: J ∈ [min r, max r]).
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.objective(mdp, pi)                        # (1 − 0.5) · V(0)
+    0.125
+    """
     return _objective(mdp, value(mdp, pi, method))
 
 
@@ -490,7 +760,35 @@ def _policy_gradient(policy: SoftmaxPolicy, theta, pi, d, Q, V) -> np.ndarray:
 
 
 def policy_gradient(mdp: FiniteMDP, policy: SoftmaxPolicy, theta, method: str = "auto") -> np.ndarray:
-    """``∇J(θ) = Σ_{s,a} d_θ(s) π(a|s) Adv(s, a) ψ_θ(s, a)`` (policy gradient theorem, no 1/(1−γ))."""
+    """``∇J(θ) = Σ_{s,a} d_θ(s) π(a|s) Adv(s, a) ψ_θ(s, a)`` (policy gradient theorem, no 1/(1−γ)).
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    policy : SoftmaxPolicy
+        The softmax parametrisation of ``π_θ``.
+    theta : ndarray, shape (policy.dim,)
+        The actor parameters ``θ``.
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray, shape (policy.dim,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> from a3c_theory.policy import tabular
+    >>> exact.policy_gradient(mdp, tabular(2, 2), np.zeros(4))   # θ = 0 is the uniform policy
+    array([-0.046875,  0.046875,  0.078125, -0.078125])
+    """
     pi = policy.probabilities(theta)
     dense = _use_dense(mdp, method)
     rows = _rows(mdp)
@@ -508,7 +806,21 @@ def _regulariser_from_log(pi_p: np.ndarray, eta_p: np.ndarray, log_pi: np.ndarra
 
 
 def regulariser(pi_p, eta_p, pi) -> float:
-    """``R(θ) = −Σ_s η_p(s) KL(π_p(·|s) ‖ π_θ(·|s))`` (≤ 0; ``0·log 0 = 0``; −inf if π_θ misses π_p's support)."""
+    """``R(θ) = −Σ_s η_p(s) KL(π_p(·|s) ‖ π_θ(·|s))`` (≤ 0; ``0·log 0 = 0``; −inf if π_θ misses π_p's support).
+
+    Parameters
+    ----------
+    pi_p : array_like, shape (nS, nA)
+        The prior policy ``π_p``.
+    eta_p : array_like, shape (nS,)
+        The prior states' law ``η_p``.
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+
+    Returns
+    -------
+    float
+    """
     pi = np.asarray(pi, dtype=np.float64)
     pi_p = np.asarray(pi_p, dtype=np.float64)
     if pi_p.shape != pi.shape:
@@ -522,7 +834,25 @@ def regulariser(pi_p, eta_p, pi) -> float:
 
 
 def regulariser_gradient(policy: SoftmaxPolicy, theta, pi_p, eta_p, pi=None) -> np.ndarray:
-    """``∇R(θ) = Σ_{s,a} η_p(s) π_p(a|s) ψ_θ(s, a)``; ``pi`` may be passed when the caller has ``π_θ``."""
+    """``∇R(θ) = Σ_{s,a} η_p(s) π_p(a|s) ψ_θ(s, a)``.
+
+    Parameters
+    ----------
+    policy : SoftmaxPolicy
+        The softmax parametrisation of ``π_θ``.
+    theta : ndarray, shape (policy.dim,)
+        The actor parameters ``θ``.
+    pi_p : array_like, shape (nS, nA)
+        The prior policy ``π_p``.
+    eta_p : array_like, shape (nS,)
+        The prior states' law ``η_p``.
+    pi : ndarray, shape (nS, nA), optional
+        ``π_θ``, when the caller has it.
+
+    Returns
+    -------
+    ndarray, shape (policy.dim,)
+    """
     eta_p = np.asarray(eta_p, dtype=np.float64)
     return policy.score_sum(theta, eta_p[:, None] * np.asarray(pi_p, dtype=np.float64), pi)
 
@@ -539,7 +869,23 @@ def _log_policy(policy: SoftmaxPolicy, theta) -> tuple[np.ndarray, np.ndarray]:
 
 
 def regularised_objective(problem: Problem, theta, lam: float, method: str = "auto") -> float:
-    """``J_λ(θ) = J(θ) + λ R(θ)``."""
+    """``J_λ(θ) = J(θ) + λ R(θ)``.
+
+    Parameters
+    ----------
+    problem : Problem
+        MDP, critic features, softmax policy and KL prior (``prior_policy``, ``prior_states``).
+    theta : ndarray, shape (policy.dim,)
+        The actor parameters ``θ``.
+    lam : float
+        The regularisation weight ``λ ≥ 0``.
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    float
+    """
     lam = nonnegative_float("lam", lam)
     pi, log_pi = _log_policy(problem.policy, theta)
     R = _regulariser_from_log(problem.prior_policy, problem.prior_states, log_pi)
@@ -547,7 +893,23 @@ def regularised_objective(problem: Problem, theta, lam: float, method: str = "au
 
 
 def regularised_gradient(problem: Problem, theta, lam: float, method: str = "auto") -> np.ndarray:
-    """``∇J_λ(θ) = ∇J(θ) + λ ∇R(θ)``."""
+    """``∇J_λ(θ) = ∇J(θ) + λ ∇R(θ)``.
+
+    Parameters
+    ----------
+    problem : Problem
+        MDP, critic features, softmax policy and KL prior (``prior_policy``, ``prior_states``).
+    theta : ndarray, shape (policy.dim,)
+        The actor parameters ``θ``.
+    lam : float
+        The regularisation weight ``λ ≥ 0``.
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray, shape (policy.dim,)
+    """
     lam = nonnegative_float("lam", lam)
     grad = policy_gradient(problem.mdp, problem.policy, theta, method)
     return grad + lam * regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states)
@@ -593,7 +955,26 @@ def regularised_optimum(problem: Problem, lam: float, starts: int = 3, seed: int
     ``η_p``), so the value comes with two certificates: ``‖∇J_λ‖ ≤ grad_tol`` at the returned θ (else a
     ``ConvergenceError``), and the spread of the values over the starts. With λ > 0, ``R → −∞`` wherever
     π_θ leaves the prior's support, so the maximum is attained; at λ = 0 it is not (use
-    :func:`optimal_objective`)."""
+    :func:`optimal_objective`).
+
+    Parameters
+    ----------
+    problem : Problem
+        MDP, softmax policy and KL prior.
+    lam : float
+        ``λ > 0``.
+    starts : int
+        Starting points of the ascent (θ = 0 first).
+    seed : int
+        Seed of the random starts.
+    grad_tol : float
+        The ``‖∇J_λ‖`` the returned maximiser must reach.
+
+    Returns
+    -------
+    RegularisedOptimum
+        The value, its maximiser, ``‖∇J_λ‖`` there and the spread over the starts.
+    """
     from scipy.optimize import minimize
 
     lam = nonnegative_float("lam", lam)
@@ -639,9 +1020,41 @@ def _td_solution(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def critic_matrices(mdp: FiniteMDP, Phi, pi, mu=None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """``A_θ = Φᵀ D_μ (γP_π − I) Φ`` (d, d) and ``b_θ = Φᵀ D_μ r_π`` (d,), so ``E[δ(x, ω)φ(s)] = A_θω + b_θ``
-    for ``s ~ μ``, ``a ~ π``, ``s' ~ P``. ``mu`` defaults to ``μ_θ``; pass ``d_θ`` for the shared-transition
-    (ICLR 2021) variant, whose critic states follow ``d_θ``."""
+    """``A_θ = Φᵀ D_μ (γP_π − I) Φ`` and ``b_θ = Φᵀ D_μ r_π``, so ``E[δ(x, ω)φ(s)] = A_θω + b_θ``
+    for ``s ~ μ``, ``a ~ π``, ``s' ~ P``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    Phi : array_like, shape (nS, d)
+        Critic features ``φ(s)ᵀ`` as rows, ``‖φ(s)‖₂ ≤ 1``.
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    mu : array_like, shape (nS,), optional
+        The critic states' law: default ``μ_θ``; pass ``d_θ`` for the shared-transition (ICLR 2021)
+        variant, whose critic states follow ``d_θ``.
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    A : ndarray, shape (d, d)
+    b : ndarray, shape (d,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> A, b = exact.critic_matrices(mdp, np.eye(2), pi)
+    >>> A
+    array([[-0.375,  0.125],
+           [ 0.125, -0.375]])
+    """
     dense = _use_dense(mdp, method)
     pi = _check_pi(mdp, pi)
     Phi = _check_phi(mdp, Phi)
@@ -652,7 +1065,34 @@ def critic_matrices(mdp: FiniteMDP, Phi, pi, mu=None, method: str = "auto") -> t
 
 
 def td_fixed_point(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> np.ndarray:
-    """``ω*_θ = −A_θ^{-1} b_θ`` (a d×d solve): the TD(0) fixed point under ``μ_θ``."""
+    """``ω*_θ = −A_θ^{-1} b_θ`` (a d×d solve): the TD(0) fixed point under ``μ_θ``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    Phi : array_like, shape (nS, d)
+        Critic features ``φ(s)ᵀ`` as rows, ``‖φ(s)‖₂ ≤ 1``.
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray, shape (d,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.td_fixed_point(mdp, np.eye(2), pi)       # one-hot features: ω* = V
+    array([0.25, 0.75])
+    """
     return _td_solution(*critic_matrices(mdp, Phi, pi, method=method))
 
 
@@ -663,7 +1103,35 @@ def _approximation_error(mu: np.ndarray, V: np.ndarray, Phi: np.ndarray, w_star:
 
 
 def approximation_error(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> float:
-    """``ε_app(θ) = (Σ_s μ_θ(s) (V(s) − φ(s)ᵀω*_θ)²)^{1/2}``."""
+    """``ε_app(θ) = (Σ_s μ_θ(s) (V(s) − φ(s)ᵀω*_θ)²)^{1/2}``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    Phi : array_like, shape (nS, d)
+        Critic features ``φ(s)ᵀ`` as rows, ``‖φ(s)‖₂ ≤ 1``.
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    float
+        0 when the features hold ``V_π`` exactly (one-hot features).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.approximation_error(mdp, np.full((2, 1), 0.5), pi)   # one constant feature
+    0.25
+    """
     dense = _use_dense(mdp, method)
     pi = _check_pi(mdp, pi)
     Phi = _check_phi(mdp, Phi)
@@ -676,8 +1144,28 @@ def approximation_error(mdp: FiniteMDP, Phi, pi, method: str = "auto") -> float:
 
 
 def critic_direction_mean(mdp: FiniteMDP, Phi, pi, w, mu=None, method: str = "auto") -> np.ndarray:
-    """``E[g(x, ω)] = A_θω + b_θ`` with ``g = δ(x, ω)φ(s)``, ``s ~ μ`` (default ``μ_θ``; ``d_θ`` for the
-    shared-transition variant), ``a ~ π``, ``s' ~ P``. Zero at ``ω = ω*_θ``."""
+    """``E[g(x, ω)] = A_θω + b_θ`` with ``g = δ(x, ω)φ(s)``, ``s ~ μ``, ``a ~ π``, ``s' ~ P``. Zero at
+    ``ω = ω*_θ``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    Phi : array_like, shape (nS, d)
+        Critic features ``φ(s)ᵀ`` as rows, ``‖φ(s)‖₂ ≤ 1``.
+    pi : array_like, shape (nS, nA)
+        The policy table ``π(a|s)`` (rows sum to 1).
+    w : array_like, shape (d,)
+        The critic parameters ``ω``.
+    mu : array_like, shape (nS,), optional
+        The critic states' law (default ``μ_θ``; ``d_θ`` for the shared-transition variant).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray, shape (d,)
+    """
     Phi = _check_phi(mdp, Phi)
     w = _check_vector("w", w, Phi.shape[1])
     A, b = critic_matrices(mdp, Phi, pi, mu, method)
@@ -692,6 +1180,21 @@ def actor_direction_mean(problem: Problem, theta, w, method: str = "auto") -> np
     With an exact critic (``Φω = V``) the bracket is ``Adv(s, a)`` and this equals ``∇J(θ)``. The
     shared-transition (ICLR 2021) variant draws ``ŝ`` from the same law ``d_θ``, so its actor mean is
     the same expression.
+
+    Parameters
+    ----------
+    problem : Problem
+        MDP, critic features and softmax policy.
+    theta : ndarray, shape (policy.dim,)
+        The actor parameters ``θ``.
+    w : array_like, shape (d,)
+        The critic parameters ``ω``.
+    method : {"auto", "dense", "sparse"}
+        As for :func:`value`.
+
+    Returns
+    -------
+    ndarray, shape (policy.dim,)
     """
     mdp, Phi = problem.mdp, problem.critic_features
     w = _check_vector("w", w, Phi.shape[1])
@@ -716,7 +1219,21 @@ def _theory_radius(r_max: float, A: np.ndarray) -> float:
 def theory_radius(problem: Problem, theta, method: str = "auto") -> float:
     """``R_ω = r_max / λ_min(−A_θ)``, ``λ_min`` the smallest eigenvalue of the symmetric part
     ``−(A_θ + A_θᵀ)/2``. Since ``‖b_θ‖₂ ≤ r_max`` (‖φ‖ ≤ 1, μ a distribution), ``‖ω*_θ‖₂ ≤ R_ω``.
-    Raises ValidationError (field ``algorithm.radius``) if ``−A_θ`` is not positive definite."""
+    Raises ValidationError (field ``algorithm.radius``) if ``−A_θ`` is not positive definite.
+
+    Parameters
+    ----------
+    problem : Problem
+        MDP, critic features, softmax policy and KL prior (``prior_policy``, ``prior_states``).
+    theta : ndarray, shape (policy.dim,)
+        The actor parameters ``θ``.
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    float
+    """
     pi = problem.policy.probabilities(theta)
     A, _ = critic_matrices(problem.mdp, problem.critic_features, pi, method=method)
     return _theory_radius(problem.mdp.r_max, A)
@@ -746,7 +1263,32 @@ def _policy_iteration(mdp: FiniteMDP, dense: bool) -> tuple[np.ndarray, np.ndarr
 
 
 def optimal_policy(mdp: FiniteMDP, method: str = "auto") -> np.ndarray:
-    """A deterministic optimal policy as a 0/1 table (nS, nA), by policy iteration."""
+    """A deterministic optimal policy, by policy iteration.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray, shape (nS, nA)
+        A 0/1 table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.optimal_policy(mdp)                       # switch to state 1, then stay
+    array([[0., 1.],
+           [1., 0.]])
+    """
     actions, _ = _policy_iteration(mdp, _use_dense(mdp, method))
     table = np.zeros((mdp.n_states, mdp.n_actions))
     table[np.arange(mdp.n_states), actions] = 1.0
@@ -754,12 +1296,58 @@ def optimal_policy(mdp: FiniteMDP, method: str = "auto") -> np.ndarray:
 
 
 def optimal_value(mdp: FiniteMDP, method: str = "auto") -> np.ndarray:
-    """``V*`` (nS,), satisfying the Bellman optimality equation ``V* = max_a (r + γPV*)``."""
+    """``V*``, satisfying the Bellman optimality equation ``V* = max_a (r + γPV*)``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    ndarray, shape (nS,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.optimal_value(mdp)
+    array([1., 2.])
+    """
     return _policy_iteration(mdp, _use_dense(mdp, method))[1]
 
 
 def optimal_objective(mdp: FiniteMDP, method: str = "auto") -> float:
-    """``J* = max_π J(π) = (1−γ) ηᵀV*``."""
+    """``J* = max_π J(π) = (1−γ) ηᵀV*``.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+        The MDP (``P``, rewards, ``γ``, ``η``).
+    method : {"auto", "dense", "sparse"}
+        Dense LU solves, sparse GMRES, or dense up to :data:`DENSE_MAX_STATES` states (module docstring).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from a3c_theory import exact
+    >>> from a3c_theory.mdp import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[[0, 1], 0, [0, 1]] = 1; P[[0, 1], 1, [1, 0]] = 1  # stay / switch
+    >>> mdp = FiniteMDP.from_dense(P, np.array([[0.0, 0.0], [1.0, 0.0]]), 0.5, np.array([1.0, 0.0]))
+    >>> pi = np.full((2, 2), 0.5)                          # the uniform policy
+    >>> exact.optimal_objective(mdp)
+    0.5
+    """
     return _objective(mdp, optimal_value(mdp, method))
 
 
@@ -768,7 +1356,17 @@ def optimal_objective(mdp: FiniteMDP, method: str = "auto") -> float:
 def single_thread_blas():
     """Limit BLAS to one thread inside the block (``threadpoolctl``). The solves here are small (100×100 LU:
     ~0.1 ms); on a loaded 2-core machine a multi-threaded BLAS made them ~20× slower, and threads mode calls
-    LAPACK from several worker threads at once."""
+    LAPACK from several worker threads at once.
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager; BLAS is limited inside its block.
+    """
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 

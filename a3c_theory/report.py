@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, frames
-from .instances.diagnose import format_eps_app
-from .studies.study import Claim, numbers_table
+from .instances.diagnose import summary_line
+from .studies.study import Claim, StudySummary, numbers_table
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Outcome:
 
     name: str
     module: str
-    summary: object
+    summary: StudySummary
     numbers: list
     claims: list
     runs_text: str
@@ -104,10 +104,10 @@ def summary_markdown(outcomes: list[Outcome], seconds: float, quick: bool) -> st
     return "\n".join(lines) + "\n"
 
 
-def print_summary(outcomes: list[Outcome], out: Path, seconds: float) -> None:
+def print_summary(outcomes: list[Outcome], out: Path, seconds: float, command: str = "reproduce") -> None:
     """One line per number: study, quantity, setting, value [interval] (runs) unit."""
     table = summary_table(outcomes)
-    print(f"\nreproduce: {len(table)} numbers in {out / 'summary.csv'} ({seconds:.0f} s, {os.cpu_count()} cores)")
+    print(f"\n{command}: {len(table)} numbers in {out / 'summary.csv'} ({seconds:.0f} s, {os.cpu_count()} cores)")
     for row in table.itertuples():
         print(f"  {row.study:<16} {row.quantity:<42} {row.setting:<44} "
               f"{estimate_text(row.value, row.lo, row.hi)} (n={row.n}) {row.unit}")
@@ -156,14 +156,8 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def instance_line(label: str, d) -> str:
-    """One instance's diagnostics (``instances.diagnose.Diagnostics``) in one line."""
-    return (f"{label}: myopia {d.myopia:.3g}, |λ2| critic {d.lambda2_critic:.3g}, TV(μ, d) {d.tv_mu_d:.3g}, "
-            f"ε_app {format_eps_app(d.eps_app, 3)}")
-
-
 def _diagnostics_text(o: Outcome) -> str:
-    lines = [instance_line(label, d) for label, d in o.instances] + list(o.warnings)
+    lines = [summary_line(d, label) for label, d in o.instances] + list(o.warnings)
     return "; ".join(lines) or "—"
 
 
@@ -191,7 +185,7 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
              "above 0.75, sub-linear when below, undetermined otherwise; linear up to N = linear at every N' ≤ N.", ""]
     if quick:
         lines += ["**Quick mode: few seeds, short horizons, lower targets — a smoke test, not the reproduction.**", ""]
-    choices = [c for o in outcomes for c in getattr(o.summary, "choices", ())]
+    choices = [c for o in outcomes for c in o.summary.choices]
     if choices:
         lines += ["## Choices the paper leaves open", "", "| item | our choice |", "|---|---|",
                   *[f"| {_cell(item)} | {_cell(choice)} |" for item, choice in choices], ""]
@@ -211,9 +205,32 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
                          f"{_cell(c.number)} | {_cell(c.verdict)} | {_cell(c.notes)} |")
     c = NOT_REPRODUCED
     lines.append(f"| {c.artifact} | {c.claim} | {c.where} | — | {c.number} | {c.verdict} | {c.notes} |")
-    for title, rows in [t for o in outcomes for t in getattr(o.summary, "tables", ())]:
+    for title, rows in [t for o in outcomes for t in o.summary.tables]:
         lines += ["", f"## {title}", "", *rows]
     lines += ["", "## Notes on deviations and open choices", "", *DEVIATION_NOTES]
+    return "\n".join(lines) + "\n"
+
+
+def study_markdown(o: Outcome, spec, type_name: str, defaults: tuple, seconds: float, quick: bool) -> str:
+    """The report of one ``a3c-theory study`` run: what ran, the instance diagnostics, the defaults the study
+    chose where the spec left things out, then its claims with their verdicts and its tables."""
+    source = f"`{spec.path}`" if spec.path is not None else "a spec given as a dict"
+    lines = [f"# {spec.title}", "",
+             f"Written by `a3c-theory study{' --quick' if quick else ''}` from {source} (study type `{type_name}`, "
+             f"module `{o.module}`) in {seconds:.0f} s. Runs: {o.runs_text}; their wall time: {run_time_text(o.run_time)}"
+             + (" (redrawn: nothing ran now)" if o.redrawn else "") + f". Figure: [{o.name}.png]({o.name}.png); "
+             "every number is in `summary.csv`.", ""]
+    if quick:
+        lines += ["**Quick mode: few seeds, short horizons: a smoke test, not a verdict.**", ""]
+    lines += ["## Instances (diagnostics at θ_0)", "", *[f"- {summary_line(d, label)}" for label, d in o.instances],
+              *[f"- {w}" for w in o.warnings], ""]
+    lines += ["## Defaults chosen for this spec", "",
+              *([f"- {_cell(d)}" for d in defaults] or ["- none: the spec sets every choice the study makes"]), ""]
+    lines += ["## Claims", "", "| claim | where | our number | verdict | notes |", "|---|---|---|---|---|",
+              *[f"| {_cell(c.artifact)}: {_cell(c.claim)} | {_cell(c.where)} | {_cell(c.number)} | {_cell(c.verdict)} | "
+                f"{_cell(c.notes)} |" for c in o.claims]]
+    for title, rows in o.summary.tables:
+        lines += ["", f"## {title}", "", *rows]
     return "\n".join(lines) + "\n"
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import atomic, config, frames, outputs, report, sweep
-from .instances import diagnose
+from .instances import diagnose, instance_label
 from .errors import ValidationError
 from .studies import SPEC_DIR, plotting, registered, spec
 from .studies.study import Results
@@ -49,26 +49,29 @@ SHORT_COLUMNS = {
 
 
 def _with_short_columns(table: pd.DataFrame, part: spec.Part) -> pd.DataFrame:
-    """Add :data:`SHORT_COLUMNS` and the ``instance`` label to a sweep table (grid columns carry the
-    per-run values, the base config the others)."""
+    """Add :data:`SHORT_COLUMNS` and the ``instance`` label (``instances.instance_label`` of each run's
+    problem config) to a sweep table (grid columns carry the per-run values, the base config the others)."""
     out = table.copy()
     for short, dotted in SHORT_COLUMNS.items():
         out[short] = table[dotted] if dotted in part.grid else part.value(dotted)
-    slow = out["locality"].astype(int) > 0
-    out["instance"] = "paper"
-    out.loc[out["kind"] == "garnet", "instance"] = "garnet"
-    out.loc[(out["kind"] == "garnet") & slow, "instance"] = "slow-mixing garnet"
+    axes = [key for key in part.grid if key.startswith("problem.")]
+    labels = {}
+    for values in table[axes].drop_duplicates().itertuples(index=False):
+        problem = {**part.base["problem"], **{key.split(".", 1)[1]: v for key, v in zip(axes, values)}}
+        labels[tuple(values)] = instance_label(problem)
+    out["instance"] = [labels[tuple(values)] for values in table[axes].itertuples(index=False)] if axes else \
+        instance_label(part.base["problem"])
     return out
 
 
-def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool) -> tuple[list, list]:
+def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str = "local") -> tuple[list, list]:
     """Execute every part of one study (resumable): one runs table (a row per snapshot, with each run's
     ``outcome``) and one metadata table (a row per run, ``sweep.run_table``) per part."""
     tables, metas = [], []
     for i, part in enumerate(s.parts):
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
-                               jobs=1 if threaded else jobs, progress=progress)
+                               jobs=1 if threaded else jobs, executor=executor, progress=progress)
         table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
         for t in (table, meta):
             t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]
@@ -178,7 +181,8 @@ def _existing(path: Path) -> Path:
 
 def instances(s: spec.Spec) -> list[tuple[str, dict]]:
     """``(label, run config)`` of every distinct instance a study's parts run on (the grid's ``problem.*``
-    axes expanded); the label lists the problem keys that differ from the defaults."""
+    axes expanded); the label is ``instances.instance_label`` with, in parentheses, the other problem keys
+    that differ from the defaults (``trap_chain (n_states=6, critic_features=one_hot)``)."""
     found = {}
     for part in s.parts:
         axes = {key: values for key, values in part.grid.items() if key.startswith("problem.")}
@@ -189,8 +193,12 @@ def instances(s: spec.Spec) -> list[tuple[str, dict]]:
             key = json.dumps([cfg["problem"], cfg["algorithm"]["radius"]], sort_keys=True)
             found.setdefault(key, cfg)
     defaults = config.from_dict({}).to_dict()["problem"]
-    return [(", ".join(f"{k}={v}" for k, v in cfg["problem"].items() if v != defaults[k]) or "paper instance", cfg)
-            for cfg in found.values()]
+    named = {"kind", "env", "map_name", "path"}  # what instance_label already says
+
+    def label(problem: dict) -> str:
+        rest = ", ".join(f"{k}={v}" for k, v in problem.items() if k not in named and v != defaults[k])
+        return instance_label(problem) + (f" ({rest})" if rest else "")
+    return [(label(cfg["problem"]), cfg) for cfg in found.values()]
 
 
 def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list, tuple]]:
@@ -235,6 +243,44 @@ def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Pat
                           module.claims(summary), runs_text(s), time.perf_counter() - t0, *diagnosed)
 
 
+def print_diagnostics(diagnosed: dict) -> None:
+    """Print every study's instance diagnostics (``diagnose.summary_line``) and warnings, ``[study] ...``."""
+    for name, (found, warnings) in diagnosed.items():
+        for line in [diagnose.summary_line(d, label) for label, d in found] + list(warnings):
+            print(f"[{name}] {line}", flush=True)
+
+
+def study_step(study, s: spec.Spec, out: Path, runs_dir: Path, execute: bool, all_runs: dict, diagnosed: tuple,
+               quick: bool, jobs, progress: bool, executor: str = "local") -> report.Outcome:
+    """One study, the same for ``reproduce`` and ``a3c-theory study``: execute its parts (``execute``;
+    resumable, timed into ``DIR/<study>__timing.json``) or read the runs tables an earlier invocation wrote
+    in ``out``; add the runs of the studies it reuses (``all_runs``, which gets its own); then
+    :func:`finish`. Prints one line with its time and figure."""
+    t0 = time.perf_counter()
+    timing = out / f"{study.name}__timing.json"
+    if not execute:
+        runs = frames.read_csv(_existing(out / f"{study.name}__runs.csv"))
+        meta_path = out / f"{study.name}__meta.csv"
+        meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
+        run_time = read_run_time(timing)
+    else:
+        before = _finished_runs(runs_dir / s.name)
+        tables, metas = run_parts(s, runs_dir, jobs, progress, executor)
+        run_time = report.RunTime(time.perf_counter() - t0, _finished_runs(runs_dir / s.name) - before,
+                                  sum(len(m) for m in metas), os.cpu_count() or 1)
+        if run_time.executed or not run_time.runs:
+            write_run_time(timing, run_time)
+        else:  # every run was cached: their time is the one stored when they were executed
+            stored = read_run_time(timing)
+            run_time = stored if stored is not None and stored.runs == run_time.runs else None
+        runs = pd.concat(tables + [all_runs[other][0] for other in s.reuse], join="inner", ignore_index=True)
+        meta = pd.concat(metas + [all_runs[other][1] for other in s.reuse], ignore_index=True)
+    all_runs[study.name] = runs, meta
+    outcome = finish(study, s, runs, meta, out, quick, os.cpu_count() or 1, t0, diagnosed, redrawn=not execute)
+    print(f"[{study.name}] {time.perf_counter() - t0:.1f} s -> {out / (study.name + '.png')}", flush=True)
+    return dataclasses.replace(outcome, redrawn=not execute, run_time=run_time)
+
+
 def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progress: bool = True,
               report_path=None, registry: dict | None = None, spec_dir: Path = SPEC_DIR,
               redraw: bool = False, only: list[str] | None = None, force: bool = False) -> list[report.Outcome]:
@@ -263,40 +309,14 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
         check_tables(out, name)
     claim_folder(out, report_path, quick, force)
     diagnosed = diagnostics(specs, {st.name: st.module.SAMPLE_SPEEDUP_VERDICT for st in studies})
-    for name, (found, warnings) in diagnosed.items():
-        for line in [report.instance_line(label, d) for label, d in found] + list(warnings):
-            print(f"[{name}] {line}", flush=True)
+    print_diagnostics(diagnosed)
     runs_dir = out / "_runs" / ("quick" if quick else "full")
     out.mkdir(parents=True, exist_ok=True)
-    cores = os.cpu_count() or 1
     all_runs, outcomes = {}, []
     started = time.perf_counter()
     for study in studies:
-        s = specs[study.name]
-        t0 = time.perf_counter()
-        timing = out / f"{study.name}__timing.json"
-        if study.name not in to_run:
-            runs = frames.read_csv(_existing(out / f"{study.name}__runs.csv"))
-            meta_path = out / f"{study.name}__meta.csv"
-            meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
-            run_time = read_run_time(timing)
-        else:
-            before = _finished_runs(runs_dir / s.name)
-            tables, metas = run_parts(s, runs_dir, jobs, progress)
-            run_time = report.RunTime(time.perf_counter() - t0, _finished_runs(runs_dir / s.name) - before,
-                                      sum(len(m) for m in metas), cores)
-            if run_time.executed or not run_time.runs:
-                write_run_time(timing, run_time)
-            else:  # every run was cached: their time is the one stored when they were executed
-                stored = read_run_time(timing)
-                run_time = stored if stored is not None and stored.runs == run_time.runs else None
-            runs = pd.concat(tables + [all_runs[other][0] for other in s.reuse], join="inner", ignore_index=True)
-            meta = pd.concat(metas + [all_runs[other][1] for other in s.reuse], ignore_index=True)
-        all_runs[study.name] = runs, meta
-        outcome = finish(study, s, runs, meta, out, quick, cores, t0, diagnosed[study.name],
-                         redrawn=study.name not in to_run)
-        outcomes.append(dataclasses.replace(outcome, redrawn=study.name not in to_run, run_time=run_time))
-        print(f"[{study.name}] {time.perf_counter() - t0:.1f} s -> {out / (study.name + '.png')}", flush=True)
+        outcomes.append(study_step(study, specs[study.name], out, runs_dir, study.name in to_run, all_runs,
+                                   diagnosed[study.name], quick, jobs, progress))
     seconds = time.perf_counter() - started
     report.write(out, report_path, outcomes, seconds, quick)
     report.print_summary(outcomes, out, seconds)

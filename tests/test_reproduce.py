@@ -80,7 +80,7 @@ def test_quick_reproduce_from_an_installed_package_writes_every_figure_with_fini
     assert set(summary["study"]) == {s.name for s in studies}
     report = (out / "paper_repro.md").read_text()
     for artifact in ("Fig. 1(a)", "Fig. 1(d)", "Fig. 2(d)", "speedup, i.i.d., trap chain", "N_max(K)",
-                     "Fig. 1(a): the gap left open", "Corollary 1", "Gym / Atari"):
+                     "Fig. 1(a): the gap left open", "Theorems 1–2 / Corollary 1 rate", "Π_R below ‖ω*_θ‖ (trap_chain)", "Gym / Atari"):
         assert f"| {artifact}" in report, artifact
 
 
@@ -153,3 +153,20 @@ def test_discrimination_warning_only_for_studies_that_draw_sample_speedup_verdic
     assert found["regularisation"][1] == ()
     assert found["speedup"][1] == ()
     assert min(d.myopia for _, d in found["speedup"][0]) < 0.9
+
+
+def test_the_instance_label_comes_from_each_run_config_not_a_default():
+    """The runs tables labelled every non-garnet run "paper" (a trap chain or FrozenLake included): the label
+    is instances.instance_label of the run's own problem config, grid axes included."""
+    from a3c_theory import config
+    from a3c_theory.instances import instance_label
+
+    base = config.from_dict({"problem": {"kind": "trap_chain"}}).to_dict()
+    part = spec.Part(base, {"problem.kind": ["trap_chain", "garnet"], "problem.locality": [0, 3]}, 1)
+    table = pd.DataFrame({"run_id": list("abcd"), "problem.kind": ["trap_chain", "garnet", "garnet", "trap_chain"],
+                          "problem.locality": [0, 0, 3, 3]})
+    assert list(rp._with_short_columns(table, part)["instance"]) == ["trap_chain", "garnet", "slow-mixing garnet",
+                                                                     "trap_chain"]
+    assert instance_label({"kind": "gymnasium", "env": "FrozenLake-v1", "map_name": "8x8"}) == "FrozenLake-v1 8x8"
+    assert instance_label({"kind": "file", "path": "/x/my_mdp.npz"}) == "my_mdp.npz"
+    assert instance_label({"kind": "paper"}) == "paper"

@@ -299,13 +299,21 @@ def format_eps_app(value, digits: int = 4) -> str:
     return f"< {EPS_APP_FLOOR:g}" if value is not None and 0 <= value < EPS_APP_FLOOR else _fmt(value, digits)
 
 
-def summary_line(d: dict) -> str:
-    """``myopia …, |λ2| critic … / actor …, TV(μ, d) …, ε_app …`` (3 significant digits) from
-    :meth:`Diagnostics.to_dict`; a missing or non-finite value reads n/a."""
+def summary_line(d, label: str | None = None) -> str:
+    """The one-line form of an instance's diagnostics, used wherever one line is printed (reproduce, study
+    reports, sweeps, the studies' claims): ``[label: ]myopia …, |λ2| critic … / actor …, TV(μ, d) …,
+    ε_app …`` (3 significant digits). ``d``: a :class:`Diagnostics`, its :meth:`~Diagnostics.to_dict`, or any
+    mapping with those keys (a row of a diagnostics table); a missing or non-finite value reads n/a."""
+    if isinstance(d, Diagnostics):
+        d = asdict(d)
+    else:
+        d = dict(d)
+
     def g(key):
         v = d.get(key)
         return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
-    return (f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
+    return ((f"{label}: " if label else "")
+            + f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
             f"TV(μ, d) {g('tv_mu_d')}, ε_app {format_eps_app(d.get('eps_app'), 3)}")
 
 
@@ -370,8 +378,7 @@ def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
         diag = diagnose(problem, radius=cfg.algorithm.radius or None)
         found.append(diag)
         where = ", ".join(f"{key}={value}" for key, value in zip(problem_axes, values)) or "instance"
-        lines.append(f"{where}: myopia {_fmt(diag.myopia, 3)}, |lambda2| critic {_fmt(diag.lambda2_critic, 3)}, "
-                     f"TV(mu, d) {_fmt(diag.tv_mu_d, 3)}, eps_app {format_eps_app(diag.eps_app, 3)}")
+        lines.append(summary_line(diag, where))
         for c_alpha in grid.get("algorithm.c_alpha", [cfg.algorithm.c_alpha]):
             checked = from_dict({**config, "algorithm": {**config.get("algorithm", {}), "c_alpha": c_alpha}})
             at_c = replace(diag, **start_up(problem, checked.algorithm.c_alpha, diag.J0, diag.J_greedy))

@@ -1,4 +1,5 @@
-"""Studies: one module per figure, one registry line per study. ``a3c-theory reproduce`` runs them all.
+"""Studies: one module per figure, one registry line per study. ``a3c-theory reproduce`` runs them all;
+``a3c-theory study SPEC.toml`` (:func:`run_study`) runs one spec of any study type, the paper's or a user's.
 
 Registry (study -> module; the study's experiment spec is ``studies/<study>.toml``, shipped in the package):
 
@@ -23,12 +24,16 @@ Interface contract (what a study module provides; read this to add a study)
 Adding a study touches one module (``studies/<module>.py``, or an existing one reused), its spec
 (``studies/<study>.toml``, format in :mod:`a3c_theory.studies.spec`) and one line of :data:`REGISTRY`;
 its tests go in ``tests/studies/test_<module>.py`` (``tests/studies/synthetic.py`` builds runs tables).
-A study module defines (``regularisation.py`` is the smallest complete example):
+A study type outside the package is any importable module that satisfies the same contract
+(:class:`study.StudyModule`); a spec names it with ``[experiment] type = "pkg.module"`` and
+``a3c-theory study`` runs it. A study module defines (``regularisation.py`` is the smallest complete example):
 
 ``Settings``
-    A frozen dataclass: every key of the spec's ``[experiment] settings`` (and ``[quick] settings``) with
-    its default. ``__post_init__`` checks ranges and raises ``ValidationError(key, ...)``; an unknown key is
-    rejected by the loader, naming the file and the key, before any run.
+    A frozen dataclass subclassing :class:`study.StudySettings`: every key of the spec's ``[experiment]
+    settings`` (and ``[quick] settings``) with its default and its type hint, ranges as ``Annotated[float,
+    Range(...)]`` (:data:`study.Fraction`, :data:`study.Positive`); the base validates every field from its
+    hint, raising ``ValidationError(key, "must lie in ...")``; an unknown key is rejected by the loader,
+    naming the file and the key, before any run.
 
 ``SAMPLE_SPEEDUP_VERDICT``
     True when the study draws sample-speedup verdicts: ``reproduce`` then warns when all its instances are
@@ -39,11 +44,11 @@ A study module defines (``regularisation.py`` is the smallest complete example):
     :class:`study.Results`); ``results.meta`` one row per run with its metadata (radius, delays,
     sampling-law bias, timings: never recompute these); ``results.settings`` is the validated
     ``Settings``. ``Summary`` is the module's own frozen dataclass of typed numbers (``stats.Estimate``, dicts of them keyed by worker
-    count, ints, floats) computed with :mod:`stats`. Every field that is a ``pandas.DataFrame`` holds
-    numbers drawn in the figure and is written as ``<study>__<field>.csv`` beside the PNG.
-    A summary may have a field ``choices: tuple[tuple[str, str], ...]`` (item, our choice): the report
-    lists them under "Choices the paper leaves open"; and a field ``tables: tuple[tuple[str, tuple[str,
-    ...]], ...]`` (title, markdown lines): the report prints each under its title after the artifacts.
+    count, ints, floats) computed with :mod:`stats`, subclassing :class:`study.StudySummary`. Every field that
+    is a ``pandas.DataFrame`` holds numbers drawn in the figure and is written as ``<study>__<field>.csv``
+    beside the PNG. The base's optional fields: ``choices`` (item, our choice): the report lists them under
+    "Choices the paper leaves open"; ``tables`` (title, markdown lines): printed under their titles after
+    the artifacts; ``defaults``: what the study chose where the spec left things out.
 
 ``draw(results: Results, summary: Summary, path: Path) -> None``
     Writes one PNG at ``path`` from the summary (and the runs for curves), with the helpers of
@@ -64,6 +69,9 @@ A study module defines (``regularisation.py`` is the smallest complete example):
 (``a3c_theory.instances.diagnose``) with the one-line discrimination warning for speedup studies whose
 instances are all myopic, writes the files, and times each study.
 
+``a3c-theory study`` (:mod:`a3c_theory.experiment`) runs one spec through the same steps, into its own
+folder, and writes a study report (``report.md``) instead of ``paper_repro.md``.
+
 Shared helpers: :mod:`stats` (targets and crossings, speedup of paper eq. 1, Student-t and
 sign-respecting bootstrap intervals, slopes, bands), :mod:`efficiency` (E(N) = Speedup(N)/N, its
 three-way verdict, N_max(K)) and :mod:`plotting`.
@@ -76,6 +84,8 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import ValidationError
+from . import spec
+from .study import StudyModule
 
 SPEC_DIR = Path(__file__).resolve().parent
 
@@ -105,21 +115,50 @@ class Study:
     spec_path: Path
 
 
+def study_module(type_name: str, field: str) -> ModuleType:
+    """The module of a study type: ``speedup`` is ``a3c_theory.studies.speedup``; a dotted name is imported
+    as it is. A module that cannot be imported or lacks part of the contract (:class:`study.StudyModule`)
+    is a ValidationError naming ``field``."""
+    dotted = type_name if "." in type_name else f"{__name__}.{type_name}"
+    try:
+        module = importlib.import_module(dotted)
+    except ModuleNotFoundError as err:
+        if err.name is not None and not dotted.startswith(err.name) and not err.name.startswith(dotted):
+            raise
+        raise ValidationError(field, f"no study module named {type_name!r} (a module of a3c_theory.studies, "
+                                     "or an importable pkg.module)") from None
+    if not isinstance(module, StudyModule):
+        missing = [name for name in ("Settings", "SAMPLE_SPEEDUP_VERDICT", "summarise", "draw", "numbers", "claims")
+                   if not hasattr(module, name)]
+        raise ValidationError(field, f"{dotted} is not a study module: it lacks {', '.join(missing)}")
+    return module
+
+
 def registered(registry: dict | None = None, spec_dir: Path = SPEC_DIR) -> list[Study]:
     """The studies of ``registry`` (default :data:`REGISTRY`) with their modules imported and specs located.
 
-    An empty registry, an unknown module or a missing spec is a ValidationError."""
+    An empty registry, an unknown module, a missing spec or a spec naming another study type is a
+    ValidationError."""
     registry = REGISTRY if registry is None else registry
     if not registry:
         raise ValidationError("studies", "no experiments found: the study registry is empty")
     studies = []
     for name, module in registry.items():
-        try:
-            mod = importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError:
-            raise ValidationError(f"studies.{name}", f"no study module named {module!r}") from None
+        mod = study_module(module, f"studies.{name}")
         path = Path(spec_dir) / f"{name}.toml"
         if not path.is_file():
             raise ValidationError(f"studies.{name}", f"no experiment spec at {path}")
+        named = spec.study_type(path)
+        if named is not None and study_module(named, f"{path.name}:experiment.type") is not mod:
+            raise ValidationError(f"{path.name}:experiment.type", f"names {named!r}, but the registry runs "
+                                                                  f"{name!r} with {module!r}")
         studies.append(Study(name, mod, path))
     return studies
+
+
+def run_study(spec_source, out=None, **options):
+    """Run one experiment spec (a path or a dict) of any study type: :func:`a3c_theory.experiment.run_study`,
+    which documents ``options`` and returns the study's typed summary with the paths it wrote."""
+    from ..experiment import run_study as run
+
+    return run(spec_source, out, **options)

@@ -41,7 +41,7 @@ from ..instances.diagnose import summary_line
 from . import plotting as pl
 from . import stats
 from . import time_to_target as ttt
-from .study import Claim, Number, Results
+from .study import Claim, Fraction, Number, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
@@ -53,15 +53,12 @@ VARIANTS = (A3C, CONVENTION, PER_SAMPLE, TUNED)
 
 
 @dataclass(frozen=True)
-class Settings:
-    target_fraction: float = 0.8
-
-    def __post_init__(self):
-        stats.fraction(self.target_fraction)
+class Settings(StudySettings):
+    target_fraction: Fraction = 0.8
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     target_fraction: float
     workers: tuple
     straggler_prob: float

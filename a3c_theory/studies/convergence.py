@@ -24,7 +24,7 @@ from . import efficiency as ef
 from . import plotting as pl
 from . import stats
 from .stats import Estimate
-from .study import Claim, Number, Results, by_workers, listing, no_interval
+from .study import Claim, Fraction, Number, Results, StudySettings, StudySummary, by_workers, listing, no_interval
 from .time_to_target import RESTS_ON
 
 SAMPLE_SPEEDUP_VERDICT = True
@@ -36,23 +36,16 @@ GAP_RATIO = 0.1
 
 
 @dataclass(frozen=True)
-class Settings:
-    target_fraction: float = 0.9
+class Settings(StudySettings):
+    target_fraction: Fraction = 0.9
     artifact: str = "Fig. 1"
     """The paper artifact this study reproduces (a label for the report)."""
     describe_choices: bool = False
     """List the instance and algorithm choices the paper leaves open in the report (one study does)."""
 
-    def __post_init__(self):
-        stats.fraction(self.target_fraction)
-        if not isinstance(self.artifact, str):
-            raise ValidationError("artifact", f"must be a string, got {self.artifact!r}")
-        if not isinstance(self.describe_choices, bool):
-            raise ValidationError("describe_choices", f"must be true or false, got {self.describe_choices!r}")
-
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     name: str
     artifact: str
     option: str
@@ -70,7 +63,6 @@ class Summary:
     final_critic_gap: dict
     curves: pd.DataFrame = field(repr=False)
     speedup: pd.DataFrame = field(repr=False)
-    choices: tuple = ()
 
 
 def _split(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -24,7 +24,7 @@ from ..instances.diagnose import format_eps_app
 from . import plotting as pl
 from . import resample, stats
 from .intervals import difference
-from .study import Claim, Number, Results
+from .study import Claim, Number, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
@@ -34,16 +34,12 @@ FLOOR_CLOSED = 0.99
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     artifact: str = "Fig. 1(a)"
-
-    def __post_init__(self):
-        if not isinstance(self.artifact, str):
-            raise ValidationError("artifact", f"must be a string, got {self.artifact!r}")
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     artifact: str
     horizon: float
     closed: dict

@@ -29,19 +29,20 @@ than for the fastest, *contradicted* when both go the other way, else *undetermi
 """
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ..instances.diagnose import format_eps_app
+from ..instances.diagnose import summary_line
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
 from .intervals import POWER_LAW, power_law
 from .speedup import INSTANCE_NAMES, OPTIONS, run_table, diagnostics_rows
 from . import time_to_target as ttt
-from .study import Claim, Number, Results
+from .study import Claim, Fraction, Items, Number, Positive, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
@@ -52,30 +53,18 @@ METRICS = {"closed": ("gap closed", False), "grad": ("(1/K) Σ‖∇J‖²", Tru
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     instance: str = "trap_chain"
-    horizons: tuple = (1000.0, 3000.0, 10000.0, 30000.0, 100000.0)
+    horizons: Annotated[tuple[Positive, ...], Items(min_len=3, span=100, sort=True)] = \
+        (1000.0, 3000.0, 10000.0, 30000.0, 100000.0)
+    """At least 3 horizons K spanning at least 2 decades (stored sorted)."""
     mixing_kind: str = "drift_ring"
     mixing_parameter: str = "problem.locality"
-    mixing_target: float = 0.3
-
-    def __post_init__(self):
-        h = self.horizons
-        if not isinstance(h, (list, tuple)) or len(h) < 3 or any(
-                isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in h):
-            raise ValidationError("horizons", f"must be a list of >= 3 positive numbers, got {h!r}")
-        object.__setattr__(self, "horizons", tuple(float(x) for x in sorted(h)))
-        if self.horizons[-1] / self.horizons[0] < 100:
-            raise ValidationError("horizons", f"must span at least 2 decades, got "
-                                  f"{self.horizons[0]:g}–{self.horizons[-1]:g}")
-        stats.fraction(self.mixing_target, "mixing_target")
-        for name in ("instance", "mixing_kind", "mixing_parameter"):
-            if not isinstance(getattr(self, name), str):
-                raise ValidationError(name, f"must be a string, got {getattr(self, name)!r}")
+    mixing_target: Fraction = 0.3
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     instance: str
     mixing_parameter: str
     nmax: pd.DataFrame = field(repr=False)
@@ -85,8 +74,6 @@ class Summary:
     mixing: pd.DataFrame = field(repr=False)
     """Markovian E(N) per member of the mixing family (parameter value, |λ₂|, workers, E, interval, verdict)."""
     diagnostics: pd.DataFrame = field(repr=False)
-    tables: tuple = ()
-    """(title, markdown lines) for the report: N_max(K) and the fitted exponents."""
 
 
 def nmax_table(nmax: pd.DataFrame, fits: pd.DataFrame) -> list[str]:
@@ -319,8 +306,7 @@ def claims(summary: Summary) -> list[Claim]:
     dtext = ""
     if not diag.empty:
         r = diag.iloc[0]
-        dtext = (f"{name}: myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor "
-                 f"{r['lambda2_actor']:.3f}, TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {format_eps_app(r['eps_app'], 2)}. ")
+        dtext = summary_line(r, name) + ". "
     for r in summary.fits.itertuples():
         g = summary.nmax[(summary.nmax["sampling"] == r.sampling) & (summary.nmax["metric"] == r.metric)]
         listing = ", ".join(f"K={h:g}: {int(n)}{'+' if c == 'above' else ('-' if c == 'below' else '')}"

@@ -39,7 +39,7 @@ from . import intervals
 from . import plotting as pl
 from . import stats
 from . import time_to_target as ttt
-from .study import Claim, Number, Results
+from .study import Claim, Fraction, Number, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """The speedup verdicts here compare radii on purpose on a myopic and a non-myopic instance: no warning."""
@@ -52,15 +52,13 @@ SLOWS, SPEEDS, NO_EFFECT = "a binding projection slows convergence", "a binding 
 
 
 @dataclass(frozen=True)
-class Settings:
-    target_fraction: float = 0.5
-
-    def __post_init__(self):
-        object.__setattr__(self, "target_fraction", stats.fraction(self.target_fraction))
+class Settings(StudySettings):
+    target_fraction: Fraction = 0.5
+    """Fraction of the gap ``J* − J(θ_0)`` that E(N) is measured to."""
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     target_fraction: float
     cells: pd.DataFrame
     """One row per (instance, radius, workers): the radius used, the projected share, the open gap fraction

@@ -35,6 +35,7 @@ at λ = 0.1, still steepening).
 """
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ import pandas as pd
 from ..errors import ValidationError
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results
+from .study import Claim, Number, Range, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
@@ -65,17 +66,13 @@ def bound_rate(sigma_alpha: float, sigma_beta: float) -> float:
 
 
 @dataclass(frozen=True)
-class Settings:
-    window_decades: float = 1.0
-
-    def __post_init__(self):
-        w = self.window_decades
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w <= 3:
-            raise ValidationError("window_decades", f"must be a number in (0, 3], got {w!r}")
+class Settings(StudySettings):
+    window_decades: Annotated[float, Range(0.0, 3.0, lo_open=True)] = 1.0
+    """Width of the local-slope windows ``[K/10^w, K]``, in decades."""
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     window_decades: float
     slopes: pd.DataFrame
     """One row per (σ_α, σ_β, λ, metric, window end K): local slope with its t-interval over seeds, the bound

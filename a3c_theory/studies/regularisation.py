@@ -17,7 +17,7 @@ from .. import config, exact
 
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results
+from .study import Claim, Number, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
@@ -29,12 +29,12 @@ CLOSED_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     pass
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     lams: tuple
     final: dict
     """``{(metric, λ): Estimate}`` of the last snapshot's value (every metric is >= 0)."""

@@ -3,6 +3,7 @@
 A spec::
 
     [experiment]
+    type = "speedup"                  # the study type: a module of a3c_theory.studies, or any pkg.module
     title = "..."
     seeds = 10                        # run seeds 0..seeds-1 for every grid point
     reuse = ["fig1_iid"]              # optional: also use the runs of earlier studies
@@ -23,6 +24,12 @@ A spec::
 Every key is checked: an unknown section or key, a bad value, a setting the module does not have, or a
 quick grid axis that no part sweeps raises a ValidationError whose field starts with the file name
 (``fig1_iid.toml:quick.seedz``). ``--quick`` replaces a part's grid axis with the quick one of the same key.
+
+A spec given as a dict (:func:`load`) may name itself with ``experiment.name`` (default ``study``), which
+names its files; a file is named by its stem.
+
+A relative ``problem.path`` (in ``[base]``, a part's ``set`` or grid, or ``[quick] set``) is resolved from
+the folder of the spec file (for a spec given as a dict: the working directory) and stored absolute.
 """
 
 from dataclasses import dataclass
@@ -33,7 +40,7 @@ from ..errors import ValidationError
 from .study import settings_from
 
 TOP_KEYS = {"experiment", "base", "part", "quick"}
-EXPERIMENT_KEYS = {"title", "seeds", "reuse", "settings"}
+EXPERIMENT_KEYS = {"type", "title", "seeds", "reuse", "settings"}
 PART_KEYS = {"seeds", "set", "grid"}
 QUICK_KEYS = {"seeds", "set", "grid", "settings"}
 
@@ -62,14 +69,17 @@ class Part:
 
 @dataclass(frozen=True)
 class Spec:
-    """A checked spec with ``quick`` applied: title, the study's settings, its parts and the reused studies."""
+    """A checked spec with ``quick`` applied: title, the study's settings, its parts and the reused studies;
+    ``path``: its file (``None`` for a dict); ``given``: the dotted run-config keys the spec sets (base,
+    parts' sets and grids, and with ``quick`` the quick ones)."""
 
     name: str
-    path: Path
+    path: Path | None
     title: str
     settings: object
     parts: tuple
     reuse: tuple
+    given: frozenset = frozenset()
 
 
 def _table(value, field: str) -> dict:
@@ -91,7 +101,14 @@ def _seeds(value, field: str) -> int:
     return value
 
 
-def _resolve(base: dict, overrides: dict, field: str) -> dict:
+def _absolute(value, folder: Path):
+    """A ``problem.path`` value: a relative path string taken from ``folder``, made absolute."""
+    if isinstance(value, str) and value and not Path(value).is_absolute():
+        return str((folder / value).resolve())
+    return value
+
+
+def _resolve(base: dict, overrides: dict, field: str, folder: Path) -> dict:
     """The base config with dotted overrides applied, validated; errors name ``field``."""
     merged = {section: dict(_table(values, f"base.{section}")) for section, values in base.items()}
     for dotted, value in _table(overrides, field).items():
@@ -99,10 +116,26 @@ def _resolve(base: dict, overrides: dict, field: str) -> dict:
         if not key:
             raise ValidationError(f"{field}.{dotted}", "must be a dotted key such as run.workers")
         merged.setdefault(section, {})[key] = value
+    if "path" in merged.get("problem", {}):
+        merged["problem"]["path"] = _absolute(merged["problem"]["path"], folder)
     return config.from_dict(merged).to_dict()
 
 
-def _parse(raw: dict, name: str, settings_cls, quick: bool) -> tuple:
+def _grid(table: dict, field: str, folder: Path) -> dict:
+    grid = sweep.check_grid(_table(table, field), config.SCHEMA)
+    if "problem.path" in grid:
+        grid["problem.path"] = [_absolute(v, folder) for v in grid["problem.path"]]
+    return grid
+
+
+def _given(raw: dict, quick: bool) -> frozenset:
+    keys = {f"{section}.{key}" for section, values in raw.get("base", {}).items() for key in values}
+    for table in [*raw.get("part", []), *([raw.get("quick", {})] if quick else [])]:
+        keys |= set(table.get("set", {})) | set(table.get("grid", {}))
+    return frozenset(keys)
+
+
+def _parse(raw: dict, name: str, settings_cls, quick: bool, folder: Path) -> tuple:
     _keys(raw, TOP_KEYS, "")
     exp = _keys(raw.get("experiment", {}), EXPERIMENT_KEYS, "experiment")
     q = _keys(raw.get("quick", {}), QUICK_KEYS, "quick")
@@ -122,21 +155,21 @@ def _parse(raw: dict, name: str, settings_cls, quick: bool) -> tuple:
         settings = quick_settings
     default_seeds = _seeds(exp.get("seeds", 1), "experiment.seeds")
     quick_seeds = _seeds(q["seeds"], "quick.seeds") if "seeds" in q else None
-    quick_grid = sweep.check_grid(_table(q.get("grid", {}), "quick.grid"), config.SCHEMA)
-    _resolve(raw.get("base", {}), q.get("set", {}), "quick.set")
+    quick_grid = _grid(q.get("grid", {}), "quick.grid", folder)
+    _resolve(raw.get("base", {}), q.get("set", {}), "quick.set", folder)
     swept = set()
     parts = []
     for i, part in enumerate(parts_raw):
         field = f"part[{i}]"
         _keys(part, PART_KEYS, field)
-        grid = sweep.check_grid(_table(part.get("grid", {}), f"{field}.grid"), config.SCHEMA)
+        grid = _grid(part.get("grid", {}), f"{field}.grid", folder)
         swept |= set(grid)
         seeds = _seeds(part.get("seeds", default_seeds), f"{field}.seeds")
         overrides = dict(part.get("set", {}))
-        base = _resolve(raw.get("base", {}), overrides, f"{field}.set")
+        base = _resolve(raw.get("base", {}), overrides, f"{field}.set", folder)
         if quick:
             overrides.update(q.get("set", {}))
-            base = _resolve(raw.get("base", {}), overrides, "quick.set")
+            base = _resolve(raw.get("base", {}), overrides, "quick.set", folder)
             grid.update({k: v for k, v in quick_grid.items() if k in grid})
             seeds = min(seeds, quick_seeds or seeds)
         for run in sweep.plan_runs(base, grid, list(range(seeds))):
@@ -148,15 +181,42 @@ def _parse(raw: dict, name: str, settings_cls, quick: bool) -> tuple:
     return exp.get("title", name), settings, tuple(parts), tuple(reuse)
 
 
-def load(path: Path, settings_cls, quick: bool = False) -> Spec:
-    """Read and check the spec at ``path`` (every key, before any run); errors name ``<file>:<key>``."""
-    path = Path(path)
+def read(source) -> tuple[dict, str, Path | None]:
+    """The raw table of a spec given as a path (its file name labels errors) or as a dict (labelled
+    ``spec``), its name (the file's stem; for a dict ``experiment.name``, default ``study``) and its path."""
+    if isinstance(source, dict):
+        name = source.get("experiment", {}).get("name", "study") if isinstance(source.get("experiment"), dict) else "study"
+        raw = {k: v for k, v in source.items()}
+        if isinstance(raw.get("experiment"), dict):
+            raw["experiment"] = {k: v for k, v in raw["experiment"].items() if k != "name"}
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValidationError("spec:experiment.name", f"must be an identifier (it names the files), got {name!r}")
+        return raw, name, None
+    path = Path(source)
     try:
-        raw = config.read_toml(path, path.name)
+        return config.read_toml(path, path.name), path.stem, path
     except FileNotFoundError:
         raise ValidationError(path.name, f"experiment spec not found at {path}") from None
+
+
+def study_type(source) -> str | None:
+    """The ``experiment.type`` a spec names (None when it names none)."""
+    raw, _, path = read(source)
+    value = raw.get("experiment", {}).get("type") if isinstance(raw.get("experiment"), dict) else None
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValidationError(f"{path.name if path else 'spec'}:experiment.type",
+                              f"must be a study module name such as \"speedup\" or \"pkg.module\", got {value!r}")
+    return value
+
+
+def load(source, settings_cls, quick: bool = False) -> Spec:
+    """Read and check the spec at ``source`` (a path, or a dict of the same tables) every key, before any
+    run; errors name ``<file>:<key>`` (``spec:<key>`` for a dict)."""
+    raw, name, path = read(source)
+    label = path.name if path is not None else "spec"
+    folder = path.parent.resolve() if path is not None else Path.cwd()
     try:
-        title, settings, parts, reuse = _parse(raw, path.stem, settings_cls, quick)
+        title, settings, parts, reuse = _parse(raw, name, settings_cls, quick, folder)
     except ValidationError as err:
-        raise ValidationError(f"{path.name}:{err.field}", str(err)[len(err.field) + 2:]) from None
-    return Spec(path.stem, path, title, settings, parts, reuse)
+        raise ValidationError(f"{label}:{err.field}", str(err)[len(err.field) + 2:]) from None
+    return Spec(name, path, title, settings, parts, reuse, _given(raw, quick))

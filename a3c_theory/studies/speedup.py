@@ -35,12 +35,12 @@ import pandas as pd
 
 from .. import config
 from ..errors import ValidationError
-from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app
+from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app, summary_line
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
 from . import time_to_target as ttt
-from .study import Claim, Number, Results
+from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
@@ -53,37 +53,22 @@ SUPERLINEAR = 1.0
 """A point is flagged superlinear when the interval of E(N) lies above 1."""
 
 
-def _fractions(value, field: str) -> tuple:
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ValidationError(field, f"must be a non-empty list of numbers in (0, 1], got {value!r}")
-    return tuple(stats.fraction(v, field) for v in value)
+DEFAULT_TARGETS = (0.5, 0.8, 0.95)
+"""Fractions of the gap ``J* − J(θ_0)`` for an instance kind that ``settings.targets`` does not list."""
 
 
 @dataclass(frozen=True)
-class Settings:
-    targets: dict = field(default_factory=lambda: {"paper": [0.5, 0.8]})
-    """Instance kind -> fractions of the gap to close."""
-    grad_targets: tuple = (0.3, 0.1)
+class Settings(StudySettings):
+    targets: dict[str, tuple[Fraction, ...]] = field(default_factory=dict)
+    """Instance kind -> fractions of the gap to close; a kind not listed gets :data:`DEFAULT_TARGETS`."""
+    grad_targets: tuple[Fraction, ...] = (0.3, 0.1)
     """ε / ‖∇J(θ_0)‖² for the targets on (1/K) Σ ‖∇J(θ_k)‖²."""
-    default_c_alpha: dict = field(default_factory=lambda: {"paper": 30.0})
-    """Instance kind -> the fixed c_α (must be one of its grid values)."""
-
-    def __post_init__(self):
-        if not isinstance(self.targets, dict) or not self.targets:
-            raise ValidationError("targets", f"must be a table instance kind -> list of fractions, "
-                                  f"got {self.targets!r}")
-        object.__setattr__(self, "targets", {k: _fractions(v, f"targets.{k}") for k, v in self.targets.items()})
-        object.__setattr__(self, "grad_targets", _fractions(self.grad_targets, "grad_targets"))
-        if not isinstance(self.default_c_alpha, dict):
-            raise ValidationError("default_c_alpha", f"must be a table instance kind -> c_α, "
-                                  f"got {self.default_c_alpha!r}")
-        for k, v in self.default_c_alpha.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ValidationError(f"default_c_alpha.{k}", f"must be a positive number, got {v!r}")
+    default_c_alpha: dict[str, Positive] = field(default_factory=lambda: {"paper": 30.0})
+    """Instance kind -> the fixed c_α (must be one of its grid values; a kind not listed: the smallest)."""
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     instances: tuple
     efficiency: pd.DataFrame = field(repr=False)
     """One row per instance, sampling, delay, step rule, target, N: E, interval, verdict, c_α used."""
@@ -93,8 +78,6 @@ class Summary:
     """Gap closed after the first N updates: N workers (all computed at θ_0) vs one worker."""
     diagnostics: pd.DataFrame = field(repr=False)
     """Instance diagnostics at θ_0 (myopia, |λ₂|, TV(μ, d), ε_app)."""
-    tables: tuple = ()
-    """(title, markdown lines) for the report: the verdict table."""
 
 
 # --------------------------------------------------------------------------- per-run curves
@@ -118,9 +101,7 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool]]:
     """``(label, metric column, level, decreasing)`` for every target of an instance."""
-    if kind not in settings.targets:
-        raise ValidationError(f"targets.{kind}", "no gap targets for this instance kind")
-    out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets[kind]]
+    out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets.get(kind, DEFAULT_TARGETS)]
     out += [(f"avg|grad J|^2 <= {e:g}|grad J0|^2", "grad", e, True) for e in settings.grad_targets]
     return out
 
@@ -186,6 +167,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
     one-worker runs, per instance, sampling option and c_α; mean and t-interval over seeds."""
     table = run_table(runs)
     table = table[table["delay"] == "round_robin"]
+    smallest = table.groupby("kind")["c_alpha"].min()  # the fixed c_α of a kind ``defaults`` does not list
     rows = []
     for (kind, sampling, c), group in table.groupby(["kind", "sampling", "c_alpha"], sort=True):
         single = group[group["workers"] == 1]
@@ -194,7 +176,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
             one = [float(np.interp(n, k, y)) for k, y in zip(single["k"], single["closed"])]
             a, b = stats.mean_estimate(at_n), stats.mean_estimate(one)
             rows.append({"instance": kind, "sampling": sampling, "c_alpha": c, "workers": int(n),
-                         "default_c_alpha": bool(defaults is not None and float(defaults.get(kind, np.nan)) == c),
+                         "default_c_alpha": bool(defaults is not None and float(defaults.get(kind, smallest[kind])) == c),
                          "closed_n_workers": a.value, "closed_n_workers_lo": a.lo, "closed_n_workers_hi": a.hi,
                          "closed_one_worker": b.value, "closed_one_worker_lo": b.lo, "closed_one_worker_hi": b.hi})
     return pd.DataFrame(rows)
@@ -311,9 +293,7 @@ def _diag_text(diag: pd.DataFrame, kind: str) -> str:
     if d.empty:
         return ""
     r = d.iloc[0]
-    return (f"{INSTANCE_NAMES.get(kind, kind)}: {int(r['n_states'])} states × {int(r['n_actions'])} actions, "
-            f"myopia {r['myopia']:.2f}, |λ₂| critic {r['lambda2_critic']:.3f} / actor {r['lambda2_actor']:.3f}, "
-            f"TV(μ, d) {r['tv_mu_d']:.3f}, ε_app {format_eps_app(r['eps_app'], 2)}")
+    return summary_line(r, f"{INSTANCE_NAMES.get(kind, kind)} ({int(r['n_states'])} states × {int(r['n_actions'])} actions)")
 
 
 def verdict_table(summary: Summary) -> list[str]:

@@ -61,7 +61,7 @@ from . import plotting as pl
 from . import resample, stats
 from . import time_to_target as ttt
 from .intervals import difference, power_law
-from .study import Claim, Number, Results
+from .study import Claim, Fraction, Number, Results, StudySettings, StudySummary
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
@@ -71,19 +71,12 @@ SIGMA_ALPHA, SIGMA_BETA = 0.6, 0.4
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """``target_fraction``: the gap fraction of ``T(τ)``; ``targets``: per-instance overrides keyed by
     ``problem.kind`` (instances close different fractions of their gap within the horizon)."""
 
-    target_fraction: float = 0.5
-    targets: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        stats.fraction(self.target_fraction)
-        if not isinstance(self.targets, dict):
-            raise ValidationError("targets", f"must be a table {{kind = fraction}}, got {self.targets!r}")
-        for kind, f in self.targets.items():
-            stats.fraction(f, f"targets.{kind}")
+    target_fraction: Fraction = 0.5
+    targets: dict[str, Fraction] = field(default_factory=dict)
 
     def target(self, kind: str) -> float:
         return float(self.targets.get(kind, self.target_fraction))
@@ -126,7 +119,7 @@ class InstanceResult:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     instances: tuple
     table: pd.DataFrame = field(repr=False)
     fits: pd.DataFrame = field(repr=False)

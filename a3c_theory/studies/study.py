@@ -1,9 +1,22 @@
-"""The types every study shares: what it is given (:class:`Results`) and what it hands to the report
-(:class:`Number`, :class:`Claim`). The contract itself is written in :mod:`a3c_theory.studies`."""
+"""The types every study shares: the contract a study module satisfies (:class:`StudyModule`), its
+settings and summary bases (:class:`StudySettings`, :class:`StudySummary`), what it is given
+(:class:`Results`) and what it hands to the report (:class:`Number`, :class:`Claim`). The contract is
+described in :mod:`a3c_theory.studies`.
+
+Settings are validated in one place, from their type hints: a field annotated
+``Annotated[float, Range(0, 1, lo_open=True)]`` must be a number in (0, 1]; ``tuple[float, ...]`` takes a
+TOML list (stored as a tuple); ``dict[str, X]`` a table whose values are checked as ``X``; ``Literal[...]``
+one of its values; ``Items(min_len, span, sort)`` constrains a sequence. A bad value raises
+``ValidationError(<field>[.<key>], "must ..., got ...")``, naming the allowed range.
+"""
 
 import dataclasses
+import math
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -66,6 +79,135 @@ class Claim:
     notes: str = ""
 
 
+@dataclass(frozen=True)
+class Range:
+    """Allowed values of a number: ``lo ≤ x ≤ hi``, each end open when ``lo_open`` / ``hi_open``."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def text(self) -> str:
+        return f"{'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}{')' if self.hi_open else ']'}"
+
+    def holds(self, x: float) -> bool:
+        return (x > self.lo if self.lo_open else x >= self.lo) and (x < self.hi if self.hi_open else x <= self.hi)
+
+
+@dataclass(frozen=True)
+class Items:
+    """Constraints on a sequence setting: at least ``min_len`` items, ``max/min ≥ span`` (when given), stored
+    sorted when ``sort``."""
+
+    min_len: int = 1
+    span: float | None = None
+    sort: bool = False
+
+
+FRACTION = Range(0.0, 1.0, lo_open=True)
+"""A fraction of the gap: (0, 1]."""
+POSITIVE = Range(0.0, math.inf, lo_open=True)
+"""A positive number: (0, inf)."""
+Fraction = Annotated[float, FRACTION]
+Positive = Annotated[float, POSITIVE]
+
+
+def _type_text(hint) -> str:
+    return getattr(hint, "__name__", str(hint))
+
+
+def check_value(value, hint, where: str):
+    """``value`` checked against the type hint ``hint`` (module docstring) and normalised (lists to tuples,
+    ints to floats where a float is asked for); a ValidationError naming ``where`` otherwise."""
+    meta = ()
+    if typing.get_origin(hint) is Annotated:
+        hint, *meta = typing.get_args(hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    rng = next((m for m in meta if isinstance(m, Range)), None)
+    items = next((m for m in meta if isinstance(m, Items)), Items())
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+        return check_value(value, Annotated[(hint, *meta)] if meta else hint, where)
+    if origin is Literal:
+        if value not in args:
+            raise ValidationError(where, f"must be one of {list(args)}, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValidationError(where, f"must be true or false, got {value!r}")
+        return value
+    if hint in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (hint is int and not isinstance(value, int)):
+            raise ValidationError(where, f"must be {'an integer' if hint is int else 'a number'}"
+                                         f"{' in ' + rng.text() if rng else ''}, got {value!r}")
+        if math.isnan(value) or (rng is not None and not rng.holds(value)):
+            raise ValidationError(where, f"must lie in {rng.text() if rng else '(-inf, inf)'}, got {value!r}")
+        return hint(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValidationError(where, f"must be a string, got {value!r}")
+        return value
+    if origin is tuple:
+        item = Annotated[(args[0], *meta)] if meta else args[0]
+        if not isinstance(value, (list, tuple)) or len(value) < items.min_len:
+            raise ValidationError(where, f"must be a list of at least {items.min_len} {_type_text(args[0])}"
+                                         f"{' in ' + rng.text() if rng else ''}, got {value!r}")
+        out = tuple(check_value(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+        if items.sort:
+            out = tuple(sorted(out))
+        if items.span is not None and max(out) < items.span * min(out):
+            raise ValidationError(where, f"must span a factor of at least {items.span:g}, got {min(out):g}–{max(out):g}")
+        return out
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ValidationError(where, f"must be a table of {_type_text(args[1])}, got {value!r}")
+        item = Annotated[(args[1], *meta)] if meta else args[1]
+        return {str(k): check_value(v, item, f"{where}.{k}") for k, v in value.items()}
+    raise TypeError(f"{where}: settings type {hint!r} is not supported by study.check_value")
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Base of every study's ``Settings``: a frozen dataclass whose fields are validated from their type
+    hints (module docstring) when it is built. Subclasses declare fields only; no ``__post_init__``."""
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self), include_extras=True)
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, check_value(getattr(self, f.name), hints[f.name], f.name))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudySummary:
+    """Base of every study's ``Summary`` (its own typed fields come first). The optional fields the report
+    reads: ``choices`` ((item, our choice) pairs, listed under "Choices the paper leaves open"), ``tables``
+    ((title, markdown lines), printed after the artifacts) and ``defaults`` (what the study chose for the
+    spec where it left things out, stated in the study report)."""
+
+    choices: tuple[tuple[str, str], ...] = ()
+    tables: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    defaults: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class StudyModule(Protocol):
+    """What a study module provides (:mod:`a3c_theory.studies` describes each item)."""
+
+    Settings: type
+    SAMPLE_SPEEDUP_VERDICT: bool
+
+    def summarise(self, results: "Results") -> StudySummary: ...
+
+    def draw(self, results: "Results", summary: StudySummary, path: Path) -> None: ...
+
+    def numbers(self, summary: StudySummary) -> list["Number"]: ...
+
+    def claims(self, summary: StudySummary) -> list["Claim"]: ...
+
+
 def settings_from(cls, given: dict, where: str):
     """``cls(**given)`` for a settings dataclass, every key checked: an unknown key, a value of the wrong
     type or out of range raises a ValidationError naming ``where.<key>``."""
@@ -77,14 +219,6 @@ def settings_from(cls, given: dict, where: str):
         return cls(**given)
     except ValidationError as err:
         raise ValidationError(f"{where}.{err.field}", str(err)[len(err.field) + 2:]) from None
-
-
-def column_names(value, field: str) -> tuple:
-    """A settings value naming run columns (a list or tuple of strings) as a tuple; ValidationError naming
-    ``field`` when it is empty or not strings."""
-    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(c, str) for c in value):
-        raise ValidationError(field, f"must be a non-empty list of run columns, got {value!r}")
-    return tuple(value)
 
 
 def numbers_table(study: str, numbers: list[Number]) -> pd.DataFrame:

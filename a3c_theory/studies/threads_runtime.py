@@ -5,8 +5,8 @@ throughputs: mean over seeds with a 95% percentile-bootstrap interval (never bel
 
 A wall-clock speedup means something only when learning, not thread start-up, takes the time: the spec
 picks an instance, step size and target for which N = 1 needs seconds (``min_base_seconds``, default 2 s)
-to reach the target. The same spec runs on any machine; ``scripts/threads_speedup.sh`` runs it with
-N = 1, 2, 4, 8, 16. On a machine with C cores, the most two or more threads can give is ``min(N, C)``
+to reach the target. The same spec runs on any machine; ``experiments/threads_speedup.toml`` is it with
+N = 1, 2, 4, 8, 16 (``a3c-theory study``). On a machine with C cores, the most two or more threads can give is ``min(N, C)``
 times the efficiency of C independent single-thread runs side by side (``a3c-theory bench``,
 "independent-runs ceiling"): memory bandwidth and shared caches bound it before Hogwild's own costs.
 
@@ -16,6 +16,7 @@ faster on this C-core machine" when none does.
 """
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -23,26 +24,21 @@ import pandas as pd
 from ..errors import ValidationError
 from . import plotting as pl
 from . import stats
-from .study import Claim, Number, Results, by_workers, listing
+from .study import Claim, Fraction, Number, Range, Results, StudySettings, StudySummary, by_workers, listing
 
 SAMPLE_SPEEDUP_VERDICT = False
 """This study draws no sample-speedup verdict: no discrimination warning."""
 
 
 @dataclass(frozen=True)
-class Settings:
-    target_fraction: float = 0.9
-    min_base_seconds: float = 2.0
-
-    def __post_init__(self):
-        stats.fraction(self.target_fraction)
-        if not (isinstance(self.min_base_seconds, (int, float)) and 0 <= self.min_base_seconds < 3600):
-            raise ValidationError("min_base_seconds", f"must be a number of seconds in [0, 3600), got "
-                                  f"{self.min_base_seconds!r}")
+class Settings(StudySettings):
+    target_fraction: Fraction = 0.9
+    min_base_seconds: Annotated[float, Range(0.0, 3600.0, hi_open=True)] = 2.0
+    """Seconds the one-worker runs must need to reach the target, for a wall-clock speedup to mean anything."""
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StudySummary):
     target_fraction: float
     min_base_seconds: float
     cores: int
@@ -128,4 +124,4 @@ def claims(summary: Summary) -> list[Claim]:
                   f"{listing(summary.samples_per_s, pl.fmt)} samples/s; runtime speedup "
                   f"{listing(summary.runtime_speedup, pl.fmt)}", verdict,
                   f"{summary.cores} cores: at most min(N, {summary.cores}) times the independent-runs ceiling of "
-                  "`a3c-theory bench`; `scripts/threads_speedup.sh` runs N = 1..16 on a larger machine")]
+                  "`a3c-theory bench`; `a3c-theory study experiments/threads_speedup.toml` runs N = 1..16 on a larger machine")]

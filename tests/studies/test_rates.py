@@ -80,7 +80,7 @@ def test_noise_check_needs_the_regularised_slope_to_track_minus_sigma_alpha_at_t
 
 
 def test_window_setting_is_checked():
-    with pytest.raises(ValidationError, match="window_decades"):
+    with pytest.raises(ValidationError, match=r"window_decades: must lie in \(0, 3\]"):
         rates.Settings(window_decades=0)
 
 

@@ -119,3 +119,23 @@ def test_redraw_without_runs_tables_fails_before_any_work(tmp_path):
     with pytest.raises(ValidationError, match="--redraw.*fig1_iid__runs.csv"):
         rp.reproduce(tmp_path / "out", redraw=True, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_naming_another_study_type_than_its_registry_line_is_refused(tmp_path):
+    (tmp_path / "s.toml").write_text('[experiment]\ntype = "rates"\n' + GOOD.split("\n", 1)[1])
+    with pytest.raises(ValidationError, match=r"s\.toml:experiment\.type: names 'rates'"):
+        registered({"s": "convergence"}, spec_dir=tmp_path)
+    assert [st.module for st in registered({"s": "rates"}, spec_dir=tmp_path)] == [rates]
+
+
+def test_every_packaged_spec_names_its_study_type():
+    for study in registered():
+        assert spec.study_type(study.spec_path) == study.module.__name__.rsplit(".", 1)[1]
+
+
+def test_a_spec_as_a_dict_is_checked_like_a_file():
+    with pytest.raises(ValidationError, match=r"spec:experiment\.settings\.decades"):
+        spec.load({"experiment": {"settings": {"decades": -1}}, "part": [{}]}, rates.Settings)
+    s = spec.load({"experiment": {"name": "mine", "seeds": 2}, "part": [{"grid": {"run.workers": [1, 2]}}]},
+                  rates.Settings)
+    assert (s.name, s.path, s.parts[0].seeds) == ("mine", None, 2)
