@@ -385,3 +385,25 @@ def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
             lines += [f"warning: {where}: {line.removeprefix('warning: ')}" for line in step_size_warnings(at_c)]
     warning = discrimination_warning(found) if "run.workers" in grid else None
     return lines + ([warning] if warning else [])
+
+
+def diagnostics_table(configs):
+    """A DataFrame of the diagnostics at θ_0 (:func:`diagnose`) of each distinct problem in ``configs`` (run
+    configs as nested dicts), one row per problem with the problem keys that tell instances apart."""
+    import pandas as pd
+
+    from ..config import from_dict
+
+    rows, seen = [], set()
+    for base in configs:
+        key = tuple(sorted(base["problem"].items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        d = diagnose(from_dict(base))
+        rows.append({"instance": base["problem"]["kind"], "n_states": d.n_states, "n_actions": d.n_actions,
+                     "myopia": d.myopia, "lambda2_critic": d.lambda2_critic, "lambda2_actor": d.lambda2_actor,
+                     "tv_mu_d": d.tv_mu_d, "eps_app": d.eps_app, "J0": d.J0, "J_star": d.J_star,
+                     **{f"problem.{k}": v for k, v in base["problem"].items()
+                        if k in ("restart", "slip", "gamma", "map_name", "critic_features", "n_states", "locality")}})
+    return pd.DataFrame(rows)

@@ -30,7 +30,6 @@ from .time_to_target import RESTS_ON
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
 
-OPTIONS = {"iid": "i.i.d.", "markov": "Markovian", "shared": "shared chain"}
 GAP_RATIO = 0.1
 """(c) counts as reproduced when final / initial critic gap < 0.1 at every N."""
 
@@ -98,7 +97,7 @@ def summarise(results: Results) -> Summary:
         runtime = stats.estimates(spt)
     J0, Jstar = stats.reference_levels(sim)
     n_runs = len(stats.split_runs(sim))
-    option = "/".join(OPTIONS.get(v, v) for v in pl.values(sim, "sampling"))
+    option = "/".join(pl.OPTIONS.get(v, v) for v in pl.values(sim, "sampling"))
     return Summary(
         name=results.name, artifact=s.artifact, option=option, target_fraction=f, cores=results.run_cores,
         workers=tuple(pl.values(results.runs, "workers")),

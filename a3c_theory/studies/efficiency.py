@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from . import resample
+from . import resample, stats
 from . import time_to_target as ttt
 from .intervals import Estimate, power_law
 from .resample import CONFIDENCE
@@ -282,3 +282,21 @@ def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing
     iv = resample.bootstrap(statistic, samples, paired=paired, level=level, n_resamples=n_boot)
     return point, Estimate(exponent(point), iv.lo, iv.hi, int(np.sum(np.isfinite(point) & (point > grid[0]))),
                            iv.method), iv.defined
+
+
+def curves_per_run(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run of a speedup-type study: its keys (``c_alpha`` NaN without an ``algorithm.c_alpha`` column) and its curves
+    (k, gap fraction closed, avg ‖∇J‖² / ‖∇J(θ_0)‖²)."""
+    stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "seed", "samples", "gap", "grad_norm_sq",
+               "avg_grad_norm_sq")
+    has_c = "algorithm.c_alpha" in runs.columns
+    firsts, arrays = stats.run_arrays(runs, ["samples", "gap", "avg_grad_norm_sq"])
+    rows = []
+    for values, k, gap, grad in zip(firsts.itertuples(index=False), arrays["samples"], arrays["gap"],
+                                    arrays["avg_grad_norm_sq"]):
+        first = dict(zip(firsts.columns, values))
+        rows.append({"kind": first["kind"], "sampling": first["sampling"], "delay": first["delay"],
+                     "c_alpha": float(first["algorithm.c_alpha"]) if has_c else np.nan,
+                     "workers": int(first["workers"]),
+                     "seed": int(first["seed"]), "k": k, "closed": 1.0 - gap / gap[0], "grad": grad / grad[0]})
+    return pd.DataFrame(rows)

@@ -40,7 +40,7 @@ from . import efficiency as ef
 from . import plotting as pl
 from . import stats
 from .intervals import POWER_LAW, power_law
-from .speedup import INSTANCE_NAMES, OPTIONS, run_table, diagnostics_rows
+from ..instances.diagnose import diagnostics_table
 from . import time_to_target as ttt
 from .study import Claim, Fraction, Items, Number, Positive, Results, StudySettings, StudySummary
 
@@ -85,13 +85,13 @@ def nmax_table(nmax: pd.DataFrame, fits: pd.DataFrame) -> list[str]:
     for r in nmax.itertuples():
         mark = {"above": "+", "below": " (−)"}.get(r.censored, "")
         first = "—" if pd.isna(r.first_sublinear) else str(int(r.first_sublinear))
-        lines.append(f"| {OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.horizon:g} | {r.level:.3g} | "
+        lines.append(f"| {pl.OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.horizon:g} | {r.level:.3g} | "
                      f"{int(r.n_max)}{mark} | {first} | {r.n_cross:.3g} | {r.never_reached} of {r.runs} |")
     lines += ["", "| sampling | target on | a of N_max (least squares) [95% t] | exponents the N grid allows | "
               "horizons fitted | a of N* [95% seed bootstrap] | horizons fitted (share of resamples) |",
               "|---|---|---|---|---|---|---|"]
     for r in fits.itertuples():
-        lines.append(f"| {OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] | "
+        lines.append(f"| {pl.OPTIONS.get(r.sampling, r.sampling)} | {r.metric} | {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] | "
                      f"[{r.grid_a_min:.3g}, {r.grid_a_max:.3g}] | {r.points} | {r.a_cross:.3g} "
                      f"[{r.a_cross_lo:.3g}, {r.a_cross_hi:.3g}] | {r.cross_points} ({r.cross_fitted:.0%}) |")
     return lines
@@ -112,7 +112,7 @@ def summarise(results: Results) -> Summary:
     kinds = set(runs["kind"])
     if s.instance not in kinds:
         raise ValidationError("instance", f"no runs of kind {s.instance!r} (have {sorted(kinds)})")
-    table = run_table(runs[(runs["kind"] == s.instance) & (runs["delay"] == "round_robin")])
+    table = ef.curves_per_run(runs[(runs["kind"] == s.instance) & (runs["delay"] == "round_robin")])
     nmax_rows, fit_rows = [], []
     for sampling, group in table.groupby("sampling", sort=True):
         for metric, (label, decreasing) in METRICS.items():
@@ -138,8 +138,8 @@ def summarise(results: Results) -> Summary:
     configs = [c for c in results.configs if c["problem"]["kind"] in (s.instance, s.mixing_kind)]
     nmax, fits = pd.concat(nmax_rows, ignore_index=True), pd.DataFrame(fit_rows)
     return Summary(s.instance, s.mixing_parameter, nmax, fits, mixing,
-                   diagnostics_rows(_expand(configs, s.mixing_parameter, runs)),
-                   tables=((f"N_max(K) on the {INSTANCE_NAMES.get(s.instance, s.instance)} (rule: {ef.VERDICT_RULE})",
+                   diagnostics_table(_expand(configs, s.mixing_parameter, runs)),
+                   tables=((f"N_max(K) on the {pl.INSTANCE_NAMES.get(s.instance, s.instance)} (rule: {ef.VERDICT_RULE})",
                             tuple(nmax_table(nmax, fits))),))
 
 
@@ -164,7 +164,7 @@ def _mixing_rows(s: Settings, runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["value", "workers", "efficiency", "lo", "hi", "n", "censored", "verdict"])
     rows = []
     for value, g in sub.groupby(s.mixing_parameter, sort=True):
-        table = run_table(g)
+        table = ef.curves_per_run(g)
         eff = ef.efficiency_table(_curves(table, "closed"), {f"gap {s.mixing_target:.0%}": s.mixing_target},
                                   seeds=_seeds(table))
         eff.insert(0, "value", value.item() if hasattr(value, "item") else value)
@@ -189,7 +189,7 @@ def draw(results: Results, summary: Summary, path) -> None:
         color, marker = f"C{i}", "os^v"[i % 4]
         inside = g["censored"] == ""
         ax_a.plot(g["horizon"][inside], g["n_max"][inside], marker=marker, color=color, ls="none",
-                  label=f"{OPTIONS.get(sampling, sampling)}, target on {metric}")
+                  label=f"{pl.OPTIONS.get(sampling, sampling)}, target on {metric}")
         ax_a.plot(g["horizon"][~inside], g["n_max"][~inside], marker=marker, mfc="none", color=color, ls="none")
         fit = summary.fits[(summary.fits["sampling"] == sampling) & (summary.fits["metric"] == metric)].iloc[0]
         if np.isfinite(fit["a"]):
@@ -203,13 +203,13 @@ def draw(results: Results, summary: Summary, path) -> None:
     K = np.array(sorted(summary.nmax["horizon"].unique()), float)
     ax_a.plot(K, K ** THEORY_EXPONENT, color="k", ls="--", lw=1, label="theory: K^(1/5) (sufficient)")
     ax_a.set(xscale="log", yscale="log", xlabel="horizon K (samples one worker needs)", ylabel="N_max(K)",
-             title=f"(a) largest N linear at every N' ≤ N, {INSTANCE_NAMES.get(summary.instance, summary.instance)}")
+             title=f"(a) largest N linear at every N' ≤ N, {pl.INSTANCE_NAMES.get(summary.instance, summary.instance)}")
     pl.plain_log_ticks(ax_a)
     ax_a.legend(fontsize=6.5, loc="upper left")
 
     for i, ((sampling, metric), g) in enumerate(summary.nmax.groupby(["sampling", "metric"], sort=True)):
         ax_b.plot(g["horizon"], g["level"], marker="os^v"[i % 4], color=f"C{i}",
-                  label=f"{OPTIONS.get(sampling, sampling)}: {metric}")
+                  label=f"{pl.OPTIONS.get(sampling, sampling)}: {metric}")
     ax_b.set(xscale="log", yscale="log", xlabel="horizon K", ylabel="target level = mean of one worker at K",
              title="(b) the targets behind (a) (gap closed: fraction; ‖∇J‖²: relative to θ_0)")
     ax_b.legend(fontsize=6.5)
@@ -226,7 +226,7 @@ def draw(results: Results, summary: Summary, path) -> None:
     if not mix.empty:
         pl.log2_axis(ax_c, sorted(set(mix["workers"])))
     ax_c.set(xlabel="workers N", ylabel="E(N) = Speedup(N)/N",
-             title=f"(c) Markovian, {INSTANCE_NAMES.get(results.settings.mixing_kind, results.settings.mixing_kind)} "
+             title=f"(c) Markovian, {pl.INSTANCE_NAMES.get(results.settings.mixing_kind, results.settings.mixing_kind)} "
                    f"family, target {results.settings.mixing_target:.0%} of the gap")
     ax_c.legend(fontsize=6.5)
     pl.save(fig, path, results.title, f"Rule: {ef.VERDICT_RULE}.\nHollow markers in (a): N_max at an end of "
@@ -236,10 +236,10 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 # --------------------------------------------------------------------------- report
 def numbers(summary: Summary) -> list[Number]:
-    out = [Number("exponent a of N_max ∝ K^a", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+    out = [Number("exponent a of N_max ∝ K^a", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                   stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
            for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
-    out += [Number("exponent a of N* ∝ K^a (E(N*) = 0.75)", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+    out += [Number("exponent a of N* ∝ K^a (E(N*) = 0.75)", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                    stats.Estimate(r.a_cross, r.a_cross_lo, r.a_cross_hi, int(r.cross_points), stats.BOOTSTRAP_INTERVAL))
             for r in summary.fits.itertuples() if np.isfinite(r.a_cross)]
     out += [Number("efficiency E(N) (Markovian, mixing family)", f"value={r.value}, N={r.workers}",
@@ -301,7 +301,7 @@ def mixing_verdict(mixing: pd.DataFrame, lam: dict) -> str:
 
 def claims(summary: Summary) -> list[Claim]:
     out = []
-    name = INSTANCE_NAMES.get(summary.instance, summary.instance)
+    name = pl.INSTANCE_NAMES.get(summary.instance, summary.instance)
     diag = summary.diagnostics[summary.diagnostics["instance"] == summary.instance]
     dtext = ""
     if not diag.empty:
@@ -313,7 +313,7 @@ def claims(summary: Summary) -> list[Claim]:
                             for h, n, c in zip(g["horizon"], g["n_max"], g["censored"]))
         risk = ", ".join(f"K={h:g}: N = {int(n)}" for h, n in zip(g["horizon"], g["risk_from"]) if n)
         risk = f"; more workers raise the risk of never reaching the level from {risk}" if risk else ""
-        out.append(Claim(f"N_max(K), {OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+        out.append(Claim(f"N_max(K), {pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                          "linear speedup while K_0 = O(K^{1/5}) (Theorem 1, sufficient)", "`nmax.png`, panel (a)",
                          f"a = {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] from {r.points} horizons (exponents the N grid "
                          f"allows: [{r.grid_a_min:.3g}, {r.grid_a_max:.3g}]); N_max: {listing}{risk}",
@@ -323,7 +323,7 @@ def claims(summary: Summary) -> list[Claim]:
                          "the horizons share runs and N_max takes grid values, so the interval is optimistic"))
         crossing = ", ".join(f"K={h:g}: {n:.3g} ({stuck} of {runs} runs with N > 1 never got there)"
                              for h, n, stuck, runs in zip(g["horizon"], g["n_cross"], g["never_reached"], g["runs"]))
-        out.append(Claim(f"N*(K) where E = 0.75, {OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
+        out.append(Claim(f"N*(K) where E = 0.75, {pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                          "linear speedup while K_0 = O(K^{1/5}) (Theorem 1, sufficient)", "`nmax.png`, panel (a)",
                          f"a = {r.a_cross:.3g} [{r.a_cross_lo:.3g}, {r.a_cross_hi:.3g}] (seed bootstrap) from "
                          f"{r.cross_points} horizons; N*: {crossing}", crossing_verdict(r.a_cross_lo, r.a_cross_hi),

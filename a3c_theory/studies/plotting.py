@@ -15,6 +15,12 @@ from matplotlib.figure import Figure
 
 from . import stats
 
+INSTANCE_NAMES = {"paper": "paper instance", "trap_chain": "trap chain", "gymnasium": "FrozenLake 4x4",
+                  "garnet": "garnet", "sparse_garnet": "sparse garnet", "drift_ring": "drift ring"}
+"""Readers' names of the instance kinds (labels and titles)."""
+OPTIONS = {"iid": "i.i.d.", "markov": "Markovian", "shared": "shared chain"}
+"""Readers' names of the sampling options."""
+
 STYLE = {"font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 9, "legend.fontsize": 7.5,
          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 110}
 

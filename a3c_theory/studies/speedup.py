@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import config
 from ..errors import ValidationError
-from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app, summary_line
+from ..instances.diagnose import MYOPIA_WARNING, diagnostics_table, format_eps_app, summary_line
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
@@ -45,9 +44,6 @@ from .study import Claim, Fraction, Number, Positive, Results, StudySettings, St
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
 
-INSTANCE_NAMES = {"paper": "paper instance", "trap_chain": "trap chain", "gymnasium": "FrozenLake 4x4",
-                  "garnet": "garnet", "sparse_garnet": "sparse garnet", "drift_ring": "drift ring"}
-OPTIONS = {"iid": "i.i.d.", "markov": "Markovian"}
 FIXED, TUNED = "fixed", "tuned"
 SUPERLINEAR = 1.0
 """A point is flagged superlinear when the interval of E(N) lies above 1."""
@@ -81,24 +77,6 @@ class Summary(StudySummary):
 
 
 # --------------------------------------------------------------------------- per-run curves
-def run_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: its keys (``c_alpha`` NaN without an ``algorithm.c_alpha`` column) and its curves
-    (k, gap fraction closed, avg ‖∇J‖² / ‖∇J(θ_0)‖²)."""
-    stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "seed", "samples", "gap", "grad_norm_sq",
-               "avg_grad_norm_sq")
-    has_c = "algorithm.c_alpha" in runs.columns
-    firsts, arrays = stats.run_arrays(runs, ["samples", "gap", "avg_grad_norm_sq"])
-    rows = []
-    for values, k, gap, grad in zip(firsts.itertuples(index=False), arrays["samples"], arrays["gap"],
-                                    arrays["avg_grad_norm_sq"]):
-        first = dict(zip(firsts.columns, values))
-        rows.append({"kind": first["kind"], "sampling": first["sampling"], "delay": first["delay"],
-                     "c_alpha": float(first["algorithm.c_alpha"]) if has_c else np.nan,
-                     "workers": int(first["workers"]),
-                     "seed": int(first["seed"]), "k": k, "closed": 1.0 - gap / gap[0], "grad": grad / grad[0]})
-    return pd.DataFrame(rows)
-
-
 def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool]]:
     """``(label, metric column, level, decreasing)`` for every target of an instance."""
     out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets.get(kind, DEFAULT_TARGETS)]
@@ -119,7 +97,7 @@ def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool) -> 
 def _efficiency_rows(settings: Settings, runs: pd.DataFrame) -> pd.DataFrame:
     stats.need(runs, "algorithm.c_alpha")  # a grid column in every part (one value where it is not swept)
     rows = []
-    table = run_table(runs)
+    table = ef.curves_per_run(runs)
     for (kind, sampling, delay), group in table.groupby(["kind", "sampling", "delay"], sort=True):
         grid = sorted(group["c_alpha"].unique())
         default = float(settings.default_c_alpha.get(kind, grid[0]))
@@ -165,7 +143,7 @@ def _verdict_rows(eff: pd.DataFrame) -> pd.DataFrame:
 def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.DataFrame:
     """Gap closed at k = N by the N-worker runs (first N updates all computed at θ_0, round-robin) and by the
     one-worker runs, per instance, sampling option and c_α; mean and t-interval over seeds."""
-    table = run_table(runs)
+    table = ef.curves_per_run(runs)
     table = table[table["delay"] == "round_robin"]
     smallest = table.groupby("kind")["c_alpha"].min()  # the fixed c_α of a kind ``defaults`` does not list
     rows = []
@@ -182,28 +160,11 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def diagnostics_rows(configs) -> pd.DataFrame:
-    """Instance diagnostics at θ_0 (``instances.diagnose``) for each distinct problem in ``configs``."""
-    rows, seen = [], set()
-    for base in configs:
-        key = tuple(sorted(base["problem"].items()))
-        if key in seen:
-            continue
-        seen.add(key)
-        d = diagnose(config.from_dict(base))
-        rows.append({"instance": base["problem"]["kind"], "n_states": d.n_states, "n_actions": d.n_actions,
-                     "myopia": d.myopia, "lambda2_critic": d.lambda2_critic, "lambda2_actor": d.lambda2_actor,
-                     "tv_mu_d": d.tv_mu_d, "eps_app": d.eps_app, "J0": d.J0, "J_star": d.J_star,
-                     **{f"problem.{k}": v for k, v in base["problem"].items()
-                        if k in ("restart", "slip", "gamma", "map_name", "critic_features", "n_states", "locality")}})
-    return pd.DataFrame(rows)
-
-
 def summarise(results: Results) -> Summary:
     eff = _efficiency_rows(results.settings, results.runs)
     summary = Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
                       mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
-                      diagnostics=diagnostics_rows(results.configs))
+                      diagnostics=diagnostics_table(results.configs))
     title = (f"Speedup verdicts: E(N) [95% CI] and verdict per N ({ef.VERDICT_RULE}; lin/SUB/und; * = some runs "
              "never reached the target: E(N) over those that did; ! = more of them than with one worker (exact test); "
              "↑ = interval above 1)")
@@ -214,14 +175,14 @@ def summarise(results: Results) -> Summary:
 def draw(results: Results, summary: Summary, path) -> None:
     eff, mech = summary.efficiency, summary.mechanism
     kinds = list(summary.instances)
-    options = [o for o in OPTIONS if o in set(eff["sampling"])]
+    options = [o for o in pl.OPTIONS if o in set(eff["sampling"])]
     fig, axes = pl.new_figure(len(kinds) + 1, len(options), max(11.0, 5.6 * len(options)), 3.4 * (len(kinds) + 1))
     for i, kind in enumerate(kinds):
         for j, option in enumerate(options):
             _draw_panel(axes[i, j], eff[(eff["instance"] == kind) & (eff["sampling"] == option)],
-                        f"{INSTANCE_NAMES.get(kind, kind)}, {OPTIONS[option]}", summary.diagnostics, kind)
+                        f"{pl.INSTANCE_NAMES.get(kind, kind)}, {pl.OPTIONS[option]}", summary.diagnostics, kind)
     for j, option in enumerate(options):
-        _draw_mechanism(axes[-1, j], mech[(mech["sampling"] == option) & mech["default_c_alpha"]], OPTIONS[option])
+        _draw_mechanism(axes[-1, j], mech[(mech["sampling"] == option) & mech["default_c_alpha"]], pl.OPTIONS[option])
     pl.save(fig, path, results.title,
             f"Rule: {ef.VERDICT_RULE}.\nMarkers (round-robin, fixed c_α): filled = linear, hollow = undetermined, "
             "x = sub-linear; solid: round-robin delays, fixed c_α (bars: 95% CI); dotted: tuned c_α; "
@@ -268,7 +229,7 @@ def _draw_mechanism(ax, mech: pd.DataFrame, option: str) -> None:
         g = g.sort_values("workers")
         x = g["workers"].to_numpy(float)
         color = f"C{i}"
-        name = f"{INSTANCE_NAMES.get(kind, kind)}, c_α={c:g}"
+        name = f"{pl.INSTANCE_NAMES.get(kind, kind)}, c_α={c:g}"
         ax.plot(x, g["closed_n_workers"], color=color, marker="o", ms=3, lw=1.1, label=f"{name}: N workers")
         ax.plot(x, g["closed_one_worker"], color=color, ls=":", lw=1.1, label=f"{name}: 1 worker")
     pl.log2_axis(ax, sorted(set(mech["workers"])) or [1])
@@ -281,7 +242,7 @@ def _draw_mechanism(ax, mech: pd.DataFrame, option: str) -> None:
 def numbers(summary: Summary) -> list[Number]:
     out = []
     for r in summary.efficiency.itertuples():
-        label = (f"{INSTANCE_NAMES.get(r.instance, r.instance)}, {OPTIONS.get(r.sampling, r.sampling)}, {r.delay}, "
+        label = (f"{pl.INSTANCE_NAMES.get(r.instance, r.instance)}, {pl.OPTIONS.get(r.sampling, r.sampling)}, {r.delay}, "
                  f"c_α {r.step_rule} ({r.c_alpha:g}), {r.target}, N={r.workers}")
         out.append(Number("efficiency E(N) = Speedup(N)/N", label,
                           stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL)))
@@ -293,7 +254,7 @@ def _diag_text(diag: pd.DataFrame, kind: str) -> str:
     if d.empty:
         return ""
     r = d.iloc[0]
-    return summary_line(r, f"{INSTANCE_NAMES.get(kind, kind)} ({int(r['n_states'])} states × {int(r['n_actions'])} actions)")
+    return summary_line(r, f"{pl.INSTANCE_NAMES.get(kind, kind)} ({int(r['n_states'])} states × {int(r['n_actions'])} actions)")
 
 
 def verdict_table(summary: Summary) -> list[str]:
@@ -308,7 +269,7 @@ def verdict_table(summary: Summary) -> list[str]:
         cells = [efficiency_cell(by_n[n]) if n in by_n else "" for n in workers]
         estimable = 1 in by_n and np.isfinite(by_n[1].efficiency)
         up_to = ef.linear_up_to(dict(zip(g["workers"], g["verdict"]))) if estimable else NOT_ESTIMABLE
-        lines.append(f"| {INSTANCE_NAMES.get(key[0], key[0])} | {OPTIONS.get(key[1], key[1])} | {key[2]} | {key[3]} | "
+        lines.append(f"| {pl.INSTANCE_NAMES.get(key[0], key[0])} | {pl.OPTIONS.get(key[1], key[1])} | {key[2]} | {key[3]} | "
                      f"{key[4]} | " + " | ".join(cells) + f" | {up_to} |")
     return head + lines + ["", f"`*`: some runs at that N never reached the target; E(N) is over those that did "
                            f"({ttt.RESTS_ON}). `{NOT_ESTIMABLE}`: not estimable (no run at that N, or no one-worker "
@@ -355,12 +316,12 @@ def _bandit_claims(summary: Summary, fixed: pd.DataFrame) -> list[Claim]:
     myopia = float(paper["myopia"].iloc[0])
     parts = []
     for kind in summary.instances:
-        for option in OPTIONS:
+        for option in pl.OPTIONS:
             if fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)].empty:
                 continue
             target, vd = _first_target(fixed, kind, option)
             first = ef.first_sublinear(vd)
-            parts.append(f"{INSTANCE_NAMES.get(kind, kind)} ({OPTIONS[option]}, {target}): linear up to "
+            parts.append(f"{pl.INSTANCE_NAMES.get(kind, kind)} ({pl.OPTIONS[option]}, {target}): linear up to "
                          f"N = {ef.linear_up_to(vd)}" + (f", sub-linear from N = {first}" if first else ""))
     bandit = myopia >= MYOPIA_WARNING
     return [Claim("Fig. 1(d), 2(d): the instance", "the paper's synthetic instance tests linear speedup",
@@ -406,7 +367,7 @@ def claims(summary: Summary) -> list[Claim]:
             if not superlinear.empty:
                 sl = "; superlinear (CI above 1) at " + ", ".join(
                     f"{r.target} N={r.workers}" for r in superlinear.itertuples())
-            out.append(Claim(f"speedup, {OPTIONS[option]}, {INSTANCE_NAMES.get(kind, kind)}", claim,
+            out.append(Claim(f"speedup, {pl.OPTIONS[option]}, {pl.INSTANCE_NAMES.get(kind, kind)}", claim,
                              "`speedup.png`", "; ".join(parts) + tuned_text + sl,
                              " / ".join(dict.fromkeys(verdicts)),
                              f"{_diag_text(diag, kind)}. Round-robin delays τ = N − 1, fixed c_α = "
@@ -417,7 +378,7 @@ def claims(summary: Summary) -> list[Claim]:
     mech = summary.mechanism
     if not mech.empty:
         big = mech[mech["default_c_alpha"]].sort_values("workers").groupby(["instance", "sampling"]).tail(1)
-        text = "; ".join(f"{INSTANCE_NAMES.get(r.instance, r.instance)} {OPTIONS.get(r.sampling, r.sampling)} "
+        text = "; ".join(f"{pl.INSTANCE_NAMES.get(r.instance, r.instance)} {pl.OPTIONS.get(r.sampling, r.sampling)} "
                          f"c_α={r.c_alpha:g}, N={r.workers}: {r.closed_n_workers:.2f} vs {r.closed_one_worker:.2f}"
                          for r in big.itertuples())
         out.append(Claim("speedup: superlinear points", "the first N updates of N round-robin workers are all "

@@ -96,7 +96,7 @@ def test_crossing_exponent_verdicts():
 def test_n_max_summary_on_synthetic_runs():
     runs = _runs({3.0: 1.0})
     runs["locality"] = 0
-    table = speedup.run_table(runs)
+    table = ef.curves_per_run(runs)
     rows = ef.n_max_by_horizon(nmax._curves(table, "closed"), [30.0, 300.0, 3000.0, 30000.0])
     # T(N) = K + (N − 1): linear while N − 1 < K / 3 on the grid 1, 4, 16, 64
     assert list(rows["n_max"]) == [4, 64, 64, 64]
