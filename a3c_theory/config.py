@@ -49,8 +49,9 @@ import numpy as np
 
 from .errors import ValidationError
 
-# Each entry: key -> (default, kind, constraint). kind: "int", "float", "choice", "str".
-# int/float constraint: (low, high, low_open, high_open); choice constraint: tuple of allowed strings;
+# Each entry: key -> (default, kind, constraint). kind: "int", "float", "floats", "choice", "str".
+# int/float constraint: (low, high, low_open, high_open), for "floats" (a list of distinct numbers) that of
+# each element; choice constraint: tuple of allowed strings;
 # str: any string (checked where it is used, e.g. problem.env against the supported environments).
 SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
     "problem": {
@@ -185,6 +186,8 @@ def describe_range(kind: str, constraint: tuple) -> str:
         return ", ".join(constraint)
     if kind == "str":
         return "any string"
+    if kind == "floats":
+        return "list of distinct numbers in " + describe_range("float", constraint)
     low, high, low_open, high_open = constraint
     return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
@@ -272,6 +275,43 @@ class RunSettings:
     seed: int
 
 
+# ----------------------------------------------------------------------------- [targets]: online hitting times
+SCHEMA["targets"] = {
+    "gap": ((), "floats", (0.0, 1.0, True, False)),
+    "avg_grad": ((), "floats", (0.0, 1e6, True, False)),
+    "critic_gap": ((), "floats", (0.0, 1e6, True, False)),
+    "check_ratio": (1.1, "float", (1.0, 2.0, True, False)),
+    "resolution": (0.01, "float", (0.0, 0.01, True, False)),
+    "after_last": ("stop", "choice", ("stop", "continue")),
+}
+DESCRIPTIONS.update({
+    "targets.gap": "fractions f of the gap J* − J(θ_0) to close: hit at the first k with J(θ_k) ≥ J(θ_0) + "
+                   "f(J* − J(θ_0)) (a3c_theory.engine.targets; simulated and sync modes)",
+    "targets.avg_grad": "levels e of the running average (1/k)Σ‖∇J(θ_i)‖² (trapezoid rule on the check grid), "
+                        "as fractions of ‖∇J(θ_0)‖²: hit at the first k with average ≤ e‖∇J(θ_0)‖²",
+    "targets.critic_gap": "levels e of the critic gap ‖ω_k − ω*_θk‖ as fractions of its value at k = 0",
+    "targets.check_ratio": "targets: ratio of the geometric grid of cheap checks (the bracket a hit is refined in)",
+    "targets.resolution": "targets: step of the fine grid a bracket is replayed on, as a fraction of the count "
+                          "(hit_resolution; one update, or one round in sync mode, at least)",
+    "targets.after_last": "targets: stop once every target is reached, or continue to run.samples",
+})
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    gap: tuple
+    avg_grad: tuple
+    critic_gap: tuple
+    check_ratio: float
+    resolution: float
+    after_last: str
+
+    @property
+    def any(self) -> bool:
+        """Whether the run has a target."""
+        return bool(self.gap or self.avg_grad or self.critic_gap)
+
+
 @dataclass(frozen=True)
 class Config:
     """A validated run configuration; ``cfg.problem.n_states``, ``cfg.run.workers``, …"""
@@ -279,17 +319,28 @@ class Config:
     problem: ProblemSettings
     algorithm: AlgorithmSettings
     run: RunSettings
+    targets: TargetSettings
 
     def to_dict(self) -> dict:
         """The full nested dict of resolved values (every key of :data:`SCHEMA`)."""
-        return {"problem": asdict(self.problem), "algorithm": asdict(self.algorithm), "run": asdict(self.run)}
+        return {"problem": asdict(self.problem), "algorithm": asdict(self.algorithm), "run": asdict(self.run),
+                "targets": {key: list(value) if isinstance(value, tuple) else value
+                            for key, value in asdict(self.targets).items()}}
 
 
-_SECTION_TYPES = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings}
+_SECTION_TYPES = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings,
+                  "targets": TargetSettings}
 
 
 # ----------------------------------------------------------------------------- parsing
 def _check_value(field: str, value, kind: str, constraint: tuple):
+    if kind == "floats":
+        if not isinstance(value, (list, tuple)):
+            raise ValidationError(field, f"must be a list of numbers, got {value!r}")
+        values = tuple(_check_value(field, item, "float", constraint) for item in value)
+        if len(set(values)) != len(values):
+            raise ValidationError(field, f"must not repeat a value, got {list(values)}")
+        return values
     if kind == "str":
         if not isinstance(value, str):
             raise ValidationError(field, f"must be a string, got {value!r}")
@@ -388,6 +439,9 @@ def _check_consistency(cfg: Config) -> None:
                                   f"multiple of run.workers, got {r.samples}")
     if r.mode == "threads" and r.delay != "none":
         raise ValidationError("run.delay", f"threads mode has real delays: must be 'none', got {r.delay!r}")
+    if cfg.targets.any and r.mode == "threads":
+        raise ValidationError("targets", "online hitting times need a replayable run: simulated or sync mode, got "
+                              "threads (its hitting times are read from the snapshots)")
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")
