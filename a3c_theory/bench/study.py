@@ -20,7 +20,10 @@ time, ``time.process_time``), so a slow spell of the shared machine hits both al
 - ``study_batch_vs_kernel_rate``: the batch's runs per CPU-second ÷ the kernel-only rate (runs per second
   of compiled-kernel time alone, ``kernel_seconds``): the share of a run spent in the update kernels;
 - ``study_target_cost_fraction``: median share of a new-way run's wall time spent on the online
-  evaluations, checkpoints and replays (``target_cost_fraction``);
+  evaluations, checkpoints and replays (``target_cost_fraction``, timed inside the run);
+  ``study_target_overhead``: the same cost measured from outside, everything included (the extra chunk
+  ends of the checks too): process CPU of the new way's engine runs ÷ that of the same runs without
+  targets, each stopped at the count where its online twin stopped, minus 1;
 - ``study_updates_fraction``: median updates run by the new way ÷ the horizon;
 - ``study_settings``: the cell and the sizes.
 """
@@ -67,6 +70,30 @@ def _old_hits(table) -> tuple[list, list]:
     return hits, spacing
 
 
+def _target_overhead(horizon: int, seeds: list, repeats: int = 3) -> float:
+    """``study_target_overhead`` (module docstring) on ``seeds``, the two kinds of run interleaved, median of
+    ``repeats``."""
+    from .. import engine
+    from ..engine.run_setup import Shared
+    from ..exact import single_thread_blas
+
+    online = [config.from_dict(cell(horizon, int(s), online=True)) for s in seeds]
+    shared = Shared(online[0])
+    with single_thread_blas():
+        stops = [engine.run(cfg, progress=False, shared=shared).meta["updates_run"] for cfg in online]
+        bare = [config.from_dict({**cell(stop, int(s), online=True), "targets": {}}) for s, stop in zip(seeds, stops)]
+        ratios = []
+        for _ in range(repeats):
+            times = []
+            for cfgs in (online, bare):
+                tick = time.process_time()
+                for cfg in cfgs:
+                    engine.run(cfg, progress=False, shared=shared)
+                times.append(time.process_time() - tick)
+            ratios.append(times[0] / times[1] - 1.0)
+    return float(np.median(ratios))
+
+
 def bench_study(quick: bool = False, sizes: dict | None = None) -> dict:
     """Run the cell both ways (module docstring) and return the result keys."""
     sizes = {**default_sizes(quick), **(sizes or {})}
@@ -102,6 +129,7 @@ def bench_study(quick: bool = False, sizes: dict | None = None) -> dict:
                 elif new_hit is not None:
                     disagreement.append(abs(new_hit - old_hit) / resolution)
     batch_rate = n_seeds / cpu["new"]
+    overhead = _target_overhead(horizon, blocks[0])
     return {
         "study_throughput_ratio": float(np.median(ratios)),
         "study_throughput_ratio_blocks": [float(r) for r in ratios],
@@ -111,6 +139,7 @@ def bench_study(quick: bool = False, sizes: dict | None = None) -> dict:
         "study_hits_unmatched": unmatched,
         "study_batch_vs_kernel_rate": batch_rate / (n_seeds / kernel_s),
         "study_target_cost_fraction": float(np.median(fractions)),
+        "study_target_overhead": overhead,
         "study_updates_fraction": float(np.median(updates)),
         "study_settings": {"instance": "trap_chain 6, one_hot", "sampling": "iid, refresh 1000", "c_alpha": 3.0,
                            "workers": 16, "delay": "round_robin", "targets": list(TARGETS), "horizon": horizon,
