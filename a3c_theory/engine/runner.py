@@ -16,7 +16,17 @@ A run (Algorithm 1 of the paper):
 4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
 5. checks after every chunk that ``θ`` and ``ω`` are finite (:mod:`a3c_theory.divergence`); a run that
    left the floats stops there: its trace keeps the snapshots taken so far and ``meta`` records
-   ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``.
+   ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``;
+6. with targets (config ``[targets]``), checks them at the points of their check grid and records their
+   hitting times online (:mod:`.targets`, which replays a bracket from a checkpoint of the stepper); once
+   every target is reached the run stops there (a last snapshot at that count) unless
+   ``targets.after_last = "continue"``. ``meta["stop_reason"]`` says why a run ended: ``"all_targets"``,
+   ``"horizon"`` or ``"diverged"`` (threads mode: the last two), and ``meta["updates_run"]`` how far it went.
+
+The steppers (:class:`_SimulatedStepper`, :class:`_SyncStepper`) hold a run's state between chunk ends and
+advance it to a given count; :func:`_drive` is the one loop over snapshots and checks for both modes.
+Where chunks end does not change a run's arithmetic, so a run without targets, or with targets that go on
+to the horizon, has the snapshots it had before targets existed, byte for byte.
 
 Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``; the run is bit-for-bit
 reproducible from ``run.seed`` for any N. Sync mode (A2C): ``kernels.sync_chunk`` rounds of N samples, the
@@ -26,7 +36,8 @@ Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, proble
 
 ``trace.meta`` (built by ``run_setup.run_meta``, as in threads mode) also records ``kernel_seconds`` (real
 time inside the compiled kernels, including the compilation or cache load of the first call in a process),
-``wall_seconds`` and ``kernel_ns_per_sample``.
+``wall_seconds`` and ``kernel_ns_per_sample`` (over the updates run; replays are not counted there but in
+the targets' ``target_seconds``).
 """
 
 import time
@@ -236,7 +247,7 @@ class _SyncStepper(_Stepper):
 def _drive(cfg, stepper: _Stepper, recorder: _Recorder, targets) -> str:
     """Run ``stepper`` to ``run.samples``: a snapshot at each planned count, a check of the targets at each
     point of their check grid while some are pending; returns the stop reason (``engine.targets``)."""
-    total = cfg.run.samples - cfg.run.samples % getattr(stepper, "n_workers", 1)
+    total = cfg.run.samples
     stop_early = cfg.targets.after_last == "stop"
     recorder.record(stepper)
     if targets is not None:

@@ -210,9 +210,11 @@ class OnlineTargets:
         stepper.restore(now)
 
     def meta(self, wall_seconds: float) -> dict:
-        """The run's metadata on its targets: levels, hits (None when not reached), their clock times and
-        fine steps, the stated resolution and the cost of the online evaluation."""
+        """The run's metadata on its targets: the horizon (``run.samples``, whether or not the run stopped
+        before), levels, hits (None when not reached), their clock times and fine steps, the stated
+        resolution and the cost of the online evaluation."""
         return {
+            "hit_horizon": int(self.checks[-1]),
             "hit_resolution": self.resolution,
             "hit_check_ratio": self.check_ratio,
             "target_levels": {t.name: t.level for t in self.targets},
