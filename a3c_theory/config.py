@@ -280,7 +280,7 @@ SCHEMA["targets"] = {
     "gap": ((), "floats", (0.0, 1.0, True, False)),
     "avg_grad": ((), "floats", (0.0, 1e6, True, False)),
     "critic_gap": ((), "floats", (0.0, 1e6, True, False)),
-    "check_ratio": (1.1, "float", (1.0, 2.0, True, False)),
+    "check_ratio": (1.2, "float", (1.0, 2.0, True, False)),
     "resolution": (0.01, "float", (0.0, 0.01, True, False)),
     "after_last": ("stop", "choice", ("stop", "continue")),
 }

@@ -105,8 +105,14 @@ def _oracle_hits(cfg: config.Config, step: int) -> dict:
             hit = None
             for j, c in enumerate(checks):
                 if reached(quantity[kind](j, c)):
-                    points = [c] if j == 0 else T.fine_counts(checks[j - 1], c, cfg.targets.resolution, step)
-                    hit = next(int(p) for p in points if reached(quantity[kind](j, p)))
+                    hit = int(c)
+                    if j > 0:  # the two-level scan of the bracket's fine grid
+                        points, m = T.scan_grid(checks[j - 1], c, cfg.targets.resolution, step)
+                        ends = [int(p) for p in points[m - 1::m]] + ([int(c)] if len(points) % m else [])
+                        i = next(i for i, e in enumerate(ends) if reached(quantity[kind](j, e)))
+                        begin = ends[i - 1] if i else checks[j - 1]
+                        inner = [int(p) for p in points if begin < p < ends[i]]
+                        hit = next((p for p in inner if reached(quantity[kind](j, p))), ends[i])
                     break
             hits[T.target_name(kind, f)] = hit
     return hits
@@ -170,6 +176,8 @@ def test_the_check_and_fine_grids():
     assert np.all(np.diff(checks) > 0) and np.all(checks[2:-1] / checks[1:-2] <= 1.1 + 1 / 100)
     sync = T.check_counts(9600, 1.2, 0.01, step=16)
     assert np.all(sync % 16 == 0) and sync[-1] == 9600
+    points, stride = T.scan_grid(1000, 1250, 0.01)
+    assert len(points) == 25 and stride == 5
     fine = T.fine_counts(1000, 1100, 0.01)
     assert fine[0] == 1010 and fine[-1] == 1100 and np.all(np.diff(fine) <= 10)
     assert list(T.fine_counts(50, 55, 0.01)) == [51, 52, 53, 54, 55]

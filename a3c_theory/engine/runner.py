@@ -122,8 +122,7 @@ class _Stepper:
         self.laws = SamplingLaws(setup) if cfg.algorithm.sampling == "iid" else None
         self.k = 0
         self.kernel_seconds = 0.0
-        self._laws_at: dict[int, tuple] = {}  # count -> laws after the refresh there, since the last state()
-        self._state_k = 0
+        self._laws_at: dict[int, tuple] = {}  # count -> laws after the refresh there, since the last checkpoint
 
     def _arrays(self) -> tuple:
         s = self.setup
@@ -139,11 +138,15 @@ class _Stepper:
             self._laws_at[k] = self.laws.state()
 
     def state(self) -> dict:
-        """A checkpoint (copies). The laws refreshed since the previous checkpoint are kept for a replay from it."""
-        self._laws_at = {k: v for k, v in self._laws_at.items() if k >= self._state_k}
-        self._state_k = self.k
+        """The state at the current count (copies), to :meth:`restore` later."""
         return {"k": self.k, "arrays": [a.copy() for a in self._arrays()], "clock": self._clock.state(),
                 "laws": None if self.laws is None else self.laws.state()}
+
+    def checkpoint(self) -> dict:
+        """:meth:`state`, as the start of the next replays: the laws refreshed before it are forgotten, those
+        refreshed after it are kept, so that a replay from it reuses them."""
+        self._laws_at = {k: v for k, v in self._laws_at.items() if k >= self.k}
+        return self.state()
 
     def restore(self, state: dict) -> None:
         self.k = state["k"]
