@@ -86,6 +86,9 @@ def target_name(kind: str, fraction: float) -> str:
 
 @dataclass
 class Target:
+    """One target: its kind (:data:`KINDS`), fraction, absolute level (set at ``θ_0``) and, once reached,
+    its hitting time (updates), the clock then and the fine step it is known to."""
+
     kind: str
     fraction: float
     level: float = float("nan")
@@ -98,6 +101,7 @@ class Target:
         return target_name(self.kind, self.fraction)
 
     def reached(self, values: dict) -> bool:
+        """Whether the checked quantities ``values`` reach the level (``J ≥`` it; the others ``≤`` it)."""
         if self.kind == "gap":
             return values["J"] >= self.level
         return values[self.kind] <= self.level
