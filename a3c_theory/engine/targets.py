@@ -44,7 +44,10 @@ the run goes on, bit for bit as it would without targets.
 
 Evaluations: ``J`` by :func:`.small_exact.dense_objective` when ``nS ≤ small_exact.MAX_STATES`` (dense P),
 else ``exact.objective``; ``‖∇J‖²`` and the critic gap by ``exact.Evaluator.metrics``. Their whole cost
-(evaluations, checkpoints, replays) is measured: ``target_seconds``, and its share of the run's wall time.
+(evaluations, checkpoints, replays; in the first run of a process also the cache load of the compiled
+``J``) is measured: ``target_seconds``, and its share of the run's wall time, ``target_cost_fraction``.
+Each check and each point a replay visits also ends a chunk of the run, whose Python-side cost (~20 µs on a
+quiet machine) falls outside that timing; ``bench.study`` measures the whole overhead from outside.
 """
 
 import time
