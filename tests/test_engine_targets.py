@@ -135,6 +135,7 @@ def test_online_hitting_times_equal_those_of_every_update_replayed(run_section, 
         if hit:
             assert 0 < online["hit_steps"][name] <= max(step, cfg.targets.resolution * hit)
     assert online["hit_resolution"] == cfg.targets.resolution
+    assert online["target_evaluations"] > 0 and 0 < online["target_cost_fraction"] < 1  # measured and recorded
 
 
 def test_a_run_stops_at_its_last_target_and_says_why():
