@@ -108,7 +108,8 @@ def _cmd_sweep(args) -> int:
     for line in sweep_diagnostics(base, grid):
         print(line)
     table_path = sweep.run_sweep(base, grid, seeds=args.seeds, out_dir=args.out, jobs=args.jobs,
-                                 executor=args.executor, address=args.address, progress=not args.no_progress)
+                                 executor=args.executor, address=args.address, progress=not args.no_progress,
+                                 batch=args.batch)
     print(f"wrote {table_path}")
     return 0
 
@@ -190,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where runs execute: a local process pool or a Ray cluster (default: local)")
     sw.add_argument("--address", default=None, help="Ray cluster address (default: start a local one)")
     sw.add_argument("--out", default="runs/sweep", help="output folder (default: runs/sweep)")
+    sw.add_argument("--batch", type=int, default=1,
+                    help="seeds of one grid point sent to a worker together, built once (default: 1)")
     sw.add_argument("--no-progress", action="store_true")
     sw.set_defaults(func=_cmd_sweep, interrupted=RESUME_NOTE)
 

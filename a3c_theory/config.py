@@ -98,7 +98,8 @@ def key(default, allowed, description: str, used_by: dict[str, tuple] | None = N
 
 @dataclass(frozen=True)
 class Key:
-    """What :func:`key` defines, with its section: ``kind`` is ``"int"``, ``"float"``, ``"choice"`` or ``"str"``."""
+    """What :func:`key` defines, with its section: ``kind`` is ``"int"``, ``"float"``, ``"floats"`` (a list of
+    distinct numbers, each in ``allowed``), ``"choice"`` or ``"str"``."""
 
     section: str
     key: str
@@ -115,6 +116,8 @@ class Key:
     @property
     def allowed_text(self) -> str:
         """The allowed values as text: ``[1, 4096]``, ``iid, markov, shared``, ``any string``."""
+        if self.kind == "floats":
+            return f"list of distinct numbers in {self.allowed}"
         if isinstance(self.allowed, tuple):
             return ", ".join(self.allowed)
         return "any string" if self.allowed is None else str(self.allowed)
@@ -122,6 +125,13 @@ class Key:
     def check(self, value):
         """``value`` as this key's type, or a ValidationError naming ``section.key``."""
         name = self.name
+        if self.kind == "floats":  # a list of distinct numbers, each in self.allowed
+            if not isinstance(value, (list, tuple)):
+                raise ValidationError(name, f"must be a list of numbers, got {value!r}")
+            values = tuple(replace(self, kind="float").check(item) for item in value)
+            if len(set(values)) != len(values):
+                raise ValidationError(name, f"must not repeat a value, got {list(values)}")
+            return values
         if self.kind == "str":
             if not isinstance(value, str):
                 raise ValidationError(name, f"must be a string, got {value!r}")
@@ -292,10 +302,37 @@ class RunSettings:
     seed: int = key(0, SEEDS, "seed of the run (sampling streams, delays, compute times)")
 
 
-SECTIONS = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings}
+@dataclass(frozen=True)
+class TargetSettings:
+    """``[targets]``: online hitting times (``a3c_theory.engine.targets``; simulated and sync modes)."""
+
+    gap: tuple = key((), Range(0.0, 1.0, True, False),
+                     "fractions f of the gap J* − J(θ_0) to close: hit at the first k with J(θ_k) ≥ J(θ_0) + "
+                     "f(J* − J(θ_0)) (a3c_theory.engine.targets; simulated and sync modes)")
+    avg_grad: tuple = key((), Range(0.0, 1e6, True, False),
+                          "levels e of the running average (1/k)Σ‖∇J(θ_i)‖² (trapezoid rule on the check grid), "
+                          "as fractions of ‖∇J(θ_0)‖²: hit at the first k with average ≤ e‖∇J(θ_0)‖²")
+    critic_gap: tuple = key((), Range(0.0, 1e6, True, False),
+                            "levels e of the critic gap ‖ω_k − ω*_θk‖ as fractions of its value at k = 0")
+    check_ratio: float = key(1.2, Range(1.0, 2.0, True, False),
+                             "targets: ratio of the geometric grid of cheap checks (the bracket a hit is refined in)")
+    resolution: float = key(0.01, Range(0.0, 0.01, True, False),
+                            "targets: step of the fine grid a bracket is replayed on, as a fraction of the count "
+                            "(hit_resolution; one update, or one round in sync mode, at least)")
+    after_last: str = key("stop", ("stop", "continue"),
+                          "targets: stop once every target is reached, or continue to run.samples")
+
+    @property
+    def any(self) -> bool:
+        """Whether the run has a target."""
+        return bool(self.gap or self.avg_grad or self.critic_gap)
+
+
+SECTIONS = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings,
+            "targets": TargetSettings}
 """The config's sections, in order, and the settings class each is validated into."""
 
-_KINDS = {int: "int", float: "float"}
+_KINDS = {int: "int", float: "float", tuple: "floats"}
 
 
 def _key_of(section: str, f) -> Key:
@@ -340,11 +377,13 @@ class Config:
     problem: ProblemSettings
     algorithm: AlgorithmSettings
     run: RunSettings
+    targets: TargetSettings
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
-        """The full nested dict of resolved values (every key of :data:`SCHEMA`)."""
-        return {section: asdict(getattr(self, section)) for section in SECTIONS}
+        """The full nested dict of resolved values (every key of :data:`SCHEMA`; lists as lists)."""
+        return {section: {name: list(value) if isinstance(value, tuple) else value
+                          for name, value in asdict(getattr(self, section)).items()} for section in SECTIONS}
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -456,6 +495,9 @@ def _check_consistency(cfg: Config) -> None:
                                   f"multiple of run.workers, got {r.samples}")
     if r.mode == "threads" and r.delay != "none":
         raise ValidationError("run.delay", f"threads mode has real delays: must be 'none', got {r.delay!r}")
+    if cfg.targets.any and r.mode == "threads":
+        raise ValidationError("targets", "online hitting times need a replayable run: simulated or sync mode, got "
+                              "threads (its hitting times are read from the snapshots)")
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")

@@ -34,7 +34,7 @@ class Divergence:
 def first_non_finite(k: int, **arrays) -> Divergence | None:
     """``Divergence(k, name)`` for the first of ``arrays`` (by keyword order) holding a NaN or ±inf, else None."""
     for name, array in arrays.items():
-        if not np.all(np.isfinite(array)):
+        if not np.isfinite(array).all():  # (the method: half the cost of np.all, once per chunk of a run)
             return Divergence(int(k), name)
     return None
 

@@ -113,9 +113,11 @@ def evaluate(trace, problem: Problem | LQRProblem | None = None) -> pd.DataFrame
     return evaluate_run(trace, problem)[0]
 
 
-def evaluate_run(trace, problem: Problem | LQRProblem | None = None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
+def evaluate_run(trace, problem: Problem | LQRProblem | None = None,
+                 evaluator=None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
     """``(table, divergence)``: :func:`evaluate`'s table and where the run diverged (the trace's recorded
-    divergence, else the first snapshot with a non-finite metric, named by its column), or None."""
+    divergence, else the first snapshot with a non-finite metric, named by its column), or None.
+    ``evaluator``: an ``exact.Evaluator`` of ``problem`` to reuse (a seed batch shares one)."""
     if problem is None:
         from . import config as config_module
 
@@ -123,7 +125,8 @@ def evaluate_run(trace, problem: Problem | LQRProblem | None = None) -> tuple[pd
     check_problem(trace, problem)
     lam = float(trace.config["algorithm"]["lam"])
     arrays = _trace_arrays(trace)
-    evaluator = LQREvaluator(problem) if isinstance(problem, LQRProblem) else Evaluator(problem)
+    if evaluator is None:
+        evaluator = LQREvaluator(problem) if isinstance(problem, LQRProblem) else Evaluator(problem)
     diverged = divergence.from_meta(getattr(trace, "meta", {}))
     rows = []
     with single_thread_blas(), np.errstate(over="ignore", invalid="ignore"):

@@ -46,6 +46,7 @@ renormalised, so they can be turned into sampling CDFs directly.
 """
 
 import contextlib
+import threading
 import warnings
 from dataclasses import dataclass
 import weakref
@@ -1356,7 +1357,8 @@ def optimal_objective(mdp: FiniteMDP, method: str = "auto") -> float:
 def single_thread_blas():
     """Limit BLAS to one thread inside the block (``threadpoolctl``). The solves here are small (100×100 LU:
     ~0.1 ms); on a loaded 2-core machine a multi-threaded BLAS made them ~20× slower, and threads mode calls
-    LAPACK from several worker threads at once.
+    LAPACK from several worker threads at once. Nested blocks cost nothing (the limit is set once, by the
+    outermost: finding the BLAS libraries takes ~2 ms).
 
     Parameters
     ----------
@@ -1367,8 +1369,23 @@ def single_thread_blas():
     contextlib.AbstractContextManager
         A context manager; BLAS is limited inside its block.
     """
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+    global _blas_depth
+    with _blas_lock:
+        outer = _blas_depth == 0
+        _blas_depth += 1
+    try:
+        if outer:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield
+        else:
+            yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+
+
+_blas_lock = threading.Lock()
+_blas_depth = 0
 
 
 @dataclass(frozen=True)

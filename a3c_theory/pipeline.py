@@ -1,12 +1,15 @@
 """One run, end to end: config → problem → engine → trace → exact metric table, with its metadata.
 
 ``run_one(config) -> RunResult(trace, table, meta)`` is the only place this path is written; ``a3c-theory run``,
-the sweep's default task (and through it ``reproduce``) call it.
+the sweep's default task (and through it ``reproduce``) call it. ``run_batch(configs)`` runs a seed batch
+(one config, many ``run.seed``) through the same path, building what the runs share once.
 
 ``meta`` is one flat dict of scalars per run (the columns of a sweep's per-run table): the engine's
 ``trace.meta`` (built by ``engine.run_setup.run_meta``) with nested dicts flattened by joining keys with
 ``_`` (``sampling_law_bias_tv_mu_mean``, ``machine_numba``, …), plus ``engine_seconds`` and
-``evaluate_seconds`` (wall time of the two stages in this process), and the outcome (``outcome``,
+``evaluate_seconds`` (wall time of the two stages in this process), the online hitting times of the
+run's targets (``hits_<target>``, ``hit_times_<target>``, ``hit_steps_<target>``, ``target_levels_<target>``,
+None when not reached; ``hit_resolution``, ``stop_reason``: :mod:`a3c_theory.engine.targets`), and the outcome (``outcome``,
 ``diverged_at``, ``diverged_quantity``; :mod:`a3c_theory.divergence`): a run whose ``θ``, ``ω`` or metrics
 left the floats is a result, not an error; its table stops before the divergence. A config whose defaults
 were resolved from the instance adds ``config_notes`` (``config.Config.notes``, joined by ``; ``).
@@ -54,14 +57,51 @@ def flatten(meta: dict, prefix: str = "") -> dict:
 def run_one(cfg: config_module.Config, problem=None, progress=False) -> RunResult:
     """Run ``cfg`` (a validated :class:`a3c_theory.config.Config`) and evaluate its trace exactly.
     ``problem`` may be passed to skip rebuilding it; ``progress`` as in :func:`a3c_theory.engine.run`."""
+    _check_kind(cfg)
+    problem = config_module.build_problem(cfg) if problem is None else problem
+    return _run(cfg, progress, problem=problem)
+
+
+def run_batch(cfgs: list, problem=None):
+    """Run a seed batch: configs equal but for ``run.seed`` (else a ValidationError naming the first key that
+    differs), one :class:`RunResult` per config, yielded as each run finishes. The problem, its packed
+    arrays' inputs, the theory radius, the exact evaluator (and ``J*``) and the compiled kernels are built
+    or loaded once (``engine.run_setup.Shared``), BLAS is pinned once, and each run is
+    :func:`run_one`'s, bit for bit."""
+    from .engine.run_setup import Shared
+    from .exact import single_thread_blas
+
+    cfgs = list(cfgs)
+    if not cfgs:
+        return
+    first = cfgs[0].to_dict()
+    first["run"].pop("seed")
+    for cfg in cfgs[1:]:
+        other = cfg.to_dict()
+        other["run"].pop("seed")
+        if other != first:
+            key = next(f"{section}.{key}" for section in first for key in first[section]
+                       if first[section][key] != other[section][key])
+            raise ValidationError(key, "differs between the configs of a seed batch (only run.seed may)")
+    _check_kind(cfgs[0])
+    shared = Shared(cfgs[0], problem)
+    with single_thread_blas():
+        for cfg in cfgs:
+            yield _run(cfg, False, shared=shared)
+
+
+def _check_kind(cfg) -> None:
     if cfg.problem.kind == "lqr":
         raise ValidationError("problem.kind", "'lqr' has exact quantities (a3c_theory.lqr) but no engine yet: "
                               "runs need one of the finite kinds")
-    problem = config_module.build_problem(cfg) if problem is None else problem
+
+
+def _run(cfg, progress, problem=None, shared=None) -> RunResult:
     started = time.perf_counter()
-    trace = engine.run(cfg, progress=progress, problem=problem)
+    trace = engine.run(cfg, progress=progress, problem=problem, shared=shared)
     engine_seconds = time.perf_counter() - started
-    table, diverged = evaluate_run(trace, problem)
+    table, diverged = evaluate_run(trace, problem if shared is None else shared.problem,
+                                   evaluator=None if shared is None else shared.evaluator)
     trace.meta.update(divergence.meta_fields(diverged))  # a divergence seen in the metrics, too
     if cfg.notes:  # defaults resolved from the instance (config.Config.notes)
         trace.meta["config_notes"] = "; ".join(cfg.notes)

@@ -205,6 +205,50 @@ def execute_one(config_dict: dict):
     return dataclasses.replace(run_one(config.from_dict(config_dict)), trace=None)
 
 
+BATCH_TASK = "a3c_theory.sweep.execute_batch"
+
+
+def execute_batch(payload: dict) -> list:
+    """A seed batch in one process call: ``payload = {"task": name, "configs": [config dicts]}`` (configs
+    equal but for ``run.seed``); returns one ``(result, error)`` per config, in order, exactly one of them
+    None. With the default task the runs go through :func:`a3c_theory.pipeline.run_batch` (problem,
+    packed arrays, evaluator and compiled kernels built or loaded once; traces dropped, as
+    :func:`execute_one` does); another task is called once per config. A run that raises fails alone."""
+    import dataclasses
+
+    from . import config
+    from .pipeline import run_batch
+
+    configs = list(payload["configs"])
+    if payload["task"] != DEFAULT_TASK:
+        task = resolve_task(payload["task"])
+        out = []
+        for config_dict in configs:
+            try:
+                out.append((task(config_dict), None))
+            except Exception as error:  # noqa: BLE001 - reported per run, as for unbatched runs
+                out.append((None, error))
+        return out
+    out = []
+    while len(out) < len(configs):
+        try:
+            for result in run_batch([config.from_dict(c) for c in configs[len(out):]]):
+                out.append((dataclasses.replace(result, trace=None), None))
+        except Exception as error:  # noqa: BLE001 - the run in flight fails; the batch goes on after it
+            out.append((None, error))
+    return out
+
+
+def seed_batches(runs: list[Run], size: int) -> list[list[Run]]:
+    """``runs`` cut into batches of at most ``size`` runs whose configs differ only in ``run.seed`` (in sweep
+    order within a batch; a batch holds runs of one grid point)."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        key = json.dumps(_with_value(run.config, SEED_KEY, 0), sort_keys=True, default=str)
+        groups.setdefault(key, []).append(run)
+    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
 # ----------------------------------------------------------------------------------------------------
 # Files: atomic writes, tables, manifest
 
@@ -358,7 +402,7 @@ def _definition(base_config: Mapping, grid: Mapping, seeds: int, task) -> dict:
 
 def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs/sweep", jobs: int | None = None,
               executor: str = "local", address: str | None = None, progress: bool = True,
-              task=DEFAULT_TASK, validate=DEFAULT_VALIDATE) -> Path:
+              task=DEFAULT_TASK, validate=DEFAULT_VALIDATE, batch: int = 1) -> Path:
     """Run every (grid point, seed) not yet finished in ``out_dir``; return the path of ``results.csv``.
 
     ``seeds``: run seeds 0..seeds-1 (a grid axis ``run.seed`` replaces them; then seeds must be 1).
@@ -371,12 +415,17 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
     Every input is checked before any run starts. A run whose task raises does not stop the others; at
     the end a :class:`RunsFailed` (a RuntimeError) lists the failed runs (finished ones are kept; re-run to retry the rest).
     Ctrl-C cancels pending runs, stops the workers, keeps the finished results and re-raises.
+    ``batch``: runs of one grid point (differing only in seed) go to a worker in seed batches of up to this
+    many (:func:`execute_batch`: what they share is built once); each run's files are written as its batch
+    returns, so an interrupt loses at most the runs of the batches in flight, and a resumed sweep batches
+    only the runs not yet finished. 1 (the default) sends every run on its own.
     The local executor spawns its workers, so a script calling this needs an ``if __name__ == "__main__":``
     guard (as for any spawn-based multiprocessing).
     """
     if executor not in EXECUTORS:
         raise ValidationError("executor", f"must be one of {sorted(EXECUTORS)}, got {executor!r}")
     seeds = positive_int("seeds", seeds)
+    batch = positive_int("batch", batch)
     if jobs is not None:
         jobs = positive_int("jobs", jobs)
     if address is not None and executor != "ray":
@@ -405,7 +454,7 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         runs_dir.mkdir(exist_ok=True)
         _remove_temp_files(out_dir)
         _remove_temp_files(runs_dir)
-        _execute(runs, list(definition["grid"]), runs_dir, task, jobs, executor, address, progress)
+        _execute(runs, list(definition["grid"]), runs_dir, task, jobs, executor, address, progress, batch)
         return collect_results(out_dir, runs)
 
 
@@ -456,20 +505,28 @@ def _plan_checked(definition: dict, check) -> list[Run]:
     return runs
 
 
-def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, executor, address, progress) -> None:
+def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, executor, address, progress,
+             batch: int = 1) -> None:
     from .progress import progress as progress_report
 
     todo = [run for run in runs if not (runs_dir / f"{run.run_id}.csv").exists()]
     if not todo:
         return
+    batches = seed_batches(todo, batch) if batch > 1 else [[run] for run in todo]
     if jobs is None and not (executor == "ray" and address is not None):
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if jobs is not None:
-        jobs = min(jobs, len(todo))
+        jobs = min(jobs, len(batches))
     by_id = {run.run_id: run for run in todo}
     failures = {}
     bar = progress_report(len(runs), len(runs) - len(todo), desc="sweep", unit="run", enabled=progress)
-    results = EXECUTORS[executor](task, [(run.run_id, run.config) for run in todo], jobs, address)
+    if batch > 1:
+        items = [(group[0].run_id, {"task": _task_name(task), "configs": [run.config for run in group]})
+                 for group in batches]
+        results = _unbatched(EXECUTORS[executor](BATCH_TASK, items, jobs, address),
+                             {group[0].run_id: group for group in batches})
+    else:
+        results = EXECUTORS[executor](task, [(run.run_id, run.config) for run in todo], jobs, address)
     with bar, contextlib.closing(results):
         for rid, result, error in results:
             run = by_id[rid]
@@ -494,6 +551,18 @@ def _execute(runs: list[Run], grid_keys: list, runs_dir: Path, task, jobs, execu
         raise RunsFailed(f"{len(failures)} of {len(todo)} runs failed ({', '.join(list(failures)[:5])}"
                            f"{' ...' if len(failures) > 5 else ''}); finished runs are kept, re-run the "
                            f"sweep to retry. First error: {first!r}") from first
+
+
+def _unbatched(results, groups: dict):
+    """The executor's ``(batch id, [(result, error)], error)`` items as ``(run_id, result, error)`` per run; a
+    batch that failed as a whole (its worker died) fails each of its runs."""
+    with contextlib.closing(results):
+        for gid, batch_results, error in results:
+            group = groups[gid]
+            if error is not None:
+                batch_results = [(None, error)] * len(group)
+            for run, (result, run_error) in zip(group, batch_results):
+                yield run.run_id, result, run_error
 
 
 def _json_scalar(value):

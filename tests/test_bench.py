@@ -11,9 +11,11 @@ import pytest
 
 from a3c_theory.bench.report import TARGETS, check_targets, print_report, run_benchmarks
 
-TINY = {"kernel": 2_000, "numpy": 200, "threads_paper": 4_000, "threads_garnet": 2_000, "repeats": 1}
+TINY = {"kernel": 2_000, "numpy": 200, "threads_paper": 4_000, "threads_garnet": 2_000, "repeats": 1,
+        "study_seeds": 3, "study_repeats": 2, "study_horizon": 30_000}
 SCALAR_KEYS = ("kernel_samples_per_s", "numpy_reference_samples_per_s", "speedup_vs_numpy", "simulated_overhead",
-               "compile_s", "cached_load_s", "scalar_helpers_ratio")
+               "compile_s", "cached_load_s", "scalar_helpers_ratio", "study_throughput_ratio",
+               "study_batch_vs_kernel_rate", "study_target_cost_fraction", "study_updates_fraction")
 PER_N_KEYS = ("thread_efficiency_paper", "thread_efficiency_garnet10k", "thread_efficiency_paper_batched",
               "thread_efficiency_independent_paper")
 MODES = ("kernel", "numpy", "simulated_rr16", "sync16", "threads_paper_N1", "threads_garnet10k_N1",
@@ -58,3 +60,15 @@ def test_unmeasured_target_is_not_applicable():
     rows = check_targets({"thread_efficiency_garnet10k": {"1": 1.0}})
     row = next(r for r in rows if r["name"] == "thread_efficiency_garnet10k[N=2]")
     assert row["value"] is None and row["passed"] is None
+
+
+def test_study_cell_runs_both_ways_and_their_hitting_times_agree(results):
+    settings = results["study_settings"]
+    assert settings["seeds"] == 3 and settings["blocks"] == 2 and settings["targets"] == [0.5, 0.8, 0.95]
+    assert len(results["study_throughput_ratio_blocks"]) == 2
+    assert set(results["study_runs_per_cpu_s"]) == {"old", "new"}
+    # both ways see the same crossings; the online one lies within the old way's bracketing snapshots
+    assert results["study_hits_unmatched"] == 0
+    assert 0 <= results["study_hit_disagreement"]["median"] <= results["study_hit_disagreement"]["max"] <= 1
+    assert results["study_updates_fraction"] < 1  # the runs stopped at their last target
+    assert math.isfinite(results["study_target_overhead"])  # a ratio minus 1: may read < 0 on a noisy machine

@@ -12,7 +12,9 @@ from a3c_theory.problem import paper_problem
 
 def test_defaults_cover_every_key_of_the_contract():
     d = config.from_dict({}).to_dict()
-    assert set(d) == {"problem", "algorithm", "run"}
+    assert set(d) == {"problem", "algorithm", "run", "targets"}
+    assert d["targets"] == {"gap": [], "avg_grad": [], "critic_gap": [], "check_ratio": 1.2, "resolution": 0.01,
+                            "after_last": "stop"}
     assert set(d["problem"]) == {"kind", "reward", "seed", "n_states", "n_actions", "gamma", "feature_dim", "critic_features",
                                  "branching", "locality", "actor", "actor_dim", "slip", "restart", "small_reward",
                                  "large_reward", "reward_fraction", "distractor", "drift", "env", "map_name", "path",

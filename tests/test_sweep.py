@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from a3c_theory import sweep
-from a3c_theory.errors import ValidationError
+from a3c_theory.errors import RunsFailed, ValidationError
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
@@ -382,6 +383,7 @@ def test_ctrl_c_keeps_finished_runs_and_leaves_no_corrupt_file(tmp_path, referen
     (dict(seeds=2, grid={"run.seed": [1, 2]}), "seeds"),
     (dict(task="test_sweep.no_such_task"), "task"),
     (dict(validate=f"{__name__}.reject_a_equal_2"), "x.a"),
+    (dict(batch=0), "batch"),
 ])
 def test_bad_arguments_are_rejected_before_any_run(tmp_path, kwargs, field):
     args = dict(base_config=BASE, grid={"x.a": [1, 2]}, seeds=1, out_dir=tmp_path / "sw", jobs=1, task=TASK,
@@ -544,3 +546,49 @@ def test_progress_without_a_terminal_is_one_line_per_finished_run(tmp_path, caps
     err = capsys.readouterr().err  # pytest's capture is not a terminal
     assert "\r" not in err
     assert err.splitlines() == ["sweep: 1/2 runs done (x.a=1__seed=0)", "sweep: 2/2 runs done (x.a=2__seed=0)"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Seed batches
+
+
+def test_seed_batches_hold_runs_of_one_grid_point_in_order():
+    runs = sweep.plan_runs(BASE, {"x.a": [1, 2]}, [0, 1, 2, 3, 4])
+    batches = sweep.seed_batches(runs, 2)
+    assert [[run.run_id for run in b] for b in batches] == [
+        [f"x.a={a}__seed={s}" for s in seeds] for a in (1, 2) for seeds in ((0, 1), (2, 3), (4,))]
+
+
+def test_batched_sweep_writes_what_an_unbatched_one_writes_and_resumes_per_run(tmp_path, log_env, monkeypatch):
+    args = dict(grid={"x.a": [1, 2]}, seeds=3, jobs=2, task=LOGGED_TASK, validate=None, progress=False)
+    plain = sweep.run_sweep(BASE, out_dir=tmp_path / "plain", **args)
+    batched = sweep.run_sweep(BASE, out_dir=tmp_path / "batched", batch=2, **args)
+    assert batched.read_bytes() == plain.read_bytes()
+    assert (tmp_path / "batched" / "runs.csv").read_bytes() == (tmp_path / "plain" / "runs.csv").read_bytes()
+    assert len(read_log(log_env)) == 12
+    for rid in ("x.a=1__seed=1", "x.a=2__seed=0"):  # as if interrupted with these runs in flight
+        (tmp_path / "batched" / "runs" / f"{rid}.csv").unlink()
+    again = sweep.run_sweep(BASE, out_dir=tmp_path / "batched", batch=2, **args)
+    assert sorted(rid for _, rid in read_log(log_env)[12:]) == ["x.a=1__x.b=0.0__seed=1", "x.a=2__x.b=0.0__seed=0"]
+    assert again.read_bytes() == plain.read_bytes()
+    monkeypatch.setenv("SWEEP_TEST_FAIL_A", "2")  # a failing run fails alone, its batch mates are kept
+    with pytest.raises(RunsFailed):
+        sweep.run_sweep(BASE, out_dir=tmp_path / "failing", batch=3, **args)
+    assert sorted(p.name for p in (tmp_path / "failing" / "runs").glob("*.csv")) == [
+        f"x.a=1__seed={s}.csv" for s in range(3)]
+
+
+def test_batched_engine_runs_give_the_tables_of_unbatched_ones(tmp_path):
+    from a3c_theory import config
+
+    base = config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"},
+                             "algorithm": {"c_alpha": 3.0, "refresh": 100},
+                             "run": {"workers": 2, "delay": "round_robin", "samples": 3000, "snapshots": 6},
+                             "targets": {"gap": [0.5, 0.8]}}).to_dict()
+    args = dict(grid={"run.workers": [1, 2]}, seeds=3, jobs=1, progress=False)
+    plain = sweep.run_sweep(base, out_dir=tmp_path / "plain", **args)
+    batched = sweep.run_sweep(base, out_dir=tmp_path / "batched", batch=3, **args)
+    assert batched.read_bytes() == plain.read_bytes()
+    runs = [pd.read_csv(tmp_path / name / "runs.csv") for name in ("plain", "batched")]
+    for col in ("hits_gap_0.5", "hits_gap_0.8", "stop_reason", "updates_run"):
+        assert runs[0][col].equals(runs[1][col]), col

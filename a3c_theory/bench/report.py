@@ -1,6 +1,7 @@
 """``a3c-theory bench``: run every benchmark, check the targets, print a table, return a JSON-ready dict.
 
-:func:`run_benchmarks` merges :func:`.engine.bench_engine`, :func:`.equations.bench_equations` and, when
+:func:`run_benchmarks` merges :func:`.engine.bench_engine`, :func:`.equations.bench_equations`,
+:func:`.study.bench_study` (one speedup-study cell, the old way and the new) and, when
 present, ``bench.exact.bench_exact`` into one flat dict, adds the machine description and the target checks (``results["targets"]``: one row
 per target with its value, threshold and pass/fail). Timings on a shared machine are noisy: every number
 is a median over interleaved repeats and the targets are on ratios measured within the same run.
@@ -11,6 +12,7 @@ import math
 from ..trace import machine_description
 from .engine import bench_engine
 from .equations import bench_equations
+from .study import bench_study
 
 TARGETS = (
     # (key, sub-key or None, comparison, threshold, what)
@@ -23,6 +25,8 @@ TARGETS = (
     ("exact_metrics_garnet10k_s", None, "<=", 0.1, "exact metrics at one theta, 10k states (s)"),
     ("diagnose_paper_s", None, "<=", 2.0, "a3c-theory diagnose, paper instance (s)"),
     ("diagnose_garnet10k_s", None, "<=", 30.0, "a3c-theory diagnose, 10k-state garnet (s)"),
+    ("study_throughput_ratio", None, ">=", 5.0, "speedup cell: runs per CPU-second, online+stop+batch / old way"),
+    ("study_batch_vs_kernel_rate", None, ">=", 0.8, "speedup cell: batch runs per CPU-second / kernel-only rate"),
 )
 
 
@@ -37,6 +41,7 @@ def run_benchmarks(quick: bool = False, sizes: dict | None = None, include_exact
     results = {"quick": bool(quick), "machine": machine_description()}
     results.update(bench_engine(quick, sizes))
     results.update(bench_equations(quick))
+    results.update(bench_study(quick, sizes))
     if include_exact:
         try:
             from .exact import bench_exact

@@ -4,7 +4,8 @@
   :mod:`.samplers`: per-sample primitives and the one-sample estimators; :mod:`.kernels`: update
   application, simulated-delay and synchronous loops; :mod:`.delays`: delay schedules and compute-time
   models; :mod:`.run_setup`: initial state, seeds and run metadata; :mod:`.runner`, :mod:`.threads`:
-  the Python drivers.
+  the Python drivers; :mod:`.targets`: online hitting times (checks, replays from checkpoints), with
+  :mod:`.small_exact`'s compiled ``J(θ)`` for small instances.
 
 ``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.Config`; ``warm_up()`` compiles (or
 loads from numba's cache) every kernel.
@@ -52,7 +53,8 @@ __all__ = ["run", "warm_up"]
 
 def warm_up() -> None:
     """Compile or load every kernel signature the engine uses: tabular and linear actors, i.i.d. and
-    Markovian sampling, exogenous and event-driven schedules, sync rounds, Hogwild threads, the estimator loop."""
+    Markovian sampling, exogenous and event-driven schedules, sync rounds, Hogwild threads, the estimator loop,
+    the targets' compiled ``J``."""
     import numpy as np
 
     from .. import config
@@ -63,7 +65,7 @@ def warm_up() -> None:
     variants = [
         {},
         {"run": {"delay": "exponential", "workers": 2}},
-        {"run": {"mode": "sync", "workers": 2}},
+        {"run": {"mode": "sync", "workers": 2}, "targets": {"gap": [0.5]}},
         {"problem": {"actor": "linear", "actor_dim": 3}, "algorithm": {"sampling": "markov"}},
         {"problem": {"actor": "linear", "actor_dim": 3}, "run": {"mode": "sync", "delay": "straggler"}},
         {"run": {"mode": "threads", "workers": 2, "batch": 4}},

@@ -5,7 +5,9 @@ A schedule says, for every global step ``k``: the computations that read ``(θ_k
 slot), and the slot whose update is applied as update ``k``. Its delay is ``τ_k = k − r_k`` with ``r_k``
 the read index of that update. Schedules depend only on the delay model and its own random stream, never
 on the learning, so they are generated chunk by chunk ahead of the update kernel
-(``kernels.simulated_chunk``) and cost a few ns per step.
+(``kernels.simulated_chunk``) and cost a few ns per step. The schedule of ``[k0, k1)`` is the same
+however that range is cut into chunks, and ``state()``/``restore()`` copy and write back everything the
+next chunk depends on, so a stretch of a run can be replayed from a checkpoint (``engine.targets``).
 
 Exogenous delays (:class:`LookaheadSchedule`): ``τ_k`` is drawn for every update and clipped to ``k``;
 update ``k`` is drawn by worker ``k mod N`` from ``(θ_{r_k}, ω_{r_k})``, ``r_k = max(0, k − τ_k)``, and
@@ -234,6 +236,16 @@ def sync_clock(model, sigma, prob, slowdown, timing_rng, n_rounds, clock):
 
 
 # ----------------------------------------------------------------------------- Python wrappers
+def _copy_state(schedule, names) -> dict:
+    return {name: getattr(schedule, name).copy() for name in names}
+
+
+def _restore_state(schedule, state: dict) -> None:
+    """Write a :func:`_copy_state` back in place (the arrays keep their identity)."""
+    for name, value in state.items():
+        getattr(schedule, name)[...] = value
+
+
 class _ChunkBuffers:
     """Reusable per-chunk schedule arrays for chunks of up to ``capacity`` steps and ``extra`` additional
     computations (the initial reads)."""
@@ -268,6 +280,15 @@ class LookaheadSchedule:
         self._nxt = np.full(self.n_slots, -1, np.int64)
         self._buf = _ChunkBuffers(capacity, self.n_slots)
 
+    _STATE = ("applied", "_rng", "_read_of", "_head", "_tail", "_nxt")
+
+    def state(self) -> dict:
+        """Copies of everything the next chunk depends on (:meth:`restore` replays from here)."""
+        return _copy_state(self, self._STATE)
+
+    def restore(self, state: dict) -> None:
+        _restore_state(self, state)
+
     def next_chunk(self, k0: int, k1: int) -> _ChunkBuffers:
         b = self._buf
         lookahead_chunk(np.int64(k0), np.int64(k1), np.int64(self.n_workers), np.int64(self.max_delay),
@@ -298,6 +319,15 @@ class EventSchedule:
         self._state = np.zeros(2, np.float64)
         self._buf = _ChunkBuffers(capacity, n_workers)
 
+    _STATE = ("applied", "_rng", "_heap_time", "_heap_worker", "_read_index", "_state")
+
+    def state(self) -> dict:
+        """Copies of everything the next chunk depends on (:meth:`restore` replays from here)."""
+        return _copy_state(self, self._STATE)
+
+    def restore(self, state: dict) -> None:
+        _restore_state(self, state)
+
     def next_chunk(self, k0: int, k1: int) -> _ChunkBuffers:
         b = self._buf
         event_chunk(np.int64(k0), np.int64(k1), *self._params, self._rng, self._heap_time, self._heap_worker,
@@ -319,6 +349,14 @@ class SyncClock:
         self._params = (np.int64(_TIME_CODES[model]), np.float64(sigma), np.float64(prob), np.float64(slowdown))
         self._rng = seed_states(seed_sequence, n_workers)
         self.time = 0.0
+
+    def state(self) -> dict:
+        """Copies of the clock and its streams (:meth:`restore` replays from here)."""
+        return {"_rng": self._rng.copy(), "time": self.time}
+
+    def restore(self, state: dict) -> None:
+        self._rng[...] = state["_rng"]
+        self.time = state["time"]
 
     def advance(self, n_rounds: int) -> float:
         self.time = sync_clock(*self._params, self._rng, np.int64(n_rounds), np.float64(self.time))

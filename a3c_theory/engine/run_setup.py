@@ -55,12 +55,39 @@ class RunSetup:
     act_chain: np.ndarray   # int64[N]
 
 
-def prepare_run(cfg, problem=None) -> RunSetup:
-    """The initial state and the seeds of the module docstring."""
+class Shared:
+    """What the runs of a seed batch (``pipeline.run_batch``: one config, many ``run.seed``) build once and
+    share: the problem, its fingerprint, the theory radius at ``θ_0 = 0`` (the same for every seed), an
+    ``exact.Evaluator`` (with its ``J*``) and the targets' ``J`` (``targets.objective_function``)."""
+
+    def __init__(self, cfg, problem=None):
+        from .. import exact
+        from ..config import build_problem
+        from .targets import objective_function
+
+        self.problem = build_problem(cfg) if problem is None else problem
+        self.fingerprint = self.problem.fingerprint()
+        self.evaluator = exact.Evaluator(self.problem)
+        self.objective = objective_function(self.problem)
+        self._radius = None
+
+    def theory_radius(self) -> float:
+        from .. import exact
+
+        if self._radius is None:
+            self._radius = exact.theory_radius(self.problem, np.zeros(self.problem.policy.dim))
+        return self._radius
+
+
+def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
+    """The initial state and the seeds of the module docstring (``shared``: a seed batch's, whose problem
+    is then used)."""
     from .. import exact
     from ..config import build_problem
 
-    if problem is None:
+    if shared is not None:
+        problem = shared.problem
+    elif problem is None:
         problem = build_problem(cfg)
     else:
         check_problem(cfg, problem)
@@ -71,7 +98,8 @@ def prepare_run(cfg, problem=None) -> RunSetup:
     if alg.radius > 0:
         radius, source = alg.radius, "config"
     else:
-        radius, source = exact.theory_radius(problem, theta), "theory"
+        radius = shared.theory_radius() if shared is not None else exact.theory_radius(problem, theta)
+        source = "theory"
     hyper = make_hyper(SAMPLING_CODES[alg.sampling], alg.n_step, alg.lam, radius, alg.c_alpha, alg.sigma_alpha,
                        alg.c_beta, alg.sigma_beta)
     seed = np.random.SeedSequence(cfg.run.seed)
@@ -116,18 +144,29 @@ class SamplingLaws:
         self.tv_mu: list[float] = []
         self.tv_d: list[float] = []
 
-    def refresh(self) -> None:
+    def refresh(self, record: bool = True) -> None:
+        """Recompute the laws at the current θ; ``record=False`` (a replay) records no drift."""
         from .. import exact
 
         problem = self.setup.problem
         pi = problem.policy.probabilities(self.setup.theta)
         mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
-        if self.mu is not None:
+        if self.mu is not None and record:
             self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
             self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
         self.mu, self.d = mu, d
         self.setup.arrays.mu_cdf[:] = distribution_cdf(mu)
         self.setup.arrays.d_cdf[:] = distribution_cdf(d)
+
+    def state(self) -> tuple:
+        """What the next refresh and the kernels depend on: the laws in use (their CDFs) and the warm starts."""
+        arrays = self.setup.arrays
+        return self.mu, self.d, arrays.mu_cdf.copy(), arrays.d_cdf.copy()
+
+    def restore(self, state: tuple) -> None:
+        self.mu, self.d, mu_cdf, d_cdf = state
+        self.setup.arrays.mu_cdf[:] = mu_cdf
+        self.setup.arrays.d_cdf[:] = d_cdf
 
 
 def sampling_law_bias(laws: list[SamplingLaws], refresh: int) -> dict:
@@ -154,11 +193,12 @@ def progress_bar(total: int, progress):
 
 
 def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: np.ndarray, laws: list,
-             wall_seconds: float, **extra) -> dict:
+             wall_seconds: float, fingerprint: dict | None = None, **extra) -> dict:
     """The metadata of one run, for every mode: versions and machine, seed, clock, radius used, projection
     statistics (``stats`` = [largest ‖ω‖² after a step, active projections]), delay statistics from the
     histogram ``delay_counts`` (``mean_delay``, ``max_delay``), timings, the option-1 sampling-law bias
-    (when ``laws`` is non-empty), then the mode's own ``extra`` keys (which may refine ``max_delay``)."""
+    (when ``laws`` is non-empty), the problem's ``fingerprint`` (computed when not given), then the mode's
+    own ``extra`` keys (which may refine ``max_delay``)."""
     alg = cfg.algorithm
     delays = np.arange(delay_counts.size)
     meta = {
@@ -177,7 +217,7 @@ def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: 
     }
     if laws:
         meta["sampling_law_bias"] = sampling_law_bias(laws, alg.refresh)
-    meta["problem_fingerprint"] = setup.problem.fingerprint()
+    meta["problem_fingerprint"] = setup.problem.fingerprint() if fingerprint is None else fingerprint
     if np.all(np.isfinite(setup.theta)):  # (not after a divergence)
         meta["stationary_accuracy"] = _stationary_accuracy(setup)
     meta["ignored_keys"] = " ".join(config.ignored_keys(cfg))

@@ -16,7 +16,17 @@ A run (Algorithm 1 of the paper):
 4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
 5. checks after every chunk that ``θ`` and ``ω`` are finite (:mod:`a3c_theory.divergence`); a run that
    left the floats stops there: its trace keeps the snapshots taken so far and ``meta`` records
-   ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``.
+   ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``;
+6. with targets (config ``[targets]``), checks them at the points of their check grid and records their
+   hitting times online (:mod:`.targets`, which replays a bracket from a checkpoint of the stepper); once
+   every target is reached the run stops there (a last snapshot at that count) unless
+   ``targets.after_last = "continue"``. ``meta["stop_reason"]`` says why a run ended: ``"all_targets"``,
+   ``"horizon"`` or ``"diverged"`` (threads mode: the last two), and ``meta["updates_run"]`` how far it went.
+
+The steppers (:class:`_SimulatedStepper`, :class:`_SyncStepper`) hold a run's state between chunk ends and
+advance it to a given count; :func:`_drive` is the one loop over snapshots and checks for both modes.
+Where chunks end does not change a run's arithmetic, so a run without targets, or with targets that go on
+to the horizon, has the snapshots it had before targets existed, byte for byte.
 
 Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``; the run is bit-for-bit
 reproducible from ``run.seed`` for any N. Sync mode (A2C): ``kernels.sync_chunk`` rounds of N samples, the
@@ -26,7 +36,8 @@ Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, proble
 
 ``trace.meta`` (built by ``run_setup.run_meta``, as in threads mode) also records ``kernel_seconds`` (real
 time inside the compiled kernels, including the compilation or cache load of the first call in a process),
-``wall_seconds`` and ``kernel_ns_per_sample``.
+``wall_seconds`` and ``kernel_ns_per_sample`` (over the updates run; replays are not counted there but in
+the targets' ``target_seconds``).
 """
 
 import time
@@ -38,25 +49,29 @@ from ..exact import single_thread_blas
 from ..trace import Trace
 from . import delays as delay_models
 from .kernels import simulated_chunk, sync_chunk
-from .run_setup import CHUNK, RunSetup, SamplingLaws, prepare_run, progress_bar, run_meta, snapshot_counts
+from .run_setup import (CHUNK, RunSetup, SamplingLaws, Shared, prepare_run, progress_bar, run_meta,
+                        snapshot_counts)
 from .samplers import pending_arrays, scratch_buffer
+from .targets import STOP_DIVERGED, STOP_HORIZON, STOP_TARGETS, OnlineTargets
 from .threads import run_threads
 
 TIME_UNIT = "compute time of one update (mean, for random compute times)"
 
 
 class _Recorder:
-    """Snapshot storage and the delay histogram."""
+    """Snapshot storage (the planned ``counts``, plus the count a run stops at) and the delay histogram."""
 
     def __init__(self, counts: np.ndarray, setup: RunSetup, n_workers: int):
-        n = len(counts)
+        n = len(counts) + 1
         self.counts = counts
+        self.k = np.zeros(n, np.int64)
         self.theta = np.zeros((n, setup.theta.size))
         self.w = np.zeros((n, setup.w.size))
         self.time_s = np.zeros(n)
         self.samples_per_worker = np.zeros((n, n_workers), np.int64)
         self.delay_counts = np.zeros(1, np.int64)
-        self.next = 0
+        self.next = 0  # next planned count
+        self.n = 0  # rows recorded
         self.divergence = None
 
     def diverged(self, setup: RunSetup, k: int) -> bool:
@@ -64,16 +79,25 @@ class _Recorder:
         self.divergence = divergence.first_non_finite(k, theta=setup.theta, w=setup.w)
         return self.divergence is not None
 
+    def next_count(self, total: int) -> int:
+        return int(self.counts[self.next]) if self.next < len(self.counts) else total
+
     def due(self, k: int) -> bool:
         return self.next < len(self.counts) and self.counts[self.next] == k
 
-    def record(self, setup: RunSetup, clock: float, applied: np.ndarray) -> None:
-        i = self.next
-        self.theta[i] = setup.theta
-        self.w[i] = setup.w
-        self.time_s[i] = clock
-        self.samples_per_worker[i] = applied
-        self.next += 1
+    def record(self, stepper) -> None:
+        """A snapshot at the stepper's count (a planned one, or the count the run stops at)."""
+        if self.n and self.k[self.n - 1] == stepper.k:
+            return
+        i = self.n
+        self.k[i] = stepper.k
+        self.theta[i] = stepper.theta
+        self.w[i] = stepper.w
+        self.time_s[i] = stepper.clock()
+        self.samples_per_worker[i] = stepper.applied
+        self.n += 1
+        if self.due(stepper.k):
+            self.next += 1
 
     def add_delays(self, delays: np.ndarray) -> None:
         hist = np.bincount(delays)
@@ -84,124 +108,228 @@ class _Recorder:
             self.delay_counts[: hist.size] += hist
 
 
-def _next_stop(k: int, stops: list[int], limit: int) -> int:
-    """Smallest value in ``stops`` above ``k``, capped at ``limit``."""
-    return min([s for s in stops if s > k] + [limit])
+class _Stepper:
+    """A simulated or sync run between chunk ends: :meth:`advance` runs it to a count, :meth:`state` and
+    :meth:`restore` checkpoint it (``engine.targets`` replays from a checkpoint; a replay (``replay=True``)
+    records nothing: no delays, no progress, no kernel time, no divergence check)."""
+
+    def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar, n_slots: int):
+        self.cfg, self.setup, self.recorder, self.bar = cfg, setup, recorder, bar
+        self.theta, self.w = setup.theta, setup.w
+        self.pend_i, self.pend_f = pending_arrays(n_slots, int(setup.arrays.n_actions))
+        self.buf = scratch_buffer(int(setup.arrays.n_actions))
+        self.stats = np.zeros(2)
+        self.laws = SamplingLaws(setup) if cfg.algorithm.sampling == "iid" else None
+        self.k = 0
+        self.kernel_seconds = 0.0
+        self._laws_at: dict[int, tuple] = {}  # count -> laws after the refresh there, since the last checkpoint
+
+    def _arrays(self) -> tuple:
+        s = self.setup
+        return s.theta, s.w, s.rng_states, s.crit_chain, s.act_chain, self.pend_i, self.pend_f, self.stats
+
+    def _refresh(self, k: int, replay: bool) -> None:
+        """The i.i.d. laws' refresh at count ``k``; a replay reuses the laws computed there the first time."""
+        if replay and k in self._laws_at:
+            self.laws.restore(self._laws_at[k])
+            return
+        self.laws.refresh(record=not replay)
+        if not replay:
+            self._laws_at[k] = self.laws.state()
+
+    def state(self) -> dict:
+        """The state at the current count (copies), to :meth:`restore` later."""
+        return {"k": self.k, "arrays": [a.copy() for a in self._arrays()], "clock": self._clock.state(),
+                "laws": None if self.laws is None else self.laws.state()}
+
+    def checkpoint(self) -> dict:
+        """:meth:`state`, as the start of the next replays: the laws refreshed before it are forgotten, those
+        refreshed after it are kept, so that a replay from it reuses them."""
+        self._laws_at = {k: v for k, v in self._laws_at.items() if k >= self.k}
+        return self.state()
+
+    def restore(self, state: dict) -> None:
+        self.k = state["k"]
+        for array, saved in zip(self._arrays(), state["arrays"]):
+            array[...] = saved
+        self._clock.restore(state["clock"])
+        if self.laws is not None:
+            self.laws.restore(state["laws"])
+
+    def _after_chunk(self, k0: int, k1: int, tick: float, replay: bool) -> bool:
+        """Book-keeping after the chunk ``[k0, k1)``; False if the run diverged in it."""
+        self.k = k1
+        if replay:
+            return True
+        self.kernel_seconds += time.perf_counter() - tick
+        self.bar.update(k1 - k0)
+        return not self.recorder.diverged(self.setup, k1)
 
 
-def run(cfg, progress=None, problem=None) -> Trace:
-    """Run A3C-TD(0) as configured and return its :class:`Trace`. ``progress``: None shows a tqdm bar when
-    stderr is a terminal, False never. ``problem`` may be passed to skip rebuilding it from ``cfg``.
-    BLAS is pinned to one thread for the exact refreshes (one BLAS thread per process)."""
-    with single_thread_blas():
-        if cfg.run.mode == "threads":
-            return run_threads(cfg, problem, progress=progress)
-        setup = prepare_run(cfg, problem)
-        if cfg.run.mode == "sync":
-            return _run_sync(cfg, setup, progress)
-        return _run_simulated(cfg, setup, progress)
+class _SimulatedStepper(_Stepper):
+    """Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``."""
 
+    def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar):
+        rcfg = cfg.run
+        self.schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed,
+                                                   min(CHUNK, rcfg.samples))
+        self._clock = self.schedule
+        self.applied = self.schedule.applied
+        super().__init__(cfg, setup, recorder, bar, self.schedule.n_slots)
 
-def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:
-    alg, rcfg = cfg.algorithm, cfg.run
-    K = rcfg.samples
-    schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed, min(CHUNK, K))
-    pend_i, pend_f = pending_arrays(schedule.n_slots, int(setup.arrays.n_actions))
-    buf = scratch_buffer(int(setup.arrays.n_actions))
-    stats = np.zeros(2)
-    laws = SamplingLaws(setup) if alg.sampling == "iid" else None
-    recorder = _Recorder(snapshot_counts(K, rcfg.snapshots), setup, rcfg.workers)
-    stops = list(recorder.counts)
-    recorder.record(setup, 0.0, schedule.applied)
-    started = time.perf_counter()
-    kernel_seconds = 0.0
-    k = 0
-    with progress_bar(K, progress) as bar:
-        while k < K:
-            if laws is not None and k % alg.refresh == 0:
-                laws.refresh()
-            k1 = _next_stop(k, stops, min(K, k + CHUNK))
+    def clock(self) -> float:
+        return self.schedule.clock(self.k)
+
+    def advance(self, k_end: int, replay: bool = False) -> bool:
+        """Run to count ``k_end`` in chunks of at most CHUNK that end at every multiple of M (i.i.d.), where
+        the sampling laws are refreshed; False if the run diverged on the way."""
+        setup, laws, refresh = self.setup, self.laws, self.cfg.algorithm.refresh
+        while self.k < k_end:
+            k = self.k
+            if laws is not None and k % refresh == 0:
+                self._refresh(k, replay)
+            k1 = min(k_end, k + CHUNK)
             if laws is not None:
-                k1 = min(k1, (k // alg.refresh + 1) * alg.refresh)
-            sched = schedule.next_chunk(k, k1)
+                k1 = min(k1, (k // refresh + 1) * refresh)
+            sched = self.schedule.next_chunk(k, k1)
             tick = time.perf_counter()
             simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
-                            setup.act_chain, pend_i, pend_f, buf, sched.comp_ptr, sched.comp_slot,
-                            sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), stats)
-            kernel_seconds += time.perf_counter() - tick
-            recorder.add_delays(sched.delays[: k1 - k])
-            bar.update(k1 - k)
-            k = k1
-            if recorder.diverged(setup, k):
-                break
-            if recorder.due(k):
-                recorder.record(setup, schedule.clock(k), schedule.applied)
-    meta = _meta(cfg, setup, stats, recorder, laws, kernel_seconds, time.perf_counter() - started,
-                 delay_model=rcfg.delay)
-    return _trace(cfg, recorder, meta)
+                            setup.act_chain, self.pend_i, self.pend_f, self.buf, sched.comp_ptr, sched.comp_slot,
+                            sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats)
+            if not replay:
+                self.recorder.add_delays(sched.delays[: k1 - k])
+            if not self._after_chunk(k, k1, tick, replay):
+                return False
+        return True
 
 
-def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
-    alg, rcfg = cfg.algorithm, cfg.run
-    N = rcfg.workers
-    rounds = rcfg.samples // N
-    clock = delay_models.SyncClock(rcfg.delay, N, rcfg.lognormal_sigma, rcfg.straggler_prob,
-                                   rcfg.straggler_slowdown, setup.timing_seed)
-    pend_i, pend_f = pending_arrays(N, int(setup.arrays.n_actions))
-    buf = scratch_buffer(int(setup.arrays.n_actions))
-    stats = np.zeros(2)
-    laws = SamplingLaws(setup) if alg.sampling == "iid" else None
-    recorder = _Recorder(snapshot_counts(rcfg.samples, rcfg.snapshots, step=N), setup, N)
-    stops = [int(c) // N for c in recorder.counts]
-    applied = np.zeros(N, np.int64)
-    recorder.record(setup, 0.0, applied)
-    chunk_rounds = max(1, CHUNK // N)
-    per_sample = alg.a2c_step_sizes == "per_sample"
-    started = time.perf_counter()
-    kernel_seconds = 0.0
-    r = 0
-    with progress_bar(rcfg.samples, progress) as bar:
-        while r < rounds:
+class _SyncStepper(_Stepper):
+    """Sync mode (A2C): ``kernels.sync_chunk`` rounds of N samples; counts move by N."""
+
+    def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar):
+        rcfg = cfg.run
+        self.n_workers = rcfg.workers
+        self._clock = delay_models.SyncClock(rcfg.delay, rcfg.workers, rcfg.lognormal_sigma, rcfg.straggler_prob,
+                                             rcfg.straggler_slowdown, setup.timing_seed)
+        self.applied = np.zeros(rcfg.workers, np.int64)
+        self.per_sample = cfg.algorithm.a2c_step_sizes == "per_sample"
+        super().__init__(cfg, setup, recorder, bar, rcfg.workers)
+
+    def _arrays(self) -> tuple:
+        return super()._arrays() + (self.applied,)
+
+    def clock(self) -> float:
+        return self._clock.time
+
+    def advance(self, k_end: int, replay: bool = False) -> bool:
+        """Run to count ``k_end`` (a multiple of N) in chunks of rounds; the laws are refreshed at the first
+        round starting at or after each multiple of M (i.i.d.); False if the run diverged on the way."""
+        setup, laws, refresh, N = self.setup, self.laws, self.cfg.algorithm.refresh, self.n_workers
+        chunk_rounds = max(1, CHUNK // N)
+        r, r_end = self.k // N, k_end // N
+        while r < r_end:
             k = r * N
-            if laws is not None and (r == 0 or k // alg.refresh > (k - N) // alg.refresh):
-                laws.refresh()
-            r1 = _next_stop(r, stops, min(rounds, r + chunk_rounds))
+            if laws is not None and (r == 0 or k // refresh > (k - N) // refresh):
+                self._refresh(k, replay)
+            r1 = min(r_end, r + chunk_rounds)
             if laws is not None:
-                next_multiple = (k // alg.refresh + 1) * alg.refresh
+                next_multiple = (k // refresh + 1) * refresh
                 r1 = min(r1, -(-next_multiple // N))
             tick = time.perf_counter()
             sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
-                       setup.act_chain, pend_i, pend_f, buf, np.int64(r), np.int64(r1), per_sample, stats)
-            kernel_seconds += time.perf_counter() - tick
-            clock.advance(r1 - r)
-            applied += r1 - r
-            bar.update((r1 - r) * N)
+                       setup.act_chain, self.pend_i, self.pend_f, self.buf, np.int64(r), np.int64(r1),
+                       self.per_sample, self.stats)
+            self._clock.advance(r1 - r)
+            self.applied += r1 - r
+            if not self._after_chunk(k, r1 * N, tick, replay):
+                return False
             r = r1
-            if recorder.diverged(setup, r * N):
-                break
-            if recorder.due(r * N):
-                recorder.record(setup, clock.time, applied)
-    recorder.delay_counts = np.array([int(applied.sum())], np.int64)
-    meta = _meta(cfg, setup, stats, recorder, laws, kernel_seconds, time.perf_counter() - started,
-                 delay_model=f"synchronous rounds, compute times {rcfg.delay!r}",
-                 sync_step_sizes=(("round r applies the sum of its N updates, update i with alpha_k, beta_k at "
-                                   "k = rN + i (per-sample-equivalent)") if per_sample else
-                                  "round r applies the average of its N updates with alpha_k, beta_k at k = rN"
-                                  ) + "; the counter advances by N per round")
-    return _trace(cfg, recorder, meta)
+        return True
 
 
-def _meta(cfg, setup: RunSetup, stats: np.ndarray, recorder: _Recorder, laws, kernel_seconds: float,
-          wall_seconds: float, **extra) -> dict:
-    return run_meta(cfg, setup, "simulated", stats, recorder.delay_counts, [laws] if laws else [], wall_seconds,
-                    time_unit=TIME_UNIT, kernel_seconds=kernel_seconds,
-                    kernel_ns_per_sample=kernel_seconds / cfg.run.samples * 1e9, **extra,
+def _drive(cfg, stepper: _Stepper, recorder: _Recorder, targets) -> str:
+    """Run ``stepper`` to ``run.samples``: a snapshot at each planned count, a check of the targets at each
+    point of their check grid while some are pending; returns the stop reason (``engine.targets``)."""
+    total = cfg.run.samples
+    stop_early = cfg.targets.after_last == "stop"
+    recorder.record(stepper)
+    if targets is not None:
+        targets.start(stepper)
+    checks = iter(targets.checks[1:] if targets is not None else ())
+    next_check = next(checks, total)
+    while stepper.k < total:
+        if targets is not None and not targets.pending and stop_early:
+            recorder.record(stepper)
+            return STOP_TARGETS
+        checking = targets is not None and targets.pending
+        stop = min(recorder.next_count(total), next_check if checking else total)
+        if not stepper.advance(stop):
+            return STOP_DIVERGED
+        if recorder.due(stop):
+            recorder.record(stepper)
+        if stop == next_check:
+            if checking:
+                targets.at_check(stepper)
+            next_check = next(checks, total)
+    if targets is not None and not targets.pending and stop_early:
+        return STOP_TARGETS
+    return STOP_HORIZON
+
+
+def run(cfg, progress=None, problem=None, shared: Shared | None = None) -> Trace:
+    """Run A3C-TD(0) as configured and return its :class:`Trace`. ``progress``: None shows a tqdm bar when
+    stderr is a terminal, False never. ``problem`` may be passed to skip rebuilding it from ``cfg``;
+    ``shared`` (:class:`.run_setup.Shared`) is what the runs of a seed batch share (its problem is used).
+    BLAS is pinned to one thread for the exact refreshes (one BLAS thread per process)."""
+    if shared is not None:
+        problem = shared.problem
+    with single_thread_blas():
+        if cfg.run.mode == "threads":
+            trace = run_threads(cfg, problem, progress=progress)
+            trace.meta["stop_reason"] = STOP_DIVERGED if trace.divergence else STOP_HORIZON
+            return trace
+        setup = prepare_run(cfg, problem, shared)
+        rcfg = cfg.run
+        sync = rcfg.mode == "sync"
+        step = rcfg.workers if sync else 1
+        recorder = _Recorder(snapshot_counts(rcfg.samples, rcfg.snapshots, step=step), setup, rcfg.workers)
+        targets = None
+        if cfg.targets.any:
+            targets = OnlineTargets(cfg.targets, setup.problem, rcfg.samples, step,
+                                    *((shared.evaluator, shared.objective) if shared is not None else ()))
+        started = time.perf_counter()
+        with progress_bar(rcfg.samples, progress) as bar:
+            stepper = (_SyncStepper if sync else _SimulatedStepper)(cfg, setup, recorder, bar)
+            stop_reason = _drive(cfg, stepper, recorder, targets)
+        wall = time.perf_counter() - started
+        extra = {"stop_reason": stop_reason, "updates_run": int(stepper.k)}
+        if targets is not None:
+            extra.update(targets.meta(wall))
+        if sync:
+            recorder.delay_counts = np.array([int(stepper.applied.sum())], np.int64)
+            extra.update(delay_model=f"synchronous rounds, compute times {rcfg.delay!r}", sync_step_sizes=(
+                ("round r applies the sum of its N updates, update i with alpha_k, beta_k at k = rN + i "
+                 "(per-sample-equivalent)") if stepper.per_sample else
+                "round r applies the average of its N updates with alpha_k, beta_k at k = rN"
+            ) + "; the counter advances by N per round")
+        else:
+            extra["delay_model"] = rcfg.delay
+        meta = _meta(cfg, setup, stepper, recorder, wall,
+                     fingerprint=None if shared is None else shared.fingerprint, **extra)
+        return _trace(cfg, recorder, meta)
+
+
+def _meta(cfg, setup: RunSetup, stepper: _Stepper, recorder: _Recorder, wall_seconds: float, **extra) -> dict:
+    laws = stepper.laws
+    return run_meta(cfg, setup, "simulated", stepper.stats, recorder.delay_counts, [laws] if laws else [],
+                    wall_seconds, time_unit=TIME_UNIT, kernel_seconds=stepper.kernel_seconds,
+                    kernel_ns_per_sample=stepper.kernel_seconds / max(stepper.k, 1) * 1e9, **extra,
                     **divergence.meta_fields(recorder.divergence))
 
 
 def _trace(cfg, recorder: _Recorder, meta: dict) -> Trace:
-    """The recorded snapshots (all of them, or those before a divergence)."""
-    n = recorder.next
-    return Trace(config=cfg.to_dict(), k=recorder.counts[:n], theta=recorder.theta[:n], w=recorder.w[:n],
+    """The recorded snapshots (planned ones up to a divergence or an early stop, and the stop count)."""
+    n = recorder.n
+    return Trace(config=cfg.to_dict(), k=recorder.k[:n], theta=recorder.theta[:n], w=recorder.w[:n],
                  time_s=recorder.time_s[:n], samples_per_worker=recorder.samples_per_worker[:n],
                  delay_counts=recorder.delay_counts, meta=meta)

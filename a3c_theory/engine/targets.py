@@ -1,0 +1,273 @@
+"""Online hitting times: target levels checked during a run, each first crossing located by replaying the
+bracketing stretch of the run from a checkpoint, and the run stopped once every target is reached.
+
+Targets (config ``[targets]``), relative to the start ``θ_0 = 0``, ``ω_0 = 0``:
+
+- ``gap`` f: level ``J_f = J(θ_0) + f (J* − J(θ_0))``, reached at k when ``J(θ_k) ≥ J_f`` (the level of
+  ``studies.stats.target_level``, crossed upwards as in ``studies.stats.first_crossing``);
+- ``avg_grad`` e: level ``e ‖∇J(θ_0)‖²``, reached at k when the running average ``G(k) ≤`` it;
+- ``critic_gap`` e: level ``e ‖ω_0 − ω*_{θ_0}‖``, reached at k when ``‖ω_k − ω*_{θ_k}‖ ≤`` it.
+
+Grids (``step`` = 1 update in simulated mode, N in sync mode, whose counts move by rounds of N):
+
+- the check grid ``C = {c_0 = 0 < c_1 < … < c_m = K}`` (:func:`check_counts`): 0, the distinct values of
+  ``c_1 q^i`` (``q = targets.check_ratio``, ``c_1 = ⌈1/ρ⌉``: below it the fine grid is every step anyway)
+  rounded up to multiples of ``step``, and K; every quantity a pending target needs is evaluated at every
+  check;
+- the fine grid of the bracket ``(c_{j−1}, c_j]`` (:func:`fine_counts`): ``c_{j−1} + i h_j`` below
+  ``c_j``, then ``c_j``, with ``h_j = max(step, step ⌊ρ c_{j−1} / step⌋)``, ``ρ = targets.resolution``.
+
+First crossing (the definition this module implements). Let ``c_j`` be the first check at which the
+target is reached (the hitting time is 0 if that is ``c_0``). Its bracket's fine grid ``p_1 < … < p_n = c_j``
+is scanned in two levels with the stride ``m = ⌈√n⌉`` (:func:`scan_grid`): first the stride ends
+``p_m, p_2m, …`` and ``c_j``, to the first one ``e`` at which the target is reached; then the fine points of
+that stride, after the previous stride end (or ``c_{j−1}``) and before ``e``. The hitting time is the first
+of them at which the target is reached, else ``e``. (When the quantity crosses the level once inside the
+bracket this is the first fine point past the crossing.) It is known to ``h_j ≤ max(step, ρ k)`` updates:
+``hit_resolution = ρ`` (relative), and ``hit_steps`` gives each ``h_j``. A level crossed and left again
+between two points of a coarser level is not seen (the coarser level decides the bracket); the scan visits
+about ``2√n`` points instead of n.
+
+Running average: ``G`` is the trapezoid rule on the check grid (``evaluate.running_average`` on C):
+``G(c_j) = A_j / c_j``, ``A_j = Σ_{i<j} (c_{i+1} − c_i)(g_i + g_{i+1}) / 2``, ``g = ‖∇J‖²``, ``G(0) = g_0``;
+at a fine point p of ``(c_{j−1}, c_j]``, ``G(p) = (A_{j−1} + (p − c_{j−1})(g_{j−1} + g(p)) / 2) / p`` (the
+rule on C's points up to ``c_{j−1}`` and p). It estimates ``(1/k) Σ_{i<k} ‖∇J(θ_i)‖²`` with the error of the
+trapezoid rule on C; its hitting time is located to ``h_j`` on that stated sum.
+
+Replay: a simulated or sync run is a deterministic function of its state at a chunk end (θ, ω, the
+workers' streams and chains, the pending updates, the schedule, the sampling laws), and where its chunks
+end does not change its arithmetic. So the state at the last check is kept (a checkpoint); when a target
+is first reached at ``c_j``, the run is restored to ``c_{j−1}`` and replayed chunk by chunk through the stride
+ends (keeping the state at each), then from the start of each stride found through its fine points,
+evaluating at each, until every target newly reached is located; then the state at ``c_j`` is put back and
+the run goes on, bit for bit as it would without targets.
+
+Evaluations: ``J`` by :func:`.small_exact.dense_objective` when ``nS ≤ small_exact.MAX_STATES`` (dense P),
+else ``exact.objective``; ``‖∇J‖²`` and the critic gap by ``exact.Evaluator.metrics``. Their whole cost
+(evaluations, checkpoints, replays; in the first run of a process also the cache load of the compiled
+``J``) is measured: ``target_seconds``, and its share of the run's wall time, ``target_cost_fraction``.
+Each check and each point a replay visits also ends a chunk of the run, whose Python-side cost (~20 µs on a
+quiet machine) falls outside that timing; ``bench.study`` measures the whole overhead from outside.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+KINDS = ("gap", "avg_grad", "critic_gap")
+STOP_TARGETS, STOP_HORIZON, STOP_DIVERGED = "all_targets", "horizon", "diverged"
+
+
+def check_counts(total: int, ratio: float, resolution: float, step: int = 1) -> np.ndarray:
+    """The check grid of the module docstring: 0, the distinct ``⌈1/ρ⌉ q^i`` rounded up to multiples of
+    ``step``, and ``total`` (a multiple of ``step``)."""
+    first = np.ceil(1.0 / resolution)
+    n = max(int(np.ceil(np.log(max(total / first, 1.0)) / np.log(ratio))) + 1, 1)
+    points = np.ceil(first * ratio ** np.arange(n) / step).astype(np.int64) * step
+    return np.unique(np.concatenate([[0], points[points < total], [total]]))
+
+
+def fine_counts(c0: int, c1: int, resolution: float, step: int = 1) -> np.ndarray:
+    """The fine grid of the bracket ``(c0, c1]``: ``c0 + i h`` below ``c1``, then ``c1``, with
+    ``h = max(step, step ⌊resolution c0 / step⌋)``."""
+    h = max(step, step * int(resolution * c0 // step))
+    return np.concatenate([np.arange(c0 + h, c1, h, dtype=np.int64), [c1]])
+
+
+def scan_grid(c0: int, c1: int, resolution: float, step: int = 1) -> tuple[np.ndarray, int]:
+    """The fine grid of ``(c0, c1]`` (:func:`fine_counts`, n points) and the stride ``m = ⌈√n⌉`` of its
+    two-level scan: the stride ends are every m-th point, and ``c1``."""
+    points = fine_counts(c0, c1, resolution, step)
+    return points, max(1, int(np.ceil(np.sqrt(len(points)))))
+
+
+def target_name(kind: str, fraction: float) -> str:
+    """``gap_0.5``: the key of a target in the run's metadata."""
+    return f"{kind}_{fraction:g}"
+
+
+@dataclass
+class Target:
+    """One target: its kind (:data:`KINDS`), fraction, absolute level (set at ``θ_0``) and, once reached,
+    its hitting time (updates), the clock then and the fine step it is known to."""
+
+    kind: str
+    fraction: float
+    level: float = float("nan")
+    hit: int | None = None
+    hit_time: float | None = None
+    hit_step: int | None = None
+
+    @property
+    def name(self) -> str:
+        return target_name(self.kind, self.fraction)
+
+    def reached(self, values: dict) -> bool:
+        """Whether the checked quantities ``values`` reach the level (``J ≥`` it; the others ``≤`` it)."""
+        if self.kind == "gap":
+            return values["J"] >= self.level
+        return values[self.kind] <= self.level
+
+
+def objective_function(problem):
+    """``θ ↦ J(θ)``: compiled on small dense instances, else ``exact.objective`` (module docstring)."""
+    from .. import exact
+    from .small_exact import MAX_STATES, dense_objective
+
+    mdp, policy = problem.mdp, problem.policy
+    if mdp.n_states > MAX_STATES:
+        return lambda theta: exact.objective(mdp, policy.probabilities(theta))
+    P3 = np.ascontiguousarray(mdp.dense_P(), np.float64)
+    r_sa = np.ascontiguousarray(mdp.expected_reward(), np.float64)
+    eta = np.ascontiguousarray(mdp.eta, np.float64)
+    gamma = np.float64(mdp.gamma)
+    if policy.is_tabular:
+        shape = (mdp.n_states, mdp.n_actions)
+        return lambda theta: float(dense_objective(theta.reshape(shape), P3, r_sa, eta, gamma))
+    return lambda theta: float(dense_objective(policy.logits(theta), P3, r_sa, eta, gamma))
+
+
+class OnlineTargets:
+    """The targets of one run, checked at :attr:`checks` by :meth:`at_check` (module docstring).
+
+    ``evaluator``: an ``exact.Evaluator`` of ``problem`` to reuse (a seed batch shares one, and its ``J*``);
+    ``objective``: a :func:`objective_function` of ``problem`` to reuse."""
+
+    def __init__(self, settings, problem, total: int, step: int = 1, evaluator=None, objective=None):
+        from .. import exact
+
+        self.targets = [Target(kind, float(f)) for kind in KINDS for f in getattr(settings, kind)]
+        self.resolution = settings.resolution
+        self.check_ratio = settings.check_ratio
+        self.step = step
+        self.checks = check_counts(total, settings.check_ratio, settings.resolution, step)
+        self._pending = list(self.targets)
+        self._need_metrics = any(t.kind != "gap" for t in self.targets)
+        self._evaluator = evaluator if evaluator is not None else exact.Evaluator(problem)
+        self._objective = objective if objective is not None else objective_function(problem)
+        self._checkpoint = None
+        self._last = None  # (c_{j−1}, g_{j−1}, A_{j−1})
+        self._times = {}  # clock at each hit found by a replay
+        self.seconds = 0.0
+        self.evaluations = 0
+        self.replayed_updates = 0
+
+    @property
+    def pending(self) -> list[Target]:
+        """The targets not reached yet."""
+        return self._pending
+
+    def _values(self, k: int, theta, w, targets: list[Target], last=None) -> dict:
+        """The quantities ``targets`` check at ``θ_k, ω_k``; ``last`` = (c, g, A) of the previous check,
+        for ``G(k)``."""
+        self.evaluations += 1
+        values = {"J": self._objective(theta)} if any(t.kind == "gap" for t in targets) else {}
+        if self._need_metrics:
+            m = self._evaluator.metrics(theta, w)
+            values["critic_gap"] = m["critic_gap"]
+            values["grad_norm_sq"] = g = m["grad_norm_sq"]
+            if last is None:
+                values["area"], values["avg_grad"] = 0.0, g
+            else:
+                c, g_c, area = last
+                values["area"] = area + (k - c) * (g_c + g) / 2
+                values["avg_grad"] = values["area"] / k
+        return values
+
+    def start(self, stepper) -> None:
+        """Levels from the values at ``θ_0, ω_0`` (the check ``c_0 = 0``), then that check."""
+        tick = time.perf_counter()
+        J0 = self._objective(stepper.theta)
+        m = self._evaluator.metrics(stepper.theta, stepper.w) if self._need_metrics else {}
+        base = {"gap": None, "avg_grad": m.get("grad_norm_sq"), "critic_gap": m.get("critic_gap")}
+        for t in self.targets:
+            if t.kind == "gap":
+                t.level = J0 + t.fraction * (self._evaluator.J_star - J0)
+            else:
+                t.level = t.fraction * base[t.kind]
+        self.seconds += time.perf_counter() - tick
+        self.at_check(stepper)
+
+    def at_check(self, stepper) -> None:
+        """Check the pending targets at the stepper's count (a check); locate the newly reached ones on the
+        fine grid of the bracket by a replay from the previous check's checkpoint."""
+        tick = time.perf_counter()
+        k = stepper.k
+        values = self._values(k, stepper.theta, stepper.w, self._pending, self._last)
+        newly = [t for t in self._pending if t.reached(values)]
+        if newly:
+            self._pending = [t for t in self._pending if t not in newly]
+        if newly and self._last is not None and k - self._last[0] > self.step:
+            self._replay(stepper, newly, k)
+        for t in newly:
+            if t.hit is None:  # reached at c_0, or in a bracket of one step
+                t.hit, t.hit_step = int(k), 0 if self._last is None else int(k - self._last[0])
+            if t.hit_time is None:  # (and a hit the replay found at the check itself)
+                t.hit_time = stepper.clock()
+        if self.pending:
+            self._checkpoint = stepper.checkpoint()
+            self._last = (int(k), values.get("grad_norm_sq"), values.get("area"))
+        self.seconds += time.perf_counter() - tick
+
+    def _replay(self, stepper, newly: list[Target], k: int) -> None:
+        """Locate ``newly`` (reached at the check ``k``, not at the previous one) by the two-level scan of
+        the fine grid of the bracket (module docstring), replaying from the previous check's checkpoint."""
+        now = stepper.state()
+        c0 = self._last[0]
+        points, stride = scan_grid(c0, k, self.resolution, self.step)
+        h = int(points[0] - c0)
+        ends = [int(p) for p in points[stride - 1::stride]] + ([int(k)] if len(points) % stride else [])
+        stepper.restore(self._checkpoint)
+        starts = {c0: self._checkpoint}  # state at the start of each stride scanned
+        first_end = self._scan(stepper, ends[:-1], newly, starts)
+        by_end: dict[int, list[Target]] = {}
+        for t in newly:
+            by_end.setdefault(first_end.get(t.name, int(k)), []).append(t)
+        for end, group in sorted(by_end.items()):
+            i = ends.index(end)
+            begin = int(ends[i - 1]) if i else c0
+            stepper.restore(starts[begin])
+            found = self._scan(stepper, [p for p in points if begin < p < end], group)
+            for t in group:
+                t.hit, t.hit_step = found.get(t.name, int(end)), h
+                t.hit_time = self._times.get(t.name)  # None at the check itself: at_check sets its clock
+        stepper.restore(now)
+
+    def _scan(self, stepper, points, targets: list[Target], starts: dict | None = None) -> dict:
+        """Advance through ``points`` (ascending), evaluating at each, until every target of ``targets`` is
+        reached; ``{name: first point reached}`` (clock times in ``self._times``). ``starts`` collects the
+        state at each point passed (the start of the next stride)."""
+        found = {}
+        begin = stepper.k
+        for p in points:
+            stepper.advance(int(p), replay=True)
+            values = self._values(int(p), stepper.theta, stepper.w, targets, self._last)
+            for t in targets:
+                if t.name not in found and t.reached(values):
+                    found[t.name] = int(p)
+                    self._times[t.name] = stepper.clock()
+            if len(found) == len(targets):
+                break
+            if starts is not None:
+                starts[int(p)] = stepper.state()
+        self.replayed_updates += int(stepper.k) - int(begin)
+        return found
+
+    def meta(self, wall_seconds: float) -> dict:
+        """The run's metadata on its targets: the horizon (``run.samples``, whether or not the run stopped
+        before), levels, hits (None when not reached), their clock times and fine steps, the stated
+        resolution and the cost of the online evaluation."""
+        return {
+            "hit_horizon": int(self.checks[-1]),
+            "hit_resolution": self.resolution,
+            "hit_check_ratio": self.check_ratio,
+            "target_levels": {t.name: t.level for t in self.targets},
+            "hits": {t.name: t.hit for t in self.targets},
+            "hit_times": {t.name: t.hit_time for t in self.targets},
+            "hit_steps": {t.name: t.hit_step for t in self.targets},
+            "target_evaluations": self.evaluations,
+            "target_replayed_updates": self.replayed_updates,
+            "target_seconds": self.seconds,
+            "target_cost_fraction": self.seconds / wall_seconds if wall_seconds > 0 else float("nan"),
+        }
