@@ -23,7 +23,7 @@ Notes on a few keys:
 - ``lqr`` (``a3c_theory.lqr``): a linear-quadratic problem with Gaussian policy N(−Kx, σ²I), from ``path`` (an
   .npz file with its own ``gamma`` and ``sigma``) or, with ``path`` empty, a seeded random instance
   (``state_dim``, ``action_dim``, ``spectral_radius`` of A, ``noise_scale``, ``sigma``, ``gamma``). Its rewards
-  are unbounded, so ``algorithm.radius`` must be given (> 0). Runs need the engine, which does not take it yet.
+  are unbounded, so ``algorithm.radius`` must be given (> 0). Runs start at ``K0`` (``a3c_theory.engine.lqr_setup``).
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.

@@ -18,7 +18,6 @@ import pandas as pd
 
 from . import config as config_module
 from . import divergence, engine
-from .errors import ValidationError
 from .evaluate import evaluate_run
 from .trace import Trace
 
@@ -53,9 +52,6 @@ def flatten(meta: dict, prefix: str = "") -> dict:
 def run_one(cfg: config_module.Config, problem=None, progress=False) -> RunResult:
     """Run ``cfg`` (a validated :class:`a3c_theory.config.Config`) and evaluate its trace exactly.
     ``problem`` may be passed to skip rebuilding it; ``progress`` as in :func:`a3c_theory.engine.run`."""
-    if cfg.problem.kind == "lqr":
-        raise ValidationError("problem.kind", "'lqr' has exact quantities (a3c_theory.lqr) but no engine yet: "
-                              "runs need one of the finite kinds")
     problem = config_module.build_problem(cfg) if problem is None else problem
     started = time.perf_counter()
     trace = engine.run(cfg, progress=progress, problem=problem)

@@ -3,8 +3,12 @@
 - :mod:`.equations`: the update equations as scalar helpers; :mod:`.rng`: inline xoshiro256+ streams;
   :mod:`.samplers`: per-sample primitives and the one-sample estimators; :mod:`.kernels`: update
   application, simulated-delay and synchronous loops; :mod:`.delays`: delay schedules and compute-time
-  models; :mod:`.run_setup`: initial state, seeds and run metadata; :mod:`.runner`, :mod:`.threads`:
-  the Python drivers.
+  models; :mod:`.run_setup`: initial state, seeds, run metadata and the per-environment
+  ``EnvKernels``; :mod:`.runner`, :mod:`.threads`: the Python drivers.
+- linear-quadratic problems (``problem.kind = "lqr"``, Gaussian policies): :mod:`.lqr_samplers` (Gaussian
+  score, quadratic features, exact μ_K / d_K draws), :mod:`.lqr_kernels` (the same loops on them),
+  :mod:`.lqr_setup` (initial gain, option-1 laws, the instability check). The drivers, schedules, recorder
+  and metadata are shared.
 
 ``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.Config`; ``warm_up()`` compiles (or
 loads from numba's cache) every kernel.
@@ -52,7 +56,8 @@ __all__ = ["run", "warm_up"]
 
 def warm_up() -> None:
     """Compile or load every kernel signature the engine uses: tabular and linear actors, i.i.d. and
-    Markovian sampling, exogenous and event-driven schedules, sync rounds, Hogwild threads, the estimator loop."""
+    Markovian sampling, exogenous and event-driven schedules, sync rounds, Hogwild threads, the estimator loop;
+    and the same loops on a linear-quadratic problem."""
     import numpy as np
 
     from .. import config
@@ -78,3 +83,22 @@ def warm_up() -> None:
             problem = config.build_problem(cfg)
             update_means(problem_arrays(problem), np.zeros(problem.policy.dim), np.zeros(problem.critic_dim),
                          IID, 1, np.ones((1, 4), np.uint64), 1, 1, 0)
+    _warm_up_lqr()
+
+
+def _warm_up_lqr() -> None:
+    """The linear-quadratic loops (:mod:`.lqr_kernels`) and their estimator loop."""
+    import numpy as np
+
+    from .. import config
+    from .lqr_samplers import lqr_arrays, update_means
+    from .samplers import IID
+
+    tiny = {"problem": {"kind": "lqr", "state_dim": 2, "action_dim": 1},
+            "algorithm": {"radius": 10.0, "c_alpha": 1e-3, "c_beta": 1e-3}, "run": {"samples": 8, "snapshots": 2}}
+    for section, extra in (("run", {}), ("run", {"mode": "sync", "workers": 2}),
+                           ("run", {"mode": "threads", "workers": 2})):
+        cfg = config.from_dict({**tiny, section: {**tiny[section], **extra}})
+        run(cfg, progress=False)
+    problem = config.build_problem(cfg)
+    update_means(lqr_arrays(problem), problem.K0, np.zeros(4), IID, np.ones((1, 4), np.uint64), 1, 1, 0)

@@ -14,7 +14,8 @@ A run (Algorithm 1 of the paper):
    ``½‖p_used − p_exact‖₁`` between the laws used over the last M updates and the exact ones now, and
    reported in ``trace.meta["sampling_law_bias"]`` (mean and max over refreshes, for μ and d);
 4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
-5. checks after every chunk that ``θ`` and ``ω`` are finite (:mod:`a3c_theory.divergence`); a run that
+5. checks after every chunk that ``θ`` and ``ω`` are finite, and on a linear-quadratic problem that the gain
+   stabilises, ``ρ(A − BK) < 1`` (``setup.kernels.diverged``, :mod:`a3c_theory.divergence`); a run that
    left the floats stops there: its trace keeps the snapshots taken so far and ``meta`` records
    ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``.
 
@@ -37,9 +38,7 @@ from .. import divergence
 from ..exact import single_thread_blas
 from ..trace import Trace
 from . import delays as delay_models
-from .kernels import simulated_chunk, sync_chunk
-from .run_setup import CHUNK, RunSetup, SamplingLaws, prepare_run, progress_bar, run_meta, snapshot_counts
-from .samplers import pending_arrays, scratch_buffer
+from .run_setup import CHUNK, RunSetup, prepare_run, progress_bar, run_meta, snapshot_counts
 from .threads import run_threads
 
 TIME_UNIT = "compute time of one update (mean, for random compute times)"
@@ -60,8 +59,9 @@ class _Recorder:
         self.divergence = None
 
     def diverged(self, setup: RunSetup, k: int) -> bool:
-        """Whether ``θ`` or ``ω`` is no longer finite after ``k`` updates (kept in :attr:`divergence`)."""
-        self.divergence = divergence.first_non_finite(k, theta=setup.theta, w=setup.w)
+        """Whether ``θ`` or ``ω`` is no longer finite (lqr: or the gain is no longer stabilising) after ``k``
+        updates (kept in :attr:`divergence`)."""
+        self.divergence = setup.kernels.diverged(k, setup.theta, setup.w)
         return self.divergence is not None
 
     def due(self, k: int) -> bool:
@@ -106,10 +106,10 @@ def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:
     alg, rcfg = cfg.algorithm, cfg.run
     K = rcfg.samples
     schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed, min(CHUNK, K))
-    pend_i, pend_f = pending_arrays(schedule.n_slots, int(setup.arrays.n_actions))
-    buf = scratch_buffer(int(setup.arrays.n_actions))
+    pend_i, pend_f = setup.kernels.pending(setup.arrays, schedule.n_slots)
+    buf = setup.kernels.scratch(setup.arrays)
     stats = np.zeros(2)
-    laws = SamplingLaws(setup) if alg.sampling == "iid" else None
+    laws = setup.kernels.laws(setup) if alg.sampling == "iid" else None
     recorder = _Recorder(snapshot_counts(K, rcfg.snapshots), setup, rcfg.workers)
     stops = list(recorder.counts)
     recorder.record(setup, 0.0, schedule.applied)
@@ -125,7 +125,7 @@ def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:
                 k1 = min(k1, (k // alg.refresh + 1) * alg.refresh)
             sched = schedule.next_chunk(k, k1)
             tick = time.perf_counter()
-            simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
+            setup.kernels.simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                             setup.act_chain, pend_i, pend_f, buf, sched.comp_ptr, sched.comp_slot,
                             sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), stats)
             kernel_seconds += time.perf_counter() - tick
@@ -147,10 +147,10 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
     rounds = rcfg.samples // N
     clock = delay_models.SyncClock(rcfg.delay, N, rcfg.lognormal_sigma, rcfg.straggler_prob,
                                    rcfg.straggler_slowdown, setup.timing_seed)
-    pend_i, pend_f = pending_arrays(N, int(setup.arrays.n_actions))
-    buf = scratch_buffer(int(setup.arrays.n_actions))
+    pend_i, pend_f = setup.kernels.pending(setup.arrays, N)
+    buf = setup.kernels.scratch(setup.arrays)
     stats = np.zeros(2)
-    laws = SamplingLaws(setup) if alg.sampling == "iid" else None
+    laws = setup.kernels.laws(setup) if alg.sampling == "iid" else None
     recorder = _Recorder(snapshot_counts(rcfg.samples, rcfg.snapshots, step=N), setup, N)
     stops = [int(c) // N for c in recorder.counts]
     applied = np.zeros(N, np.int64)
@@ -170,7 +170,7 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
                 next_multiple = (k // alg.refresh + 1) * alg.refresh
                 r1 = min(r1, -(-next_multiple // N))
             tick = time.perf_counter()
-            sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
+            setup.kernels.sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                        setup.act_chain, pend_i, pend_f, buf, np.int64(r), np.int64(r1), per_sample, stats)
             kernel_seconds += time.perf_counter() - tick
             clock.advance(r1 - r)
