@@ -33,7 +33,7 @@ from .rng import seed_states
 from .run_setup import EnvKernels, RunSetup
 from .samplers import SAMPLING_CODES
 
-TAIL = 1e-6
+TAIL = 1e-4
 """Geometric tail mass after which the d_K bound stops summing (and adds the mass)."""
 
 SAMPLING_LAW_TV = ("upper bounds: mu_K from the Bhattacharyya coefficient of the two Gaussians; d_K mixed "
@@ -115,14 +115,21 @@ def gaussian_tv_bound(S1: np.ndarray, S2: np.ndarray) -> np.ndarray:
     return np.where(regular, bound, np.where(same, 0.0, 1.0))
 
 
-def visitation_tv_bound(problem, K1: np.ndarray, K2: np.ndarray) -> float:
-    """An upper bound on ``TV(d_{K1}, d_{K2})`` (module docstring)."""
+def visitation_tv_bound(problem, K1: np.ndarray, S1: np.ndarray, K2: np.ndarray, S2: np.ndarray) -> float:
+    """An upper bound on ``TV(d_{K1}, d_{K2})`` (module docstring) from the stationary covariances ``S_i = Σ_{K_i}``:
+    ``C_t = Σ_K + L^t (Σ_0 − Σ_K) L^tᵀ`` (``C_t − Σ_K`` obeys ``X ↦ LXLᵀ``), with ``L^t`` of both gains stacked."""
     g = problem.gamma
     t_max = max(0, math.ceil(math.log(TAIL) / math.log(g)) - 1)
-    C1 = exact.visitation_covariances(problem, K1, t_max)
-    C2 = exact.visitation_covariances(problem, K2, t_max)
+    L = np.stack([problem.closed_loop(K1), problem.closed_loop(K2)])
+    S = np.stack([S1, S2])
+    D = problem.Sigma0 - S
+    powers = np.empty((t_max + 1,) + L.shape)
+    powers[0] = np.eye(problem.state_dim)
+    for t in range(t_max):
+        powers[t + 1] = L @ powers[t]
+    C = S + powers @ D @ np.swapaxes(powers, -1, -2)
     weights = (1 - g) * g ** np.arange(t_max + 1)
-    return float(min(1.0, weights @ gaussian_tv_bound(C1, C2) + g ** (t_max + 1)))
+    return float(min(1.0, weights @ gaussian_tv_bound(C[:, 0], C[:, 1]) + g ** (t_max + 1)))
 
 
 class LQRSamplingLaws:
@@ -146,7 +153,7 @@ class LQRSamplingLaws:
         Sigma = exact.stationary_covariance(problem, K)
         if self.mu is not None:
             self.tv_mu.append(float(gaussian_tv_bound(self.mu, Sigma)))
-            self.tv_d.append(visitation_tv_bound(problem, self.d, K))
+            self.tv_d.append(visitation_tv_bound(problem, self.d, self.mu, K, Sigma))
         self.mu, self.d = Sigma, K
         self.setup.arrays.mu_sqrt[:] = exact.psd_sqrt(Sigma)
         self.setup.arrays.K_law[:] = K.ravel()
