@@ -219,6 +219,20 @@ def test_instability_check_names_the_gain_and_non_finite_values():
     assert check(3, np.full(6, np.nan), setup.w) == divergence.Divergence(3, "theta")
 
 
+def test_laws_are_kept_at_an_unstable_gain():
+    """A Hogwild refresh can read an unstable K before the divergence check ends the run: no error, the laws
+    in use stay."""
+    setup = prepare_run(_cfg())
+    laws = lqr_setup.LQRSamplingLaws(setup)
+    laws.refresh()
+    before = setup.arrays.mu_sqrt.copy(), setup.arrays.K_law.copy()
+    setup.theta[:] = 100.0
+    laws.refresh()
+    np.testing.assert_array_equal(setup.arrays.mu_sqrt, before[0])
+    np.testing.assert_array_equal(setup.arrays.K_law, before[1])
+    assert laws.tv_mu == []
+
+
 def test_threads_stop_at_an_unstable_gain():
     cfg = _cfg(problem={"state_dim": 2, "action_dim": 1, "seed": 0, "noise_scale": 0.1},
                algorithm={"sampling": "shared", "c_alpha": 0.01, "c_beta": 0.05, "radius": 100.0},

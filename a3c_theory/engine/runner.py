@@ -106,6 +106,7 @@ def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:
     alg, rcfg = cfg.algorithm, cfg.run
     K = rcfg.samples
     schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed, min(CHUNK, K))
+    simulated_chunk = setup.kernels.simulated_chunk
     pend_i, pend_f = setup.kernels.pending(setup.arrays, schedule.n_slots)
     buf = setup.kernels.scratch(setup.arrays)
     stats = np.zeros(2)
@@ -125,7 +126,7 @@ def _run_simulated(cfg, setup: RunSetup, progress) -> Trace:
                 k1 = min(k1, (k // alg.refresh + 1) * alg.refresh)
             sched = schedule.next_chunk(k, k1)
             tick = time.perf_counter()
-            setup.kernels.simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
+            simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                             setup.act_chain, pend_i, pend_f, buf, sched.comp_ptr, sched.comp_slot,
                             sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), stats)
             kernel_seconds += time.perf_counter() - tick
@@ -147,6 +148,7 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
     rounds = rcfg.samples // N
     clock = delay_models.SyncClock(rcfg.delay, N, rcfg.lognormal_sigma, rcfg.straggler_prob,
                                    rcfg.straggler_slowdown, setup.timing_seed)
+    sync_chunk = setup.kernels.sync_chunk
     pend_i, pend_f = setup.kernels.pending(setup.arrays, N)
     buf = setup.kernels.scratch(setup.arrays)
     stats = np.zeros(2)
@@ -170,7 +172,7 @@ def _run_sync(cfg, setup: RunSetup, progress) -> Trace:
                 next_multiple = (k // alg.refresh + 1) * alg.refresh
                 r1 = min(r1, -(-next_multiple // N))
             tick = time.perf_counter()
-            setup.kernels.sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
+            sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                        setup.act_chain, pend_i, pend_f, buf, np.int64(r), np.int64(r1), per_sample, stats)
             kernel_seconds += time.perf_counter() - tick
             clock.advance(r1 - r)
