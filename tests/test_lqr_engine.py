@@ -314,3 +314,5 @@ def test_cli_run_on_a_random_family_config(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "o" / "metrics.csv")
     assert list(table["k"])[-1] == 20000 and table["gap"].iloc[-1] < table["gap"].iloc[0]
     assert np.all(np.isfinite(table[["avg_grad_norm_sq", "avg_critic_gap_sq"]].to_numpy()))
+    assert cli.main(["evaluate", str(tmp_path / "o"), "--out", str(tmp_path / "again.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), table)
