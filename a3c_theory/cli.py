@@ -1,7 +1,9 @@
 """The ``a3c-theory`` command: run, evaluate, diagnose, sweep, reproduce, bench, config.
 
 Every sub-command validates its whole input (config files, ``--set`` overrides, grids) before any work
-starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with exit status 2.
+starts and reports bad input as ``a3c-theory: error: <field>: <reason>`` with exit status 2; the ``usage:``
+banner comes only with the errors of the command line itself (argparse's: a missing argument, an unknown
+option). Values of ``--set`` and ``--grid`` follow one rule (:mod:`a3c_theory.overrides`).
 """
 
 import argparse
@@ -11,8 +13,17 @@ from pathlib import Path
 
 from . import atomic, outputs
 from .errors import ConvergenceError, RunsFailed, ValidationError
+from .overrides import parse_assignment
 
 RESUME_NOTE = "finished runs are kept; re-run the same command to resume"
+SET_HELP = ("override one config field (TOML value syntax; text that is not TOML and does not start with a "
+            "quote or bracket is a string); repeatable")
+
+
+def _print_notes(cfg) -> None:
+    """The defaults that ``config.from_dict`` resolved from the instance (``Config.notes``), never silent."""
+    for note in cfg.notes:
+        print(f"a3c-theory: note: {note}", file=sys.stderr)
 
 
 def _cmd_run(args) -> int:
@@ -23,6 +34,7 @@ def _cmd_run(args) -> int:
 
     cfg = config.from_toml(args.config, overrides=args.set)
     config.refuse_ignored_keys(cfg)
+    _print_notes(cfg)
     seconds = resources.run_seconds(cfg)
     if seconds > resources.LONG_RUN_S:
         print(f"a3c-theory: this run is estimated to take about {resources.describe_seconds(seconds)} "
@@ -62,6 +74,7 @@ def _cmd_diagnose(args) -> int:
     from .instances.diagnose import diagnose, format_report
 
     cfg = config.from_toml(args.config, overrides=args.set)
+    _print_notes(cfg)
     if args.json is not None:
         atomic.check_writable(args.json, "--json")
     if cfg.problem.kind == "lqr":
@@ -82,8 +95,14 @@ def _cmd_sweep(args) -> int:
     from . import config, sweep
     from .instances.diagnose import sweep_diagnostics
 
-    base = config.from_toml(args.config).to_dict()
     grid = sweep.parse_grid(args.grid)
+    for text in args.set:
+        name = parse_assignment(text, "SECTION.KEY=VALUE")[0]
+        if name in grid:
+            raise ValidationError(name, "is given with both --set and --grid; give it once")
+    cfg = config.from_toml(args.config, overrides=args.set)
+    _print_notes(cfg)
+    base = cfg.to_dict()
     atomic.check_writable(args.out, "--out", folder=True)
     sweep.check_out_dir(args.out, "--out")
     for line in sweep_diagnostics(base, grid):
@@ -132,8 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run A3C-TD(0) from a TOML config; save the trace, its metric table and metadata")
     run.add_argument("config", help="TOML file with [problem], [algorithm], [run] sections")
-    run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                     help="override one config field (TOML value syntax); repeatable")
+    run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help=SET_HELP)
     run.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     run.add_argument("--force", action="store_true",
                      help="write into --out even if it holds another config's run or files of another tool")
@@ -148,15 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     dg = sub.add_parser("diagnose", help="instance diagnostics at theta_0: myopia, mixing, TV(mu, d), eps_app, ...")
     dg.add_argument("config", help="TOML file with a [problem] section (and [algorithm] for the radius)")
-    dg.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                    help="override one config field (TOML value syntax); repeatable")
+    dg.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help=SET_HELP)
     dg.add_argument("--json", help="also write the numbers to this JSON file")
     dg.set_defaults(func=_cmd_diagnose, interrupted="nothing was written")
 
     sw = sub.add_parser("sweep", help="run a grid of configs x seeds, resumable, into one tidy table")
     sw.add_argument("config")
+    sw.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help=SET_HELP)
     sw.add_argument("--grid", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
-                    help="one grid axis; repeatable (cartesian product)")
+                    help="one grid axis, its values read as --set's and split on commas outside quotes; "
+                         "repeatable (cartesian product)")
     sw.add_argument("--seeds", type=int, default=1, help="run seeds 0..N-1 for every grid point")
     sw.add_argument("--jobs", type=int, default=None, help="parallel runs (default: number of cores)")
     sw.add_argument("--executor", default="local", choices=["local", "ray"],
@@ -193,22 +212,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _input_error(parser: argparse.ArgumentParser, message: str):
+    """Bad input that the command line parsed fine (a config value, a file): one line, exit status 2, no
+    ``usage:`` banner (argparse prints that for its own errors only)."""
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except ValidationError as err:
-        parser.error(str(err))
+        _input_error(parser, str(err))
     except RunsFailed as err:  # a sweep's failed runs, listed in one message (the others are kept)
         print(f"a3c-theory: {err}", file=sys.stderr)
         return 1
     except ConvergenceError as err:  # an exact solve on an instance too ill-conditioned for its tolerance
-        parser.error(f"exact solve: {err}")
+        _input_error(parser, f"exact solve: {err}")
     except FileNotFoundError as err:
-        parser.error(f"{err.filename}: file not found")
+        _input_error(parser, f"{err.filename}: file not found")
     except OSError as err:  # unreadable input, unwritable output, full disk, ...
-        parser.error(f"{err.filename or 'I/O'}: {err.strerror or err}")
+        _input_error(parser, f"{err.filename or 'I/O'}: {err.strerror or err}")
     except KeyboardInterrupt:
         print(f"interrupted: {args.interrupted}", file=sys.stderr)
         return 130

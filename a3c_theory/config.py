@@ -1,11 +1,21 @@
 """Run configuration: TOML sections ``[problem]``, ``[algorithm]``, ``[run]``, validated before any work.
 
-Every key, its default and its allowed values are listed in :data:`SCHEMA`. Unknown sections or keys and
-out-of-range values raise :class:`a3c_theory.errors.ValidationError` naming ``"section.key"``.
+Each key is defined once, as a field of :class:`ProblemSettings`, :class:`AlgorithmSettings` or
+:class:`RunSettings` made by :func:`key`: its default, its allowed values, its one-line description and
+the settings under which it is used. :data:`KEYS`, :data:`SCHEMA`, :data:`DESCRIPTIONS`, :data:`USED_BY`,
+``a3c-theory config --list`` and the README's key table (:func:`key_table_markdown`) are all derived from
+those fields. Unknown sections or keys and out-of-range values raise
+:class:`a3c_theory.errors.ValidationError` naming ``"section.key"``.
 
-Overrides (``--set`` on the command line, ``overrides=`` here) are ``"section.key=value"`` strings; the
-value is parsed with TOML value syntax (``run.workers=4``, ``algorithm.lam=0.01``,
-``run.mode="sync"``), and a value that is not valid TOML is taken as a bare string (``run.mode=sync``).
+Overrides (``--set`` on the command line, ``overrides=`` here) are ``"section.key=value"`` strings, read by
+:func:`a3c_theory.overrides.parse_value` (the one rule that ``--grid`` uses too).
+
+Defaults that depend on the instance (recorded in :attr:`Config.notes`, which ``run``, ``diagnose`` and
+``sweep`` print and a run's trace keeps as ``meta["config_notes"]``):
+- ``problem.feature_dim`` left out, with random critic features, on an instance of fewer than 10 states:
+  ``min(10, n_states)`` (the number of states from ``problem.n_states``, or for a ``file`` instance from the
+  shapes of its ``P`` or ``eta`` headers; every supported gymnasium environment keeps at least 10 states).
+  A ``feature_dim`` that is given and exceeds the number of states stays an error.
 
 Notes on a few keys:
 - ``problem.reward`` (paper instance): ``"state_action"`` draws ``r(s, a) ~ U(0, 1)``, ``"transition"``
@@ -35,164 +45,282 @@ Notes on a few keys:
 - Default step sizes ``α_k = 30 (1+k)^{-0.6}``, ``β_k = 0.3 (1+k)^{-0.4}`` (σ_α = 3/5, σ_β = 2/5 from the paper's
   theorems). On ``paper_problem`` (100 states, d = 10, r(s, a) ~ U(0, 1)), N = 1, i.i.d. sampling, refresh 200,
   200k updates (samples), seeds 0–2, the final/initial J* − J ratio was 0.58–0.63 for c_α = 3, 0.20–0.25 for
-  c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start.
+  c_α = 10 and 0.17–0.19 for c_α = 30, with the critic gap at 2–6 % of its start. On an instance whose greedy
+  action is a trap, c_α = 30 can make the first updates nearly deterministic: ``a3c-theory diagnose`` warns.
 """
 
 import codecs
 import math
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ValidationError
+from .instances.toy_text import ENVIRONMENTS
+from .overrides import parse_assignment, parse_value
 
-# Each entry: key -> (default, kind, constraint). kind: "int", "float", "choice", "str".
-# int/float constraint: (low, high, low_open, high_open); choice constraint: tuple of allowed strings;
-# str: any string (checked where it is used, e.g. problem.env against the supported environments).
-SCHEMA: dict[str, dict[str, tuple[Any, str, tuple]]] = {
-    "problem": {
-        "kind": ("paper", "choice", ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
-                                     "file", "lqr")),
-        "reward": ("state_action", "choice", ("state_action", "transition")),
-        "seed": (0, "int", (0, 2**63 - 1, False, False)),
-        "n_states": (100, "int", (2, 10_000_000, False, False)),
-        "n_actions": (5, "int", (1, 64, False, False)),
-        "gamma": (0.9, "float", (0.0, 1.0, True, True)),
-        "feature_dim": (10, "int", (1, 100_000, False, False)),
-        "critic_features": ("random", "choice", ("random", "one_hot")),
-        "branching": (10, "int", (1, 100_000, False, False)),
-        "locality": (0, "int", (0, 10_000_000, False, False)),
-        "actor": ("tabular", "choice", ("tabular", "linear")),
-        "actor_dim": (20, "int", (1, 100_000, False, False)),
-        "slip": (0.1, "float", (0.0, 1.0, False, False)),
-        "restart": (0.05, "float", (0.0, 1.0, False, False)),
-        "small_reward": (0.1, "float", (-1e6, 1e6, False, False)),
-        "large_reward": (1.0, "float", (-1e6, 1e6, False, False)),
-        "reward_fraction": (0.05, "float", (0.0, 1.0, True, False)),
-        "distractor": (0.0, "float", (0.0, 1e6, False, False)),
-        "drift": (1, "int", (0, 10_000_000, False, False)),
-        "env": ("FrozenLake-v1", "str", ()),
-        "map_name": ("", "str", ()),
-        "path": ("", "str", ()),
-        "max_load_bytes": (0, "int", (0, 2**63 - 1, False, False)),
-        "state_dim": (3, "int", (1, 50, False, False)),
-        "action_dim": (2, "int", (1, 50, False, False)),
-        "spectral_radius": (0.9, "float", (0.0, 1.0, False, True)),
-        "noise_scale": (0.1, "float", (0.0, 1e6, False, False)),
-        "sigma": (0.5, "float", (0.0, 1e6, True, False)),
-    },
-    "algorithm": {
-        "sampling": ("iid", "choice", ("iid", "markov", "shared")),
-        "refresh": (200, "int", (1, 2**62, False, False)),
-        "n_step": (1, "int", (1, 1000, False, False)),
-        "lam": (0.0, "float", (0.0, 1e6, False, False)),
-        "radius": (0.0, "float", (0.0, math.inf, False, True)),
-        "c_alpha": (30.0, "float", (0.0, 1e6, True, False)),
-        "sigma_alpha": (0.6, "float", (0.0, 1.0, False, False)),
-        "c_beta": (0.3, "float", (0.0, 1e6, True, False)),
-        "sigma_beta": (0.4, "float", (0.0, 1.0, False, False)),
-        "a2c_step_sizes": ("per_round", "choice", ("per_round", "per_sample")),
-    },
-    "run": {
-        "mode": ("simulated", "choice", ("simulated", "threads", "sync")),
-        "workers": (1, "int", (1, 4096, False, False)),
-        "delay": ("none", "choice", ("none", "constant", "uniform", "round_robin", "exponential", "lognormal",
-                                     "straggler")),
-        "tau": (0, "int", (0, 1_000_000, False, False)),
-        "max_delay": (0, "int", (0, 1_000_000, False, False)),
-        "lognormal_sigma": (1.0, "float", (0.0, 10.0, True, False)),
-        "straggler_prob": (0.1, "float", (0.0, 1.0, False, False)),
-        "straggler_slowdown": (10.0, "float", (1.0, 1e6, False, False)),
-        "samples": (200_000, "int", (1, 10**13, False, False)),
-        "snapshots": (40, "int", (2, 100_000, False, False)),
-        "batch": (1, "int", (1, 1_000_000, False, False)),
-        "seed": (0, "int", (0, 2**63 - 1, False, False)),
-    },
-}
 
-DESCRIPTIONS: dict[str, str] = {
-    "problem.kind": "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text, an "
-                    ".npz file (a3c_theory.instances) or a linear-quadratic problem (lqr, a3c_theory.lqr)",
-    "problem.reward": "paper instance rewards: r(s, a) ~ U(0,1) (state_action) or r(s, a, s') ~ U(0,1) (transition)",
-    "problem.seed": "seed of the instance (MDP, critic and actor features)",
-    "problem.n_states": "number of states nS (gymnasium and file instances take theirs from the source)",
-    "problem.n_actions": "number of actions nA (trap_chain has 2; gymnasium and file take theirs from the source)",
-    "problem.gamma": "discount factor γ (a file instance, finite or lqr, uses its own)",
-    "problem.feature_dim": "critic feature dimension d of φ(s), ‖φ(s)‖₂ ≤ 1 (ignored for one_hot)",
-    "problem.critic_features": "critic features Φ: random U(0,1) rows scaled to ‖φ‖ ≤ 1, or one_hot φ(s) = e_s",
-    "problem.branching": "garnets: distinct successor states per (s, a)",
-    "problem.locality": "garnets: 0 draws successors anywhere, L > 0 from the ring s ± L (slow mixing)",
-    "problem.actor": "softmax actor: tabular θ ∈ R^{nS×nA} (the paper's) or linear θ·f(s, a)",
-    "problem.actor_dim": "linear actor: feature dimension of f(s, a)",
-    "problem.slip": "trap_chain: probability that a move goes the other way",
-    "problem.restart": "trap_chain: probability that the next state is drawn from η instead",
-    "problem.small_reward": "trap_chain: immediate reward of the LEFT (trap) action",
-    "problem.large_reward": "trap_chain: reward of every step at the right end",
-    "problem.reward_fraction": "sparse_garnet, drift_ring: fraction of states in the goal set G (reward 1 on entry)",
-    "problem.distractor": "sparse_garnet, drift_ring: weight of an immediate U(0,1) reward unrelated to G",
-    "problem.drift": "drift_ring: successors of s lie around s + drift",
-    "problem.env": "gymnasium: toy-text environment id",
-    "problem.map_name": "gymnasium: map of the environment (empty: its default)",
-    "problem.path": "file: .npz file holding the MDP; lqr: .npz file holding A, B, Q, R, W, Sigma0, K0, gamma, "
-                    "sigma (empty: a random instance); relative to the TOML file",
-    "problem.max_load_bytes": "file: largest total of declared array sizes to load, checked from the .npy "
-                              "headers before anything is read (0 = a quarter of the available memory)",
-    "problem.state_dim": "lqr random instance: state dimension n (A_K is d x d, d = n(n+1)/2 + 1)",
-    "problem.action_dim": "lqr random instance: action dimension m",
-    "problem.spectral_radius": "lqr random instance: spectral radius of A (< 1, so K0 = 0 stabilises)",
-    "problem.noise_scale": "lqr random instance: W = noise_scale² I",
-    "problem.sigma": "lqr random instance: standard deviation σ of the Gaussian policy N(−Kx, σ²I)",
-    "algorithm.sampling": "iid (option 1: s ~ μ_θ, ŝ ~ d_θ), markov (option 2: two chains) or shared "
-                          "(one transition of γP + (1−γ)η for both, ICLR 2021)",
-    "algorithm.refresh": "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
-    "algorithm.n_step": "n of the n-step TD error (1 is A3C-TD(0); > 1 needs markov sampling)",
-    "algorithm.lam": "weight λ of the KL regulariser R(θ) in J_λ = J + λR; at most 1e6 (a generous round bound: "
+# ----------------------------------------------------------------------------- key definitions
+@dataclass(frozen=True)
+class Range:
+    """Numbers from ``low`` to ``high``; an open end excludes its bound. Printed ``[1, 4096]``, ``(0, inf)``."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def __str__(self) -> str:
+        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+    def holds(self, value) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+
+class Names(tuple):
+    """The names a string key accepts, listed in its table row but checked where the key is used (only for
+    the kinds that read it): ``problem.env`` by ``instances.toy_text.check_env``."""
+
+
+def key(default, allowed, description: str, used_by: dict[str, tuple] | None = None):
+    """One config key, defined once, as a settings field: ``default``; ``allowed``, a :class:`Range` (an
+    ``int`` or ``float`` field), a tuple of choices, :class:`Names` or None (any string); a one-line
+    ``description``; ``used_by``: ``{setting: values}`` when the key is used only where every listed setting
+    holds one of its values (see :data:`USED_BY`), None when every run uses it."""
+    return field(default=default, metadata={"allowed": allowed, "description": description,
+                                            "used_by": dict(used_by or {})})
+
+
+@dataclass(frozen=True)
+class Key:
+    """What :func:`key` defines, with its section: ``kind`` is ``"int"``, ``"float"``, ``"choice"`` or ``"str"``."""
+
+    section: str
+    key: str
+    default: Any
+    kind: str
+    allowed: Range | tuple | None
+    description: str
+    used_by: dict
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def allowed_text(self) -> str:
+        """The allowed values as text: ``[1, 4096]``, ``iid, markov, shared``, ``any string``."""
+        if isinstance(self.allowed, tuple):
+            return ", ".join(self.allowed)
+        return "any string" if self.allowed is None else str(self.allowed)
+
+    def check(self, value):
+        """``value`` as this key's type, or a ValidationError naming ``section.key``."""
+        name = self.name
+        if self.kind == "str":
+            if not isinstance(value, str):
+                raise ValidationError(name, f"must be a string, got {value!r}")
+            return value
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.allowed:
+                raise ValidationError(name, f"must be one of {', '.join(map(repr, self.allowed))}, got {value!r}")
+            return value
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValidationError(name, f"must be an integer, got {value!r}")
+            value = int(value)
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise ValidationError(name, f"must be a number, got {value!r}")
+            value = float(value)
+            if math.isnan(value):
+                raise ValidationError(name, "must be a number, got NaN")
+        if not self.allowed.holds(value):
+            raise ValidationError(name, f"must lie in {self.allowed}, got {value!r}")
+        return value
+
+
+FINITE_KINDS = ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium", "file")
+GENERATED_KINDS = ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring")
+"""Problem kinds with a finite MDP; those of them generated from the config (sized by ``n_states``)."""
+GARNET_KINDS = ("garnet", "sparse_garnet", "drift_ring")
+SEEDS = Range(0, 2**63 - 1)
+
+PAPER_MAX_STATES = 2000
+"""The paper instance is dense (nS·nA·nS transition entries); larger instances should use ``garnet``."""
+
+ONE_HOT_MAX_STATES = 5000
+"""One-hot critic features are a dense nS × nS matrix."""
+
+DEFAULT_FEATURE_DIM = 10
+"""``problem.feature_dim`` when left out, on an instance of at least this many states (else ``n_states``)."""
+
+
+@dataclass(frozen=True)
+class ProblemSettings:
+    """``[problem]``: the instance (MDP, critic features, actor)."""
+
+    kind: str = key("paper", FINITE_KINDS + ("lqr",),
+                    "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text, an .npz file "
+                    "(a3c_theory.instances) or a linear-quadratic problem (lqr, a3c_theory.lqr)")
+    reward: str = key("state_action", ("state_action", "transition"),
+                      "paper instance rewards: r(s, a) ~ U(0,1) (state_action) or r(s, a, s') ~ U(0,1) (transition)",
+                      {"problem.kind": ("paper",)})
+    seed: int = key(0, SEEDS, "seed of the instance (MDP, critic and actor features)")
+    n_states: int = key(100, Range(2, 10_000_000),
+                        "number of states nS (gymnasium and file instances take theirs from the source)",
+                        {"problem.kind": GENERATED_KINDS})
+    n_actions: int = key(5, Range(1, 64),
+                         "number of actions nA (trap_chain has 2; gymnasium and file take theirs from the source)",
+                         {"problem.kind": ("paper", "garnet", "sparse_garnet", "drift_ring")})
+    gamma: float = key(0.9, Range(0.0, 1.0, True, True),
+                       "discount factor γ (a file instance, finite or lqr, uses its own)",
+                       {"problem.kind": GENERATED_KINDS + ("gymnasium", "lqr")})
+    feature_dim: int = key(DEFAULT_FEATURE_DIM, Range(1, 100_000),
+                           "critic feature dimension d of φ(s), ‖φ(s)‖₂ ≤ 1 (ignored for one_hot); left out: "
+                           "min(10, n_states), stated in the run's notes",
+                           {"problem.critic_features": ("random",)})
+    critic_features: str = key("random", ("random", "one_hot"),
+                               "critic features Φ: random U(0,1) rows scaled to ‖φ‖ ≤ 1, or one_hot φ(s) = e_s")
+    branching: int = key(10, Range(1, 100_000), "garnets: distinct successor states per (s, a)",
+                         {"problem.kind": GARNET_KINDS})
+    locality: int = key(0, Range(0, 10_000_000),
+                        "garnets: 0 draws successors anywhere, L > 0 from the ring s ± L (slow mixing)",
+                        {"problem.kind": GARNET_KINDS})
+    actor: str = key("tabular", ("tabular", "linear"),
+                     "softmax actor: tabular θ ∈ R^{nS×nA} (the paper's) or linear θ·f(s, a)")
+    actor_dim: int = key(20, Range(1, 100_000), "linear actor: feature dimension of f(s, a)",
+                         {"problem.actor": ("linear",)})
+    slip: float = key(0.1, Range(0.0, 1.0), "trap_chain: probability that a move goes the other way",
+                      {"problem.kind": ("trap_chain",)})
+    restart: float = key(0.05, Range(0.0, 1.0), "trap_chain: probability that the next state is drawn from η instead",
+                         {"problem.kind": ("trap_chain",)})
+    small_reward: float = key(0.1, Range(-1e6, 1e6), "trap_chain: immediate reward of the LEFT (trap) action",
+                              {"problem.kind": ("trap_chain",)})
+    large_reward: float = key(1.0, Range(-1e6, 1e6), "trap_chain: reward of every step at the right end",
+                              {"problem.kind": ("trap_chain",)})
+    reward_fraction: float = key(0.05, Range(0.0, 1.0, True, False),
+                                 "sparse_garnet, drift_ring: fraction of states in the goal set G (reward 1 on entry)",
+                                 {"problem.kind": ("sparse_garnet", "drift_ring")})
+    distractor: float = key(0.0, Range(0.0, 1e6),
+                            "sparse_garnet, drift_ring: weight of an immediate U(0,1) reward unrelated to G",
+                            {"problem.kind": ("sparse_garnet", "drift_ring")})
+    drift: int = key(1, Range(0, 10_000_000), "drift_ring: successors of s lie around s + drift",
+                     {"problem.kind": ("drift_ring",)})
+    env: str = key("FrozenLake-v1", Names(ENVIRONMENTS), "gymnasium: toy-text environment id",
+                   {"problem.kind": ("gymnasium",)})
+    map_name: str = key("", None, "gymnasium: map of the environment (empty: its default)",
+                        {"problem.kind": ("gymnasium",)})
+    path: str = key("", None, "file: .npz file holding the MDP; lqr: .npz file holding A, B, Q, R, W, Sigma0, K0, "
+                    "gamma, sigma (empty: a random instance); relative to the TOML file",
+                    {"problem.kind": ("file", "lqr")})
+    max_load_bytes: int = key(0, Range(0, 2**63 - 1),
+                              "file: largest total of declared array sizes to load, checked from the .npy headers "
+                              "before anything is read (0 = a quarter of the available memory)",
+                              {"problem.kind": ("file",)})
+    state_dim: int = key(3, Range(1, 50), "lqr random instance: state dimension n (A_K is d x d, d = n(n+1)/2 + 1)",
+                         {"problem.kind": ("lqr",)})
+    action_dim: int = key(2, Range(1, 50), "lqr random instance: action dimension m", {"problem.kind": ("lqr",)})
+    spectral_radius: float = key(0.9, Range(0.0, 1.0, False, True),
+                                 "lqr random instance: spectral radius of A (< 1, so K0 = 0 stabilises)",
+                                 {"problem.kind": ("lqr",)})
+    noise_scale: float = key(0.1, Range(0.0, 1e6), "lqr random instance: W = noise_scale² I",
+                             {"problem.kind": ("lqr",)})
+    sigma: float = key(0.5, Range(0.0, 1e6, True, False),
+                       "lqr random instance: standard deviation σ of the Gaussian policy N(−Kx, σ²I)",
+                       {"problem.kind": ("lqr",)})
+
+
+@dataclass(frozen=True)
+class AlgorithmSettings:
+    """``[algorithm]``: sampling, regularisation, projection and step sizes."""
+
+    sampling: str = key("iid", ("iid", "markov", "shared"),
+                        "iid (option 1: s ~ μ_θ, ŝ ~ d_θ), markov (option 2: two chains) or shared (one transition "
+                        "of γP + (1−γ)η for both, ICLR 2021)")
+    refresh: int = key(200, Range(1, 2**62), "iid sampling: μ_θ and d_θ recomputed every M updates (M = 1 is exact)",
+                       {"algorithm.sampling": ("iid",)})
+    n_step: int = key(1, Range(1, 1000), "n of the n-step TD error (1 is A3C-TD(0); > 1 needs markov sampling)")
+    lam: float = key(0.0, Range(0.0, 1e6),
+                     "weight λ of the KL regulariser R(θ) in J_λ = J + λR; at most 1e6 (a generous round bound: "
                      "0 ≥ R(θ) ≥ −(2 max‖θᵀf‖ + log nA) and ‖∇R‖ ≤ 2 max‖f‖, so λR, λ∇R and J_λ stay finite "
-                     "for any θ below ~1e300)",
-    "algorithm.radius": "critic projection radius R_ω of Π_R(ω) = ω·min(1, R/‖ω‖); 0 = r_max/λ_min(−A_θ0)",
-    "algorithm.c_alpha": "actor step size constant: α_k = c_α/(1+k)^σ_α; at most 1e6 (a generous round bound: "
+                     "for any θ below ~1e300)")
+    radius: float = key(0.0, Range(0.0, math.inf, False, True),
+                        "critic projection radius R_ω of Π_R(ω) = ω·min(1, R/‖ω‖); 0 = r_max/λ_min(−A_θ0)")
+    c_alpha: float = key(30.0, Range(0.0, 1e6, True, False),
+                         "actor step size constant: α_k = c_α/(1+k)^σ_α; at most 1e6 (a generous round bound: "
                          "α_k ≤ c_α and K ≤ 1e13, so ‖θ_K‖ ≤ 1e19·G, G the largest step direction, finite for "
-                         "rewards and R_ω below ~1e280; a run that still overflows ends 'diverged at k')",
-    "algorithm.sigma_alpha": "actor step size exponent σ_α (theory: 3/5)",
-    "algorithm.c_beta": "critic step size constant: β_k = c_β/(1+k)^σ_β; at most 1e6 (the bound of c_α; ω "
-                        "itself is projected onto the ball of radius R_ω)",
-    "algorithm.sigma_beta": "critic step size exponent σ_β (theory: 2/5)",
-    "algorithm.a2c_step_sizes": "sync mode: per_round (average of N updates at α_rN) or per_sample (their sum, "
-                                "update i at α_{rN+i})",
-    "run.mode": "simulated (exact delay simulator), threads (Hogwild threads, real delays) or sync (A2C rounds)",
-    "run.workers": "number of workers N",
-    "run.delay": "delay model τ_k (none, constant, uniform, round_robin) or random compute times (exponential, "
-                 "lognormal, straggler; the only ones sync mode takes)",
-    "run.tau": "constant delay τ",
-    "run.max_delay": "uniform delay: τ_k uniform on {0, …, max_delay}",
-    "run.lognormal_sigma": "lognormal compute times: σ of T = exp(σZ − σ²/2)",
-    "run.straggler_prob": "straggler compute times: probability that an update is slow",
-    "run.straggler_slowdown": "straggler compute times: compute time of a slow update (others take 1)",
-    "run.samples": "updates K (one critic and one actor sample each), over all workers",
-    "run.snapshots": "number of (θ, ω) snapshots kept, log-spaced over 0..K",
-    "run.batch": "threads mode: updates each worker draws before writing them together",
-    "run.seed": "seed of the run (sampling streams, delays, compute times)",
-}
-"""One line per ``"section.key"`` of :data:`SCHEMA`, shown by ``a3c-theory config --list`` and in the README."""
+                         "rewards and R_ω below ~1e280; a run that still overflows ends 'diverged at k')")
+    sigma_alpha: float = key(0.6, Range(0.0, 1.0), "actor step size exponent σ_α (theory: 3/5)")
+    c_beta: float = key(0.3, Range(0.0, 1e6, True, False),
+                        "critic step size constant: β_k = c_β/(1+k)^σ_β; at most 1e6 (the bound of c_α; ω "
+                        "itself is projected onto the ball of radius R_ω)")
+    sigma_beta: float = key(0.4, Range(0.0, 1.0), "critic step size exponent σ_β (theory: 2/5)")
+    a2c_step_sizes: str = key("per_round", ("per_round", "per_sample"),
+                              "sync mode: per_round (average of N updates at α_rN) or per_sample (their sum, "
+                              "update i at α_{rN+i})", {"run.mode": ("sync",)})
 
 
-def describe_range(kind: str, constraint: tuple) -> str:
-    """The allowed values of a key as text: ``[1, 4096]``, ``(0, inf)``, ``iid, markov``, ``any string``."""
-    if kind == "choice":
-        return ", ".join(constraint)
-    if kind == "str":
-        return "any string"
-    low, high, low_open, high_open = constraint
-    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+@dataclass(frozen=True)
+class RunSettings:
+    """``[run]``: execution mode, workers, delays, horizon, snapshots and seed."""
+
+    mode: str = key("simulated", ("simulated", "threads", "sync"),
+                    "simulated (exact delay simulator), threads (Hogwild threads, real delays) or sync (A2C rounds)")
+    workers: int = key(1, Range(1, 4096), "number of workers N")
+    delay: str = key("none", ("none", "constant", "uniform", "round_robin", "exponential", "lognormal", "straggler"),
+                     "delay model τ_k (none, constant, uniform, round_robin) or random compute times (exponential, "
+                     "lognormal, straggler; the only ones sync mode takes)")
+    tau: int = key(0, Range(0, 1_000_000), "constant delay τ", {"run.delay": ("constant",)})
+    max_delay: int = key(0, Range(0, 1_000_000), "uniform delay: τ_k uniform on {0, …, max_delay}",
+                         {"run.delay": ("uniform",)})
+    lognormal_sigma: float = key(1.0, Range(0.0, 10.0, True, False), "lognormal compute times: σ of T = exp(σZ − σ²/2)",
+                                 {"run.delay": ("lognormal",)})
+    straggler_prob: float = key(0.1, Range(0.0, 1.0), "straggler compute times: probability that an update is slow",
+                                {"run.delay": ("straggler",)})
+    straggler_slowdown: float = key(10.0, Range(1.0, 1e6),
+                                    "straggler compute times: compute time of a slow update (others take 1)",
+                                    {"run.delay": ("straggler",)})
+    samples: int = key(200_000, Range(1, 10**13), "updates K (one critic and one actor sample each), over all workers")
+    snapshots: int = key(40, Range(2, 100_000), "number of (θ, ω) snapshots kept, log-spaced over 0..K")
+    batch: int = key(1, Range(1, 1_000_000), "threads mode: updates each worker draws before writing them together")
+    seed: int = key(0, SEEDS, "seed of the run (sampling streams, delays, compute times)")
+
+
+SECTIONS = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings}
+"""The config's sections, in order, and the settings class each is validated into."""
+
+_KINDS = {int: "int", float: "float"}
+
+
+def _key_of(section: str, f) -> Key:
+    allowed = f.metadata["allowed"]
+    kind = _KINDS.get(f.type) or ("choice" if isinstance(allowed, tuple) and not isinstance(allowed, Names) else "str")
+    return Key(section, f.name, f.default, kind, allowed, f.metadata["description"], f.metadata["used_by"])
+
+
+KEYS: tuple[Key, ...] = tuple(_key_of(section, f) for section, cls in SECTIONS.items() for f in fields(cls))
+"""Every config key, in section and definition order."""
+
+SCHEMA: dict[str, dict[str, Key]] = {section: {k.key: k for k in KEYS if k.section == section} for section in SECTIONS}
+"""``SCHEMA[section][key]``: the :class:`Key` (sweep grids check their keys against this nesting)."""
+
+DESCRIPTIONS: dict[str, str] = {k.name: k.description for k in KEYS}
+"""One line per ``"section.key"``, shown by ``a3c-theory config --list`` and in the README."""
+
+USED_BY: dict[str, dict[str, tuple[str, ...]]] = {k.name: k.used_by for k in KEYS if k.used_by}
+"""Keys that only some settings use: ``key -> {setting: values of that setting under which key is used}``
+(every listed setting must hold one of its values). A key not listed is used by every run."""
 
 
 def key_table() -> list[tuple[str, Any, str, str]]:
-    """``(section.key, default, allowed values, description)`` for every key of :data:`SCHEMA`, in order."""
-    return [(f"{section}.{key}", default, describe_range(kind, constraint), DESCRIPTIONS[f"{section}.{key}"])
-            for section, keys in SCHEMA.items() for key, (default, kind, constraint) in keys.items()]
+    """``(section.key, default, allowed values, description)`` for every key of :data:`KEYS`, in order."""
+    return [(k.name, k.default, k.allowed_text, k.description) for k in KEYS]
 
 
 def key_table_markdown() -> str:
@@ -203,142 +331,79 @@ def key_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-PAPER_MAX_STATES = 2000
-"""The paper instance is dense (nS·nA·nS transition entries); larger instances should use ``garnet``."""
-
-ONE_HOT_MAX_STATES = 5000
-"""One-hot critic features are a dense nS × nS matrix."""
-
-
-@dataclass(frozen=True)
-class ProblemSettings:
-    kind: str
-    reward: str
-    seed: int
-    n_states: int
-    n_actions: int
-    gamma: float
-    feature_dim: int
-    critic_features: str
-    branching: int
-    locality: int
-    actor: str
-    actor_dim: int
-    slip: float
-    restart: float
-    small_reward: float
-    large_reward: float
-    reward_fraction: float
-    distractor: float
-    drift: int
-    env: str
-    map_name: str
-    path: str
-    max_load_bytes: int
-    state_dim: int
-    action_dim: int
-    spectral_radius: float
-    noise_scale: float
-    sigma: float
-
-
-@dataclass(frozen=True)
-class AlgorithmSettings:
-    sampling: str
-    refresh: int
-    n_step: int
-    lam: float
-    radius: float
-    c_alpha: float
-    sigma_alpha: float
-    c_beta: float
-    sigma_beta: float
-    a2c_step_sizes: str
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    mode: str
-    workers: int
-    delay: str
-    tau: int
-    max_delay: int
-    lognormal_sigma: float
-    straggler_prob: float
-    straggler_slowdown: float
-    samples: int
-    snapshots: int
-    batch: int
-    seed: int
-
-
 @dataclass(frozen=True)
 class Config:
-    """A validated run configuration; ``cfg.problem.n_states``, ``cfg.run.workers``, …"""
+    """A validated run configuration; ``cfg.problem.n_states``, ``cfg.run.workers``, … ``notes``: one line per
+    default that :func:`from_dict` resolved from the instance (module docstring); not part of :meth:`to_dict`
+    or of equality, since the resolved value itself is."""
 
     problem: ProblemSettings
     algorithm: AlgorithmSettings
     run: RunSettings
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
         """The full nested dict of resolved values (every key of :data:`SCHEMA`)."""
-        return {"problem": asdict(self.problem), "algorithm": asdict(self.algorithm), "run": asdict(self.run)}
-
-
-_SECTION_TYPES = {"problem": ProblemSettings, "algorithm": AlgorithmSettings, "run": RunSettings}
+        return {section: asdict(getattr(self, section)) for section in SECTIONS}
 
 
 # ----------------------------------------------------------------------------- parsing
-def _check_value(field: str, value, kind: str, constraint: tuple):
-    if kind == "str":
-        if not isinstance(value, str):
-            raise ValidationError(field, f"must be a string, got {value!r}")
-        return value
-    if kind == "choice":
-        if not isinstance(value, str) or value not in constraint:
-            raise ValidationError(field, f"must be one of {', '.join(map(repr, constraint))}, got {value!r}")
-        return value
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValidationError(field, f"must be an integer, got {value!r}")
-        value = int(value)
-    else:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValidationError(field, f"must be a number, got {value!r}")
-        value = float(value)
-        if math.isnan(value):
-            raise ValidationError(field, "must be a number, got NaN")
-    low, high, low_open, high_open = constraint
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        raise ValidationError(field, f"must lie in {describe_range(kind, constraint)}, got {value!r}")
-    return value
-
-
 def from_dict(d: dict) -> Config:
     """Validate a nested dict ``{"problem": {...}, "algorithm": {...}, "run": {...}}`` (missing sections or
-    keys take their defaults) and return the :class:`Config`."""
+    keys take their defaults, :func:`_with_instance_defaults` those that depend on the instance) and return the
+    :class:`Config`."""
     if not isinstance(d, dict):
         raise ValidationError("config", f"must be a table of sections, got {type(d).__name__}")
     for section in d:
         if section not in SCHEMA:
             raise ValidationError(str(section), f"unknown section; expected one of {', '.join(SCHEMA)}")
-    sections = {}
+    values = {}
     for section, keys in SCHEMA.items():
         given = d.get(section, {})
         if not isinstance(given, dict):
             raise ValidationError(section, f"must be a table of keys, got {given!r}")
-        for key in given:
-            if key not in keys:
-                raise ValidationError(f"{section}.{key}", f"unknown key; {section} keys are {', '.join(keys)}")
-        values = {}
-        for key, (default, kind, constraint) in keys.items():
-            values[key] = _check_value(f"{section}.{key}", given.get(key, default), kind, constraint)
-        sections[section] = _SECTION_TYPES[section](**values)
-    cfg = Config(**sections)
+        for name in given:
+            if name not in keys:
+                raise ValidationError(f"{section}.{name}", f"unknown key; {section} keys are {', '.join(keys)}")
+        values[section] = {name: k.check(given.get(name, k.default)) for name, k in keys.items()}
+    cfg = Config(**{section: cls(**values[section]) for section, cls in SECTIONS.items()})
+    cfg = _with_instance_defaults(cfg, given=d.get("problem", {}))
     _check_consistency(cfg)
     return cfg
+
+
+def _with_instance_defaults(cfg: Config, given: dict) -> Config:
+    """``cfg`` with the defaults that depend on the instance resolved (module docstring), one note each."""
+    p = cfg.problem
+    if "feature_dim" in given or p.critic_features != "random" or p.kind == "lqr":
+        return cfg
+    n_states, where = known_states(p)
+    if n_states is None or n_states >= DEFAULT_FEATURE_DIM:
+        return cfg
+    note = (f"problem.feature_dim = {n_states}: the default {DEFAULT_FEATURE_DIM} exceeds the {n_states} states of "
+            f"{where}, so min({DEFAULT_FEATURE_DIM}, n_states) is used (set problem.feature_dim to choose)")
+    return replace(cfg, problem=replace(p, feature_dim=n_states), notes=cfg.notes + (note,))
+
+
+def known_states(p: ProblemSettings) -> tuple[int | None, str]:
+    """The number of states before the instance is built, and where it comes from: ``problem.n_states``, or
+    for a ``file`` the shape of its ``P`` or ``eta`` header. None for a gymnasium environment, for a file that
+    cannot be read yet (loading it reports why) and for a file that holds its own critic features ``phi``."""
+    if p.kind not in SIZED_BY_SOURCE:
+        return p.n_states, "this instance"
+    if p.kind != "file" or not p.path:
+        return None, ""
+    from .instances.file_mdp import read_headers
+
+    try:
+        headers = read_headers(p.path)
+    except ValidationError:
+        return None, ""
+    shapes = [headers[name][0] for name, ndim in (("P", 3), ("eta", 1))
+              if name in headers and len(headers[name][0]) == ndim]
+    if "phi" in headers or not shapes:
+        return None, ""
+    return int(shapes[0][0]), p.path
 
 
 def _check_memory(p: ProblemSettings) -> None:
@@ -365,9 +430,12 @@ def _check_consistency(cfg: Config) -> None:
     elif p.critic_features == "one_hot" and p.n_states > ONE_HOT_MAX_STATES:
         raise ValidationError("problem.critic_features", f"one_hot features are a dense nS x nS matrix: need "
                               f"n_states <= {ONE_HOT_MAX_STATES}, got {p.n_states}")
-    if p.critic_features == "random" and p.feature_dim > p.n_states and p.kind not in SIZED_BY_SOURCE:
-        raise ValidationError("problem.feature_dim", f"must be <= n_states ({p.n_states}) for full-rank features, "
-                              f"got {p.feature_dim}")
+    if p.critic_features == "random":
+        n_states, where = known_states(p)
+        if n_states is not None and p.feature_dim > n_states:
+            of = "" if p.kind not in SIZED_BY_SOURCE else f", the states of {where}"
+            raise ValidationError("problem.feature_dim", f"must be <= n_states ({n_states}{of}) for full-rank "
+                                  f"features, got {p.feature_dim}")
     if p.kind in ("garnet", "sparse_garnet", "drift_ring"):
         if p.branching > p.n_states:
             raise ValidationError("problem.branching", f"must be <= n_states ({p.n_states}), got {p.branching}")
@@ -417,44 +485,6 @@ def _check_source(p: ProblemSettings) -> None:
         raise ValidationError("problem.path", "kind = \"file\" needs the path of an .npz file")
 
 
-USED_BY: dict[str, dict[str, tuple[str, ...]]] = {
-    "problem.reward": {"problem.kind": ("paper",)},
-    "problem.n_states": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring")},
-    "problem.n_actions": {"problem.kind": ("paper", "garnet", "sparse_garnet", "drift_ring")},
-    "problem.gamma": {"problem.kind": ("paper", "garnet", "trap_chain", "sparse_garnet", "drift_ring", "gymnasium",
-                                       "lqr")},
-    "problem.feature_dim": {"problem.critic_features": ("random",)},
-    "problem.branching": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
-    "problem.locality": {"problem.kind": ("garnet", "sparse_garnet", "drift_ring")},
-    "problem.actor_dim": {"problem.actor": ("linear",)},
-    "problem.slip": {"problem.kind": ("trap_chain",)},
-    "problem.restart": {"problem.kind": ("trap_chain",)},
-    "problem.small_reward": {"problem.kind": ("trap_chain",)},
-    "problem.large_reward": {"problem.kind": ("trap_chain",)},
-    "problem.reward_fraction": {"problem.kind": ("sparse_garnet", "drift_ring")},
-    "problem.distractor": {"problem.kind": ("sparse_garnet", "drift_ring")},
-    "problem.drift": {"problem.kind": ("drift_ring",)},
-    "problem.env": {"problem.kind": ("gymnasium",)},
-    "problem.map_name": {"problem.kind": ("gymnasium",)},
-    "problem.path": {"problem.kind": ("file", "lqr")},
-    "problem.max_load_bytes": {"problem.kind": ("file",)},
-    "problem.state_dim": {"problem.kind": ("lqr",)},
-    "problem.action_dim": {"problem.kind": ("lqr",)},
-    "problem.spectral_radius": {"problem.kind": ("lqr",)},
-    "problem.noise_scale": {"problem.kind": ("lqr",)},
-    "problem.sigma": {"problem.kind": ("lqr",)},
-    "algorithm.refresh": {"algorithm.sampling": ("iid",)},
-    "algorithm.a2c_step_sizes": {"run.mode": ("sync",)},
-    "run.tau": {"run.delay": ("constant",)},
-    "run.max_delay": {"run.delay": ("uniform",)},
-    "run.lognormal_sigma": {"run.delay": ("lognormal",)},
-    "run.straggler_prob": {"run.delay": ("straggler",)},
-    "run.straggler_slowdown": {"run.delay": ("straggler",)},
-}
-"""Keys that only some settings use: ``key -> {setting: values of that setting under which key is used}``
-(every listed setting must hold one of its values). A key not listed is used by every run."""
-
-
 def _setting(cfg: Config, name: str):
     section, key = name.split(".")
     return getattr(getattr(cfg, section), key)
@@ -478,7 +508,7 @@ def supplied_keys_of(p: ProblemSettings) -> dict[str, str]:
 
 def _is_set(cfg: Config, name: str) -> bool:
     section, key = name.split(".")
-    return _setting(cfg, name) != SCHEMA[section][key][0]
+    return _setting(cfg, name) != SCHEMA[section][key].default
 
 
 def ignored_keys(cfg: Config) -> list[str]:
@@ -487,12 +517,11 @@ def ignored_keys(cfg: Config) -> list[str]:
     replaceable = [name for names in SUPPLIED_BY_FILE.values() for name in names]
     supplied = supplied_keys_of(cfg.problem) if any(_is_set(cfg, name) for name in replaceable) else {}
     out = []
-    for section, keys in SCHEMA.items():
-        for name in (f"{section}.{key}" for key in keys):
-            unused = name in supplied or (name in USED_BY and any(_setting(cfg, setting) not in values
-                                                                  for setting, values in USED_BY[name].items()))
-            if unused and _is_set(cfg, name):
-                out.append(name)
+    for name in (k.name for k in KEYS):
+        unused = name in supplied or (name in USED_BY and any(_setting(cfg, setting) not in values
+                                                              for setting, values in USED_BY[name].items()))
+        if unused and _is_set(cfg, name):
+            out.append(name)
     return out
 
 
@@ -523,10 +552,9 @@ def refuse_ignored_keys(cfg: Config) -> None:
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
-    """``"section.key=value"`` -> ``(section, key, value)``; the value in TOML syntax, else a bare string."""
-    if "=" not in text:
-        raise ValidationError(text, "override must look like section.key=value")
-    name, raw = (part.strip() for part in text.split("=", 1))
+    """``"section.key=value"`` -> ``(section, key, value)``, the value read by
+    :func:`a3c_theory.overrides.parse_value`; the key must be one of :data:`SCHEMA`."""
+    name, raw = parse_assignment(text, "SECTION.KEY=VALUE")
     if name.count(".") != 1:
         raise ValidationError(name, "override must name section.key")
     section, key = name.split(".")
@@ -534,11 +562,7 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         raise ValidationError(name, f"unknown section; expected one of {', '.join(SCHEMA)}")
     if key not in SCHEMA[section]:
         raise ValidationError(name, f"unknown key; {section} keys are {', '.join(SCHEMA[section])}")
-    try:
-        value = tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return section, key, value
+    return section, key, parse_value(name, raw)
 
 
 def apply_overrides(d: dict, overrides) -> dict:

@@ -2,7 +2,9 @@
 
 CSV is written without the index, missing values as ``nan``; :func:`read_csv` reads it back with the same
 dtypes and values (int64, float64 bit for bit, inf and nan included, bool, strings, the empty string kept).
-Every file is written atomically (:mod:`a3c_theory.atomic`).
+A path ending in ``.gz`` is gzip-compressed CSV (header without a timestamp, so the same table gives the
+same bytes); it needs nothing beyond the standard library, and pandas reads it directly. Every file is
+written atomically (:mod:`a3c_theory.atomic`).
 
 A set of tables that belong together (a study's runs and metadata tables) can be sealed by a manifest,
 :func:`write_manifest`: per table its sha256, row count and rows per ``run_id``. :func:`check_manifest`
@@ -10,7 +12,9 @@ then refuses a table that changed, naming the file and the runs that are missing
 """
 
 import csv
+import gzip
 import hashlib
+import io
 import importlib.util
 import json
 from collections import Counter
@@ -36,16 +40,42 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, na_rep=NA, lineterminator="\n")
 
 
+GZIP_LEVEL = 6
+
+
+def is_compressed(path) -> bool:
+    """Whether ``path`` names a gzip-compressed CSV (suffix ``.gz``)."""
+    return Path(path).suffix == ".gz"
+
+
 def read_csv(path) -> pd.DataFrame:
-    """A CSV written by :func:`write` back as a DataFrame with the dtypes it had."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[NA])
+    """A CSV (or ``.csv.gz``) written by :func:`write` back as a DataFrame with the dtypes it had. A
+    compressed file that is cut or damaged is a ValidationError naming it."""
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[NA])
+    except (EOFError, gzip.BadGzipFile, OSError) as err:
+        if not is_compressed(path) or isinstance(err, FileNotFoundError):
+            raise
+        raise ValidationError(str(path), f"is not a readable gzip-compressed table ({err})") from None
+
+
+def _gzip_bytes(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename="") as handle:
+        handle.write(text.encode("utf-8"))
+    return buffer.getvalue()
 
 
 def write(frame: pd.DataFrame, path, parquet: bool | None = None) -> Path:
-    """Write ``frame`` to the CSV ``path`` and, when ``parquet`` (default: where pyarrow is installed), to
-    ``path`` with suffix ``.parquet``; both atomically. Returns the CSV path."""
+    """Write ``frame`` to the CSV ``path`` (gzip-compressed when it ends in ``.gz``) and, when ``parquet``
+    (default: where pyarrow is installed), to ``path`` with suffix ``.parquet``; all atomically. Returns
+    the CSV path."""
     path = Path(path)
-    atomic.write_text(path, to_csv_text(frame))
+    if is_compressed(path):
+        data = _gzip_bytes(to_csv_text(frame))
+        atomic.write_bytes(path, lambda handle: handle.write(data))
+    else:
+        atomic.write_text(path, to_csv_text(frame))
     if has_parquet() if parquet is None else parquet:
         atomic.write_bytes(path.with_suffix(".parquet"), lambda handle: frame.to_parquet(handle, index=False))
     return path
@@ -54,13 +84,21 @@ def write(frame: pd.DataFrame, path, parquet: bool | None = None) -> Path:
 def run_rows(path) -> Counter:
     """Complete rows (as wide as the header) per value of the ``run_id`` column of the CSV ``path``; read
     with the csv module, so a table cut mid-row is still counted. Empty when there is no ``run_id`` column."""
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+    opener = gzip.open if is_compressed(path) else open
+    found = Counter()
+    with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as handle:
         rows = csv.reader(handle)
-        header = next(rows, [])
-        if "run_id" not in header:
-            return Counter()
-        column = header.index("run_id")
-        return Counter(row[column] for row in rows if len(row) == len(header))
+        try:
+            header = next(rows, [])
+            if "run_id" not in header:
+                return Counter()
+            column = header.index("run_id")
+            for row in rows:
+                if len(row) == len(header):
+                    found[row[column]] += 1
+        except (EOFError, gzip.BadGzipFile):  # a compressed table cut short: the rows read so far
+            pass
+    return found
 
 
 def _sha256(path: Path) -> str:

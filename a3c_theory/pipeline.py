@@ -8,7 +8,8 @@ the sweep's default task (and through it ``reproduce``) call it.
 ``_`` (``sampling_law_bias_tv_mu_mean``, ``machine_numba``, …), plus ``engine_seconds`` and
 ``evaluate_seconds`` (wall time of the two stages in this process), and the outcome (``outcome``,
 ``diverged_at``, ``diverged_quantity``; :mod:`a3c_theory.divergence`): a run whose ``θ``, ``ω`` or metrics
-left the floats is a result, not an error; its table stops before the divergence.
+left the floats is a result, not an error; its table stops before the divergence. A config whose defaults
+were resolved from the instance adds ``config_notes`` (``config.Config.notes``, joined by ``; ``).
 """
 
 import time
@@ -58,6 +59,8 @@ def run_one(cfg: config_module.Config, problem=None, progress=False) -> RunResul
     engine_seconds = time.perf_counter() - started
     table, diverged = evaluate_run(trace, problem)
     trace.meta.update(divergence.meta_fields(diverged))  # a divergence seen in the metrics, too
+    if cfg.notes:  # defaults resolved from the instance (config.Config.notes)
+        trace.meta["config_notes"] = "; ".join(cfg.notes)
     meta = flatten(trace.meta)
     meta["engine_seconds"] = engine_seconds
     meta["evaluate_seconds"] = time.perf_counter() - started - engine_seconds

@@ -184,6 +184,9 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
                 if redrawn else "")
              + ". Intervals are 95%: speedups, costs, times and other non-negative quantities by percentile "
              "bootstrap over seeds (it never leaves the quantity's sign), slopes and signed quantities by Student t. "
+             "Speedups rest on the split estimand: the share of runs that reach the target (Clopper–Pearson, exact test "
+             "against N = 1) and the cost over the runs that reach it, with ERT beside it; runs with the same seed "
+             "share random streams and are resampled together (paired). "
              "Verdict rule for speedups (E(N) = Speedup(N)/N, 95% bootstrap interval over seeds): linear when it lies "
              "above 0.75, sub-linear when below, undetermined otherwise; linear up to N = linear at every N' ≤ N.", ""]
     if quick:

@@ -46,7 +46,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +58,7 @@ from . import atomic, frames, outputs
 from .divergence import DIVERGED, from_meta
 from .errors import RunsFailed, ValidationError
 from .executors import EXECUTORS, import_ray, resolve_task
+from .overrides import parse_assignment, parse_values
 from .validate import positive_int
 
 SEED_KEY = "run.seed"
@@ -68,7 +68,6 @@ MANIFEST_FORMAT = 1
 MAX_RUN_ID_CHARS = 150
 """Longer ids keep a readable prefix plus a hash, so file names stay well below 255 bytes."""
 
-_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _TEMP_NAME = re.compile(r"\..+\.(csv|json|parquet)\.[A-Za-z0-9_]+\.tmp")
 """Temp files of atomic writes (``tempfile.mkstemp(prefix=".<name>.", suffix=".tmp")``, as atomic.write_bytes)."""
 _ID_SAFE = "._-+"
@@ -81,63 +80,22 @@ _ID_SAFE = "._-+"
 def parse_grid(specs: list[str], schema: Mapping | None = None) -> dict[str, list]:
     """Parse ``["section.key=v1,v2,...", ...]`` into ``{"section.key": [v1, v2, ...]}``.
 
-    Values use TOML value syntax (``4``, ``0.5``, ``1e-3``, ``true``, ``"a,b"``); a bare word such as
-    ``markov`` is read as a string. Each key must name a leaf of ``schema``, a nested dict (default: the
-    run config schema, ``config.SCHEMA``). Raises ValidationError naming the key (or ``grid``) on bad input.
-    The values themselves are checked per run by :func:`run_sweep`, before any run starts.
+    Values follow the one command-line rule of :mod:`a3c_theory.overrides` (TOML value syntax, ``4``, ``0.5``,
+    ``1e-3``, ``true``, ``"a,b"``; other text that does not start with a quote or bracket, such as ``markov``,
+    is a bare string), split on the commas outside quotes and brackets. Each key must name a leaf of
+    ``schema``, a nested dict (default: the run config schema, ``config.SCHEMA``). Raises ValidationError
+    naming the key (or ``grid``) on bad input. The values themselves are checked per run by
+    :func:`run_sweep`, before any run starts.
     """
     if schema is None:
         from .config import SCHEMA as schema
     grid: dict[str, list] = {}
     for spec in specs:
-        key, sep, text = str(spec).partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ValidationError("grid", f"expected SECTION.KEY=V1,V2,..., got {spec!r}")
+        key, text = parse_assignment(spec, "SECTION.KEY=V1,V2,...", field="grid")
         if key in grid:
             raise ValidationError(key, "is given twice in the grid; list all its values in one --grid")
-        grid[key] = _parse_values(key, text)
+        grid[key] = parse_values(key, text)
     return check_grid(grid, schema)
-
-
-def _parse_values(key: str, text: str) -> list:
-    if not text.strip():
-        return []
-    return [_parse_scalar(key, item) for item in _split_top_level(text)]
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas outside quotes and brackets: ``'"a,b",c'`` → ``['"a,b"', 'c']``."""
-    items, start, depth, quote_char, escaped = [], 0, 0, None, False
-    for i, char in enumerate(text):
-        if quote_char:
-            if escaped:
-                escaped = False
-            elif char == "\\" and quote_char == '"':
-                escaped = True
-            elif char == quote_char:
-                quote_char = None
-        elif char in "\"'":
-            quote_char = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    return items
-
-
-def _parse_scalar(key: str, item: str):
-    item = item.strip()
-    try:
-        return tomllib.loads(f"v = {item}")["v"]
-    except tomllib.TOMLDecodeError:
-        if _BARE_WORD.fullmatch(item):
-            return item
-        raise ValidationError(key, f"cannot read grid value {item!r} (TOML value syntax; quote strings)") from None
 
 
 def check_grid(grid: Mapping, schema: Mapping | None = None) -> dict[str, list]:

@@ -121,3 +121,61 @@ def test_ignored_key_in_a_single_run_is_an_error(tmp_path, capsys):
     config = write(tmp_path / "cfg.toml", b"[run]\ntau = 3\n")
     code, err = run_cli(["run", str(config), "--out", str(tmp_path / "out")], capsys)
     assert_one_line_error(code, err, "run.tau", "run.delay = 'constant'")
+
+
+def test_usage_banner_only_for_command_line_errors(tmp_path, capsys):
+    config = write(tmp_path / "cfg.toml", b"[run]\nworkers = 0\n")
+    code, err = run_cli(["diagnose", str(config)], capsys)
+    assert_one_line_error(code, err, "run.workers")
+    assert "usage:" not in err
+    code, err = run_cli(["diagnose"], capsys)  # argparse: a missing argument
+    assert code == 2 and "usage: a3c-theory diagnose" in err
+
+
+def _readme_file_example(folder: Path) -> Path:
+    """The README's .npz example, run as written in ``folder``, and the config the README describes."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**MDP files.**"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("```\n", section.index("```python"))]
+    assert 'np.savez("my_mdp.npz"' in code
+    exec(compile(code, "README.md", "exec"), {})
+    return write(folder / "my.toml", b'[problem]\nkind = "file"\npath = "my_mdp.npz"\n')
+
+
+def test_readme_file_example_diagnoses_as_written_and_states_its_feature_dim(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = _readme_file_example(tmp_path)
+    assert cli.main(["diagnose", str(config)]) == 0
+    captured = capsys.readouterr()
+    assert "critic feature dimension 3" in captured.out
+    assert "a3c-theory: note: problem.feature_dim = 3: the default 10 exceeds the 3 states" in captured.err
+    code, err = run_cli(["diagnose", str(config), "--set", "problem.feature_dim=10"], capsys)  # given: an error
+    assert_one_line_error(code, err, "problem.feature_dim", "must be <= n_states (3")
+
+
+def test_readme_file_example_runs_and_its_trace_records_the_resolved_default(tmp_path, capsys, monkeypatch):
+    from a3c_theory import frames
+
+    monkeypatch.chdir(tmp_path)
+    config = _readme_file_example(tmp_path)
+    assert cli.main(["run", str(config), "--set", "run.samples=2000", "--out", "out", "--no-progress"]) == 0
+    assert "note: problem.feature_dim = 3" in capsys.readouterr().err
+    trace = Trace.load(tmp_path / "out")
+    assert trace.config["problem"]["feature_dim"] == 3 and "min(10, n_states)" in trace.meta["config_notes"]
+    assert "min(10, n_states)" in frames.read_csv(tmp_path / "out" / "meta.csv")["config_notes"].iloc[0]
+
+
+def test_sweep_takes_set_and_refuses_a_key_given_with_both_set_and_grid(tmp_path, capsys, monkeypatch):
+    from a3c_theory import sweep
+    from a3c_theory.instances import diagnose
+
+    seen = {}
+    monkeypatch.setattr(sweep, "run_sweep", lambda base, grid, **kwargs: seen.update(base=base, grid=grid) or "t.csv")
+    monkeypatch.setattr(diagnose, "sweep_diagnostics", lambda base, grid: [])
+    config = write(tmp_path / "cfg.toml", b"[run]\nworkers = 2\n")
+    argv = ["sweep", str(config), "--grid", "run.seed=0,1", "--out", str(tmp_path / "sw"), "--no-progress"]
+    assert cli.main(argv + ["--set", "algorithm.c_alpha=3", "--set", "run.mode=sync"]) == 0
+    assert seen["base"]["algorithm"]["c_alpha"] == 3.0 and seen["base"]["run"]["mode"] == "sync"
+    assert seen["grid"] == {"run.seed": [0, 1]}
+    code, err = run_cli(argv + ["--set", "run.seed=4"], capsys)
+    assert_one_line_error(code, err, "run.seed", "both --set and --grid")

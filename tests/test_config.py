@@ -196,3 +196,80 @@ def test_problem_too_large_for_memory_is_refused_with_the_estimate():
         config.from_dict({"problem": {"kind": "garnet", "n_states": 10_000_000, "feature_dim": 10,
                                       "branching": 100_000}})
     assert info.value.field == "problem.n_states" and "needs about" in str(info.value) and "TB" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- one definition per key
+def test_schema_descriptions_and_used_by_are_derived_from_the_settings_fields():
+    from dataclasses import fields
+
+    names = [f"{section}.{f.name}" for section, cls in config.SECTIONS.items() for f in fields(cls)]
+    assert [k.name for k in config.KEYS] == names == [row[0] for row in config.key_table()]
+    workers = config.SCHEMA["run"]["workers"]
+    assert (workers.default, workers.kind, workers.allowed_text) == (1, "int", "[1, 4096]")
+    assert config.DESCRIPTIONS["run.workers"] == workers.description
+    assert config.USED_BY["run.tau"] == {"run.delay": ("constant",)} and "run.workers" not in config.USED_BY
+    assert config.from_dict({}).problem == config.ProblemSettings()  # the field defaults are the key defaults
+
+
+def test_used_by_names_existing_keys_and_their_allowed_values():
+    for name, settings in config.USED_BY.items():
+        for setting, values in settings.items():
+            section, key = setting.split(".")
+            allowed = config.SCHEMA[section][key].allowed
+            assert isinstance(allowed, tuple) and set(values) <= set(allowed), (name, setting, values)
+
+
+def test_problem_env_lists_the_environments_it_accepts():
+    from a3c_theory.instances.toy_text import ENVIRONMENTS
+
+    row = next(row for row in config.key_table() if row[0] == "problem.env")
+    assert row[2] == ", ".join(ENVIRONMENTS)
+    with pytest.raises(ValidationError, match="^problem.env: must be one of 'FrozenLake-v1', 'Taxi-v4'"):
+        config.from_dict({"problem": {"kind": "gymnasium", "env": "Pong-v5"}})
+
+
+# ----------------------------------------------------------------------------- overrides
+@pytest.mark.parametrize("text, value", [
+    ("run.workers=4", 4), ("algorithm.lam= 0.25 ", 0.25), ("run.mode=sync", "sync"), ('run.mode="sync"', "sync"),
+    ("problem.path=data/my mdp.npz", "data/my mdp.npz"), ('problem.map_name=""', ""), ("problem.env=Taxi-v4", "Taxi-v4"),
+])
+def test_override_values_follow_the_one_command_line_rule(text, value):
+    assert config.parse_override(text)[2] == value
+
+
+@pytest.mark.parametrize("text", ["run.mode=", 'run.mode="sync', "problem.path=[a", "run.mode='x", "run.workers=4\nx = 1"])
+def test_override_values_that_are_malformed_toml_are_refused(text):
+    with pytest.raises(ValidationError, match="cannot read value") as info:
+        config.parse_override(text)
+    assert info.value.field == text.split("=")[0]
+
+
+# ----------------------------------------------------------------------------- defaults from the instance
+def _three_state_file(path, phi=None):
+    P = np.zeros((3, 2, 3))
+    for s in range(3):
+        P[s, 0, s] = P[s, 1, (s + 1) % 3] = 1.0
+    arrays = dict(P=P, reward=np.array([[0.1, 0.0], [0.0, 0.0], [0.0, 1.0]]), gamma=0.9, eta=np.full(3, 1 / 3))
+    np.savez(path, **arrays, **({} if phi is None else {"phi": phi}))
+    return str(path)
+
+
+def test_default_feature_dim_on_a_small_instance_is_n_states_with_a_note(tmp_path):
+    cfg = config.from_dict({"problem": {"n_states": 5}})
+    assert cfg.problem.feature_dim == 5 and len(cfg.notes) == 1 and "min(10, n_states)" in cfg.notes[0]
+    assert config.from_dict(cfg.to_dict()) == cfg  # the resolved value travels in the dict; its note does not
+    assert config.from_dict(cfg.to_dict()).notes == ()
+    path = _three_state_file(tmp_path / "m.npz")
+    cfg = config.from_dict({"problem": {"kind": "file", "path": path}})
+    assert cfg.problem.feature_dim == 3 and f"the 3 states of {path}" in cfg.notes[0]
+    assert config.build_problem(cfg).critic_dim == 3
+    assert config.from_dict({"problem": {"n_states": 50}}).notes == ()
+    assert config.from_dict({"problem": {"n_states": 5, "critic_features": "one_hot"}}).notes == ()
+
+
+def test_a_given_feature_dim_above_the_number_of_states_stays_an_error(tmp_path):
+    path = _three_state_file(tmp_path / "m.npz")
+    with pytest.raises(ValidationError, match=r"^problem\.feature_dim: must be <= n_states \(3, the states of .*m\.npz"):
+        config.from_dict({"problem": {"kind": "file", "path": path, "feature_dim": 10}})
+    with_phi = _three_state_file(tmp_path / "phi.npz", phi=0.5 * np.eye(3))
+    assert config.from_dict({"problem": {"kind": "file", "path": with_phi}}).notes == ()  # the file's phi decides

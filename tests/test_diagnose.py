@@ -148,10 +148,25 @@ def test_sweep_diagnostics_warn_only_for_a_myopic_speedup_study():
 
     paper = config.from_dict({}).to_dict()
     lines = dg.sweep_diagnostics(paper, {"run.workers": [1, 2], "problem.seed": [0, 1]})
-    assert len(lines) == 3 and lines[0].startswith("problem.seed=0: myopia") and lines[2].startswith("warning:")
+    assert len(lines) == 5 and lines[0].startswith("problem.seed=0: myopia") and lines[2].startswith("problem.seed=1")
+    assert lines[1].startswith("warning: problem.seed=0: at c_alpha = 30 one actor update")  # the default c_alpha
+    assert lines[4].startswith("warning: every instance of this study has myopia >= 0.9")
     assert len(dg.sweep_diagnostics(paper, {"algorithm.c_alpha": [1.0, 3.0]})) == 1  # no speedup verdict
     chain = config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}})
-    assert not any(line.startswith("warning") for line in dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]}))
+    lines = dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]})
+    assert not any("myopia >=" in line for line in lines)
+
+
+def test_sweep_diagnostics_give_the_step_size_warnings_of_each_c_alpha():
+    from a3c_theory import config
+
+    chain = config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}})
+    lines = dg.sweep_diagnostics(chain.to_dict(), {"run.workers": [1, 4]})  # the default c_alpha = 30
+    assert len(lines) == 3 and all(line.startswith("warning: instance: at c_alpha = 30") for line in lines[1:])
+    lines = dg.sweep_diagnostics(chain.to_dict(), {"algorithm.c_alpha": [1.0, 10.0]})
+    assert len(lines) == 3 and all("at c_alpha = 10 " in line for line in lines[1:])
+    with pytest.raises(ValidationError, match="^algorithm.c_alpha:"):
+        dg.sweep_diagnostics(chain.to_dict(), {"algorithm.c_alpha": [-1.0]})
 
 
 def test_nearly_decomposable_chain_reports_its_mu_forward_error():
@@ -165,3 +180,56 @@ def test_nearly_decomposable_chain_reports_its_mu_forward_error():
         bad = dg.diagnose(Problem.make(_two_state(1e-12, 1e-12), Phi))
     assert bad.mu_condition > 1e10 and bad.mu_forward_error > 1e-6
     assert {"mu_condition", "mu_forward_error"} <= set(bad.to_dict())
+
+
+def _trap_config(c_alpha):
+    from a3c_theory import config
+
+    return config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"},
+                             "algorithm": {"c_alpha": c_alpha}})
+
+
+def test_step_size_numbers_match_their_definitions_on_the_trap_chain():
+    from a3c_theory import exact
+
+    cfg = _trap_config(3.0)
+    problem = Problem.make(trap_chain(6), feats.one_hot(6))
+    diag = dg.diagnose(problem, c_alpha=3.0)
+    mdp = problem.mdp
+    step = 3.0 * np.abs(mdp.reward).max()  # tabular: G = 1
+    assert diag.one_update_logit_step == pytest.approx(step, rel=1e-14)
+    assert diag.one_update_max_prob == pytest.approx(np.exp(step) / (np.exp(step) + 1), rel=1e-14)
+    r_bar = mdp.expected_reward()
+    pi_s = np.exp(3.0 * r_bar) / np.exp(3.0 * r_bar).sum(axis=1, keepdims=True)  # π_s(·|s) ∝ exp(c_α r̄(s, ·))
+    assert diag.J_startup == pytest.approx(exact.objective(mdp, pi_s), rel=1e-12)
+    assert diag.startup_share == pytest.approx((diag.J_startup - diag.J0) / (diag.J_greedy - diag.J0), rel=1e-12)
+    assert dg.diagnose(cfg).startup_share == pytest.approx(diag.startup_share, rel=1e-12)
+    assert dg.diagnose(problem).c_alpha is None and dg.step_size_warnings(dg.diagnose(problem)) == []
+
+
+def test_trap_chain_warns_at_c_alpha_30_and_not_at_a_small_c_alpha():
+    high, low = dg.diagnose(_trap_config(30.0)), dg.diagnose(_trap_config(1.0))
+    warnings = dg.step_size_warnings(high)
+    assert len(warnings) == 2 and "one actor update can give an action probability" in warnings[0]
+    assert "greedy trap" in warnings[1] and high.startup_share >= dg.TRAP_SHARE
+    assert high.one_update_max_prob >= dg.SATURATION_PROB
+    assert dg.step_size_warnings(low) == [] and low.startup_share < dg.TRAP_SHARE
+    assert all(line in dg.format_report(high) for line in warnings)
+    assert "warning" not in dg.format_report(low)
+
+
+def test_linear_actor_one_update_bound_holds_for_every_first_update():
+    """p_1 bounds the largest probability after any single first update α_0 r ψ_0(ŝ, â) (ω_0 = 0)."""
+    from a3c_theory import policy as pol
+
+    mdp = garnet(2, 8, 3, 3, gamma=0.9)
+    policy = pol.linear(feats.random_actor_features(3, 8, 3, 4))
+    problem = Problem.make(mdp, feats.one_hot(8), policy)
+    c_alpha = 2.0
+    diag = dg.diagnose(problem, c_alpha=c_alpha)
+    theta0, r_max, largest = np.zeros(policy.dim), np.abs(mdp.reward).max(), 0.0
+    for s in range(8):
+        for a in range(3):
+            for r in (r_max, -r_max):
+                largest = max(largest, policy.probabilities(c_alpha * r * policy.score(theta0, s, a)).max())
+    assert largest <= diag.one_update_max_prob

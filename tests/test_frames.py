@@ -68,3 +68,27 @@ def test_a_manifest_seals_its_tables_and_names_the_runs_a_table_lost(tmp_path):
     tables[0].unlink()
     with pytest.raises(ValidationError, match=r"s__runs.csv: is missing \(listed in s__manifest.json\)"):
         frames.check_manifest(manifest)
+
+
+def test_compressed_csv_round_trips_and_gives_the_same_bytes_for_the_same_table(tmp_path):
+    frame = awkward_frame()
+    first = frames.write(frame, tmp_path / "t.csv.gz", parquet=False)
+    pd.testing.assert_frame_equal(frames.read_csv(first), frame, check_exact=True)
+    again = frames.write(frame, tmp_path / "u.csv.gz", parquet=False)
+    assert first.read_bytes() == again.read_bytes()  # no timestamp or file name in the gzip header
+    assert first.read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_a_manifest_names_the_runs_a_cut_compressed_table_lost(tmp_path):
+    rng = np.random.default_rng(3)
+    runs = pd.DataFrame({"run_id": np.repeat([f"run{i}" for i in range(40)], 50), "x": rng.random(2000)})
+    table = frames.write(runs, tmp_path / "s__runs.csv.gz", parquet=False)
+    manifest = frames.write_manifest(tmp_path / "s__manifest.json", [table])
+    frames.check_manifest(manifest)
+    assert frames.run_rows(table) == {f"run{i}": 50 for i in range(40)}
+    data = table.read_bytes()
+    table.write_bytes(data[: len(data) // 2])  # cut mid-stream: the later runs are gone
+    with pytest.raises(ValidationError, match=r"s__runs.csv.gz: .*of 40 runs missing \(run\d\d"):
+        frames.check_manifest(manifest)
+    with pytest.raises(ValidationError, match=r"s__runs.csv.gz: is not a readable gzip-compressed table"):
+        frames.read_csv(table)

@@ -126,6 +126,21 @@ def test_parse_grid_rejects_bad_input_naming_the_field(specs, field, words):
     assert words in str(info.value)
 
 
+@pytest.mark.parametrize("text", ["4", "0.5", "true", '"a,b"', "markov", "FrozenLake-v1", "data/my mdp.npz", '""'])
+def test_grid_values_and_set_values_follow_one_rule(text):
+    """Each --grid value is read as --set reads its value (a3c_theory.overrides)."""
+    from a3c_theory import config
+
+    assert sweep.parse_grid([f"problem.path={text}"])["problem.path"] == [config.parse_override(f"problem.path={text}")[2]]
+
+
+@pytest.mark.parametrize("spec", ['x.a="open', "x.a=1,[2", "x.a=1, "])
+def test_grid_values_that_are_malformed_toml_are_refused(spec):
+    with pytest.raises(ValidationError, match="cannot read value") as info:
+        sweep.parse_grid([spec], schema=BASE)
+    assert info.value.field == "x.a"
+
+
 def test_run_ids_are_readable_filesystem_safe_and_deterministic():
     assert sweep.run_id({"run.workers": 4, "algorithm.sampling": "markov"}, 3) == \
         "run.workers=4__algorithm.sampling=markov__seed=3"

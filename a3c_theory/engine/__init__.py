@@ -41,7 +41,7 @@ Equation index (where each equation of the paper's algorithm and analysis is com
 | `R_ω = r_max / λ_min(−A_θ)` | `a3c_theory.exact.theory_radius` |
 | all metrics at once along a run | `a3c_theory.exact.Evaluator.metrics` (the same private functions), `a3c_theory.evaluate.evaluate` |
 | the whole algorithm in readable NumPy (spec, test oracle, bench baseline) | `a3c_theory.reference.run_async`, `a3c_theory.reference.run_sync` |
-| speedup (paper eq. 1) `T(1) / (T(N)/N)` | `a3c_theory.studies.stats.speedup` |
+| speedup (paper eq. 1) `T(1) / (T(N)/N)` | `a3c_theory.studies.time_to_target.compare` |
 | linear-quadratic problems (issue 17): Gaussian score `ψ_K(x, u) = −(u + Kx)xᵀ/σ²`, `v = δ̂ ψ_K(x̂, û)`, `g = δ φ(x)` with `φ(x) = [svec(xxᵀ); 1]`, KL prior `∇R(K) = −(K − K_p)Σ_0/σ²` in closed form | `a3c_theory.engine.lqr_samplers.draw_update`, applied by `a3c_theory.engine.lqr_samplers.add_update` |
 | linear-quadratic sampling: option 1 (`x ~ μ_K = N(0, Σ_K)`, `x̂ ~ d_K` exactly), option 2 (chains; actor kernel `γP + (1−γ)η`) | `a3c_theory.engine.lqr_samplers.draw_update`, `a3c_theory.engine.lqr_samplers.visitation_draw`, `a3c_theory.engine.lqr_samplers.restart_or_follow`; laws `a3c_theory.engine.lqr_setup.LQRSamplingLaws` |
 | instability `ρ(A − BK) ≥ 1`: outcome "diverged at k" | `a3c_theory.engine.lqr_setup.lqr_env_kernels` |

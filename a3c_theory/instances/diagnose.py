@@ -26,6 +26,26 @@ With ``π = π_{θ_0}`` (the uniform policy for either parametrisation) and ever
   A nearly decomposable (slowly mixing) chain has a tiny residual and yet a large forward error.
 - ``n_states``, ``n_actions``, ``feature_dim``.
 
+Step sizes (when ``c_alpha`` is known: a config's ``algorithm.c_alpha``, or the ``c_alpha`` argument), from the
+start of a run, ``θ_0 = 0``, ``ω_0 = 0`` and ``α_0 = c_α``. With ``ω_0 = 0`` the first TD errors are the
+rewards, so the first actor updates ``α_k r ψ_0(ŝ, â)`` ascend the immediate reward, not ``J``:
+
+- ``one_update_logit_step`` ``Δ_1 = c_α · r_max · G`` bounds how far one first update moves the logit gap
+  between two actions of any state: ``G = 1`` for the tabular actor (the update raises the sampled logit by
+  ``(1 − 1/nA) α_0 r`` and lowers the others by ``α_0 r / nA``), ``G = 2 max_{s,b} ‖f(s, b) − f̄(s)‖₂²`` for a
+  linear one (``f̄(s)`` the mean feature of ``s``; Cauchy–Schwarz). ``one_update_max_prob``
+  ``p_1 = e^{Δ_1} / (e^{Δ_1} + nA − 1)``: no action can have a larger probability after that update, and
+  (tabular) the sampled action of the largest ``|r|`` has it. **Warning** when ``p_1 ≥``
+  :data:`SATURATION_PROB`: one sample makes its state's choice nearly deterministic before the critic has
+  learned anything.
+- ``J_startup = J(π_s)``, ``θ_s = c_α Σ_{s,a} r̄(s, a) ψ_0(s, a)``: one such first update for every
+  state-action pair, with its mean reward (tabular: ``π_s(·|s) ∝ exp(c_α r̄(s, ·))``).
+  ``startup_share = (J(π_s) − J0) / (J(π_g) − J0)``, the share of the greedy policy's change in ``J`` that
+  these start-up steps already make. **Warning** when ``myopia < 0`` (the greedy-reward policy is a trap)
+  and ``startup_share ≥`` :data:`TRAP_SHARE`: the first steps land in a policy that the greedy trap explains.
+  On the 6-state trap chain (one-hot critic) ``startup_share`` is 0.15 at c_α = 1, 0.40 at 3, 0.88 at 10 and
+  1.01 at 30, and ``p_1`` 0.75, 0.964, 0.99998 and 1 − 5e-15.
+
 Eigenvalues: dense ``numpy.linalg.eigvals`` up to :data:`EIG_DENSE_MAX_STATES` states. Above, ARPACK
 (``scipy.sparse.linalg.eigs``, relative tolerance :data:`ARPACK_TOL`) finds the largest-modulus eigenvalues
 of the deflated operator ``P_π − 1μ_θᵀ``, whose spectrum is ``{0} ∪ {λ_i(P_π), i ≥ 2}`` (Brauer again, with
@@ -42,7 +62,7 @@ gave 0.99965 after 2000 steps against 0.99992 dense, so there read the mixing ti
 import itertools
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import scipy.sparse.linalg as sla
@@ -64,6 +84,13 @@ BIND_FRACTION = 0.5
 
 MYOPIA_WARNING = 0.9
 """``discrimination_warning`` fires when every instance of a speedup study has myopia at least this."""
+
+SATURATION_PROB = 0.99
+"""Step-size warning: one update can give an action at least this probability (module docstring)."""
+
+TRAP_SHARE = 0.5
+"""Step-size warning: on a trap (myopia < 0), the start-up steps make at least this share of the greedy
+policy's loss in J (module docstring)."""
 
 GAP_TOL = 1e-12
 OPTIMAL_ACTION_TOL = 1e-9
@@ -96,6 +123,11 @@ class Diagnostics:
     feature_dim: int
     eig_method: str
     seconds: float
+    c_alpha: float | None = None
+    one_update_logit_step: float | None = None
+    one_update_max_prob: float | None = None
+    J_startup: float | None = None
+    startup_share: float | None = None
 
     def to_dict(self) -> dict:
         return json_ready(self)
@@ -145,10 +177,11 @@ def _mixing_time(lam2: float) -> float:
     return math.inf if lam2 >= 1.0 else 1.0 / (1.0 - lam2)
 
 
-def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
+def diagnose(cfg_or_problem, radius: float | None = None, c_alpha: float | None = None) -> Diagnostics:
     """Diagnostics of a :class:`~a3c_theory.problem.Problem` or a :class:`~a3c_theory.config.Config` at
-    ``θ_0 = 0``. ``radius`` (a Problem only) is the projection radius a run would use; default the theory
-    radius. A config takes it from ``algorithm.radius`` (0 = theory radius)."""
+    ``θ_0 = 0``. ``radius`` and ``c_alpha`` (a Problem only) are the projection radius and actor step size
+    constant a run would use; default the theory radius, and no step-size numbers. A config takes them from
+    ``algorithm.radius`` (0 = theory radius) and ``algorithm.c_alpha``."""
     start = time.perf_counter()
     if isinstance(cfg_or_problem, Problem):
         problem = cfg_or_problem
@@ -157,6 +190,7 @@ def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
 
         problem = build_problem(cfg_or_problem)
         radius = cfg_or_problem.algorithm.radius or None
+        c_alpha = cfg_or_problem.algorithm.c_alpha
     if radius is not None and not radius > 0:
         raise ValidationError("radius", f"must be > 0, got {radius!r}")
     mdp, Phi, policy = problem.mdp, problem.critic_features, problem.policy
@@ -188,6 +222,7 @@ def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
             R_theory = exact.theory_radius(problem, theta)
         except ValidationError:
             R_theory = None
+        startup = {} if c_alpha is None else start_up(problem, c_alpha, J0, J_greedy)
     radius = radius if radius is not None else R_theory
     lam2_actor = mdp.gamma * lam2
     return Diagnostics(
@@ -199,8 +234,50 @@ def diagnose(cfg_or_problem, radius: float | None = None) -> Diagnostics:
         radius_binds=None if radius is None else bool(w_norm >= BIND_FRACTION * radius),
         mu_condition=float(accuracy["condition_l1"]), mu_forward_error=float(accuracy["forward_error_estimate"]),
         n_states=mdp.n_states, n_actions=mdp.n_actions, feature_dim=problem.critic_dim,
-        eig_method=eig_method, seconds=time.perf_counter() - start,
+        eig_method=eig_method, seconds=time.perf_counter() - start, **startup,
     )
+
+
+def start_up(problem: Problem, c_alpha: float, J0: float, J_greedy: float) -> dict:
+    """The step-size numbers of the module docstring at ``c_α = c_alpha``: ``c_alpha``,
+    ``one_update_logit_step``, ``one_update_max_prob``, ``J_startup``, ``startup_share`` (NaN when
+    ``J(π_g) = J0``). ``J0``, ``J_greedy``: ``J(θ_0)`` and the greedy-reward policy's ``J``."""
+    if not c_alpha > 0:
+        raise ValidationError("c_alpha", f"must be > 0, got {c_alpha!r}")
+    mdp, policy = problem.mdp, problem.policy
+    theta0 = np.zeros(policy.dim)
+    if policy.is_tabular:
+        spread = 1.0
+    else:
+        centred = policy.actor_features - policy.actor_features.mean(axis=1, keepdims=True)
+        spread = 2.0 * float(np.max(np.einsum("sbd,sbd->sb", centred, centred)))
+    step = c_alpha * float(np.abs(mdp.reward).max(initial=0.0)) * spread
+    max_prob = 1.0 / (1.0 + (mdp.n_actions - 1) * math.exp(-step))
+    pi0 = policy.probabilities(theta0)
+    J_startup = exact.objective(mdp, policy.probabilities(c_alpha * policy.score_sum(theta0, mdp.expected_reward(),
+                                                                                     pi0)))
+    loss = J_greedy - J0
+    share = (J_startup - J0) / loss if abs(loss) > GAP_TOL * max(1.0, abs(J0)) else math.nan
+    return dict(c_alpha=float(c_alpha), one_update_logit_step=step, one_update_max_prob=max_prob,
+                J_startup=float(J_startup), startup_share=float(share))
+
+
+def step_size_warnings(d) -> list[str]:
+    """The warnings of the module docstring for :class:`Diagnostics` ``d`` (none without ``c_alpha``)."""
+    if d.c_alpha is None:
+        return []
+    out = []
+    if d.one_update_max_prob >= SATURATION_PROB:
+        out.append(f"warning: at c_alpha = {d.c_alpha:g} one actor update can give an action probability "
+                   f"{d.one_update_max_prob:.6g} (from 1/{d.n_actions}; logit step c_alpha * r_max * G = "
+                   f"{d.one_update_logit_step:.3g}): single samples fix the policy before the critic learns; "
+                   "consider a smaller algorithm.c_alpha")
+    if d.myopia < 0 and d.startup_share >= TRAP_SHARE:
+        out.append(f"warning: at c_alpha = {d.c_alpha:g} the first updates (critic at 0, so they follow the "
+                   f"immediate reward) already make {d.startup_share:.0%} of the greedy trap's loss in J "
+                   f"({_fmt(d.J0)} -> {_fmt(d.J_startup)}; greedy policy {_fmt(d.J_greedy)}): runs can fall "
+                   "into the trap; consider a smaller algorithm.c_alpha")
+    return out
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -253,8 +330,13 @@ def format_report(diag: Diagnostics) -> str:
         f"radius used                {_fmt(d.radius)}   (||w*_theta0|| = {_fmt(d.w_star_norm)}, "
         f"projection may bind: {_fmt(d.radius_binds)})",
     ]
+    if d.c_alpha is not None:
+        lines.append(f"first updates at c_alpha {_fmt(d.c_alpha)}: one update gives an action up to probability "
+                     f"{_fmt(d.one_update_max_prob, 6)}; start-up policy J {_fmt(d.J_startup)} "
+                     f"({_fmt(d.startup_share, 3)} of the greedy policy's change)")
     if d.myopia >= MYOPIA_WARNING:
         lines.append(f"warning: myopia >= {MYOPIA_WARNING}: a speedup study on this instance cannot discriminate")
+    lines += step_size_warnings(d)
     lines.append(f"({d.eig_method} eigenvalues, {d.seconds:.2f} s)")
     return "\n".join(lines)
 
@@ -273,19 +355,26 @@ def discrimination_warning(diagnostics_list) -> str | None:
 
 def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
     """Lines a sweep prints before it runs: one per distinct instance of the grid (its myopia, mixing and
-    TV), and, when the sweep varies ``run.workers`` (a speedup study), :func:`discrimination_warning`."""
-    from ..config import from_dict
+    TV); the :func:`step_size_warnings` of each instance at each ``algorithm.c_alpha`` of the grid (or of the
+    base config); and, when the sweep varies ``run.workers`` (a speedup study), :func:`discrimination_warning`."""
+    from ..config import build_problem, from_dict
 
     problem_axes = {key: values for key, values in grid.items() if key.startswith("problem.")}
     lines, found = [], []
     for values in itertools.product(*problem_axes.values()):
         config = {section: dict(keys) for section, keys in base_config.items()}
         for key, value in zip(problem_axes, values):
-            config["problem"][key.split(".", 1)[1]] = value
-        diag = diagnose(from_dict(config))
+            config.setdefault("problem", {})[key.split(".", 1)[1]] = value
+        cfg = from_dict(config)
+        problem = build_problem(cfg)
+        diag = diagnose(problem, radius=cfg.algorithm.radius or None)
         found.append(diag)
         where = ", ".join(f"{key}={value}" for key, value in zip(problem_axes, values)) or "instance"
         lines.append(f"{where}: myopia {_fmt(diag.myopia, 3)}, |lambda2| critic {_fmt(diag.lambda2_critic, 3)}, "
                      f"TV(mu, d) {_fmt(diag.tv_mu_d, 3)}, eps_app {format_eps_app(diag.eps_app, 3)}")
+        for c_alpha in grid.get("algorithm.c_alpha", [cfg.algorithm.c_alpha]):
+            checked = from_dict({**config, "algorithm": {**config.get("algorithm", {}), "c_alpha": c_alpha}})
+            at_c = replace(diag, **start_up(problem, checked.algorithm.c_alpha, diag.J0, diag.J_greedy))
+            lines += [f"warning: {where}: {line.removeprefix('warning: ')}" for line in step_size_warnings(at_c)]
     warning = discrimination_warning(found) if "run.workers" in grid else None
     return lines + ([warning] if warning else [])

@@ -13,6 +13,7 @@ nmax                nmax                   N_max(K) vs Theorem 1's K^(1/5); Mark
 feature_control     feature_control        one-hot (eps_app = 0) vs random critic features: the gap left open
 a3c_vs_a2c          a3c_vs_a2c             fair A3C vs A2C under stragglers (per-round, per-sample, tuned)
 regularisation      regularisation         KL regularisation toward the uniform policy
+projection          projection             the critic projection Π_R below ‖ω*_θ‖: convergence, critic gap, E(N)
 threads_runtime     threads_runtime        real Hogwild threads where N = 1 needs seconds to the target
 staleness           staleness              cost of staleness alone: N = 1, constant delay τ up to 4096
 ==================  =====================  ==========================================================
@@ -88,6 +89,7 @@ REGISTRY = {
     "feature_control": "feature_control",
     "a3c_vs_a2c": "a3c_vs_a2c",
     "regularisation": "regularisation",
+    "projection": "projection",
     "threads_runtime": "threads_runtime",
     "staleness": "staleness",
 }

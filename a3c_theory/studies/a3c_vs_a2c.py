@@ -16,14 +16,15 @@ is named by its ``label`` in the settings):
   where no multiplier reached the target on every run, the tuned A2C has no result: its label says "none
   reached", and it has no cost, ratio or verdict there.
 
-Measured per variant and N (means over seeds, 95% percentile-bootstrap intervals): simulated time and total
-samples to close ``target_fraction`` of the gap. The cost of waiting alone is predicted by the compute-time
+Measured per variant and N (means over the seeds whose run reaches the target, 95% percentile-bootstrap
+intervals; :mod:`time_to_target`): simulated time and total samples to close ``target_fraction`` of the gap. The cost of waiting alone is predicted by the compute-time
 model: A3C completes N / E[T] updates per unit time, A2C N / E[max_i T_i], so at equal samples to target
 
     time_A2C / time_A3C = E[max_{i≤N} T_i] / E[T] = (s (1 − (1−p)^N) + (1−p)^N) / (1 + p (s − 1)).
 
-Verdict rules, at every N > 1, for per-sample A2C against A3C (ratios of means, percentile bootstrap over
-seeds, each group resampled): "A3C faster" when the interval of time_A2C / time_A3C lies above 1, "A2C
+Verdict rules, at every N > 1, for per-sample A2C against A3C (ratios of the mean costs over the runs that reach
+the target, :func:`time_to_target.ratio_among_successes`: bootstrap over seeds, paired where both have the
+same seeds): "A3C faster" when the interval of time_A2C / time_A3C lies above 1, "A2C
 faster" when below 1, "undetermined" otherwise; and the samples ratio samples_A2C / samples_A3C is
 "equal" when its interval contains 1 (then the time difference is the waiting). The same ratios are
 printed for the convention, where the samples ratio shows the step-size effect. The instance diagnostics
@@ -39,6 +40,7 @@ from ..errors import ValidationError
 from ..instances.diagnose import summary_line
 from . import plotting as pl
 from . import stats
+from . import time_to_target as ttt
 from .study import Claim, Number, Results
 
 SAMPLE_SPEEDUP_VERDICT = False
@@ -85,23 +87,6 @@ def predicted_wait_ratio(n: int, prob: float, slowdown: float) -> float:
     """``E[max_{i≤N} T_i] / E[T]`` for the straggler model (module docstring)."""
     q = (1.0 - prob) ** n
     return (slowdown * (1.0 - q) + q) / (1.0 + prob * (slowdown - 1.0))
-
-
-def ratio_of_means(a, b, level: float = stats.CONFIDENCE, n_boot: int = stats.N_BOOTSTRAP) -> stats.Estimate:
-    """``mean(a) / mean(b)`` with a percentile-bootstrap interval (each group resampled); NaN if a run of
-    either group never reached the target."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    n = a.size + b.size
-    nan = float("nan")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or b.mean() <= 0:
-        return stats.Estimate(nan, nan, nan, n, stats.BOOTSTRAP_INTERVAL)
-    point = float(a.mean() / b.mean())
-    if a.size < 2 or b.size < 2:
-        return stats.Estimate(point, nan, nan, n, stats.BOOTSTRAP_INTERVAL)
-    rng = np.random.default_rng(stats.BOOTSTRAP_SEED)
-    r = a[rng.integers(0, a.size, (n_boot, a.size))].mean(1) / b[rng.integers(0, b.size, (n_boot, b.size))].mean(1)
-    lo, hi = np.quantile(r, [0.5 - level / 2, 0.5 + level / 2])
-    return stats.Estimate(point, float(lo), float(hi), n, stats.BOOTSTRAP_INTERVAL)
 
 
 def part_index(run_id: str) -> int:
@@ -156,7 +141,7 @@ def summarise(results: Results) -> Summary:
     for variant in (A3C, CONVENTION, PER_SAMPLE):
         part = per_run[per_run["variant"] == variant]
         for cost, _ in COSTS:
-            costs[variant, cost] = {int(n): stats.positive_mean_ci(g[cost]) for n, g in part.groupby("workers")}
+            costs[variant, cost] = {int(n): ttt.mean_among_successes(g[cost]) for n, g in part.groupby("workers")}
     tunable = per_run[per_run["variant"].isin([CONVENTION, TUNED])]
     tuned_rows = []
     for n, g in tunable.groupby("workers"):
@@ -167,7 +152,7 @@ def summarise(results: Results) -> Summary:
             tuned_rows.append(g[g["multiplier"] == best])
     tuned = pd.concat(tuned_rows) if tuned_rows else per_run.iloc[:0]
     for cost, _ in COSTS:
-        costs[TUNED, cost] = {int(n): stats.positive_mean_ci(g[cost]) for n, g in tuned.groupby("workers")}
+        costs[TUNED, cost] = {int(n): ttt.mean_among_successes(g[cost]) for n, g in tuned.groupby("workers")}
     time_ratio, samples_ratio = {}, {}
     base = per_run[per_run["variant"] == A3C]
     for variant, table in ((CONVENTION, per_run[per_run["variant"] == CONVENTION]),
@@ -176,8 +161,9 @@ def summarise(results: Results) -> Summary:
             ref = base[base["workers"] == n]
             if ref.empty:
                 continue
-            time_ratio[variant, int(n)] = ratio_of_means(g["time"], ref["time"])
-            samples_ratio[variant, int(n)] = ratio_of_means(g["samples"], ref["samples"])
+            seeds = (g["seed"], ref["seed"])
+            time_ratio[variant, int(n)] = ttt.ratio_among_successes(g["time"], ref["time"], seeds=seeds)
+            samples_ratio[variant, int(n)] = ttt.ratio_among_successes(g["samples"], ref["samples"], seeds=seeds)
     for (variant, cost), by_n in costs.items():
         for n, e in by_n.items():
             rows.append({"variant": variant, "cost": cost, "workers": n, "cost_mean": e.value, "cost_lo": e.lo,

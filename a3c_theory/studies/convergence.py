@@ -25,6 +25,7 @@ from . import plotting as pl
 from . import stats
 from .stats import Estimate
 from .study import Claim, Number, Results, by_workers, listing, no_interval
+from .time_to_target import RESTS_ON
 
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
@@ -209,8 +210,8 @@ def claims(summary: Summary) -> list[Claim]:
               "speedup (paper eq. 1) roughly linear in N" if option == "i.i.d." else "roughly linear only for small N",
               png + ", panel (d)", f"sample speedup to {f:.0%}: {listing(summary.sample_speedup, pl.fmt)}",
               speedup_verdict(summary.sample_speedup, option),
-              f"exact delay simulator, round-robin τ = N − 1; {ef.VERDICT_RULE}; paper instance: see the "
-              "speedup rows for its myopia and the non-myopic instances"),
+              f"exact delay simulator, round-robin τ = N − 1; {ef.VERDICT_RULE}; {RESTS_ON}; paper instance: see "
+              "the speedup rows for its myopia and the non-myopic instances"),
     ]
 
 

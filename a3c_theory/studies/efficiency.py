@@ -2,14 +2,15 @@
 
 Pure numpy/pandas, no plotting; shared by the speedup studies.
 
-* **Efficiency.** ``E(N) = Speedup(N) / N = mean_i T_i(1) / mean_j T_j(N)`` with ``T`` the total samples to a
-  target (paper eq. 1 divided by N). Its 95% interval is a percentile bootstrap of the ratio of means over
-  seeds, each group resampled independently (:data:`stats.N_BOOTSTRAP` resamples, fixed stream).
-* **Censoring.** A run that never reached the target within its horizon ``H`` needed more than ``H``
-  samples. Its cost is replaced by ``H``, which can only *raise* ``E(N)``: such an estimate can still be
-  "sub-linear" (even the raised interval lies below the threshold) or "undetermined", never "linear".
-  A baseline (N = 1) run that never reached the target, or a target that θ_0 already meets (a cost of 0),
-  makes ``E`` not estimable (NaN, "undetermined").
+* **Efficiency.** ``E(N) = Speedup(N) / N = mean T(1) / mean T(N)`` with ``T`` the total samples to a target
+  (paper eq. 1 divided by N), over the runs that reach the target: part (b) of the split estimand of
+  :mod:`time_to_target`, the one speedup estimator. Its 95% interval is the bootstrap of
+  :mod:`resample`, over seeds as blocks where the worker counts share seeds (common random numbers).
+  Part (a), the share of runs that reach the target, has its own exact interval and test against N = 1
+  and its own verdict (:func:`time_to_target.risk_verdict`); ERT (all runs) is reported beside E(N).
+* **Censoring.** The rule of :mod:`time_to_target`: a run that never reached the target is a failure of
+  part (a), not a cost. A cell with failures can be "linear" like any other. A baseline with no success,
+  or a target that θ_0 already meets (a cost of 0), makes ``E`` not estimable (NaN, "undetermined").
 * **Three-way verdict** (threshold ``EFFICIENCY_LINEAR = 0.75``): "linear at N" when the interval lies
   above 0.75 (``lo > 0.75``), "sub-linear at N" when it lies below (``hi < 0.75``), "undetermined"
   otherwise. At N = 1, ``E = 1`` by definition and the verdict is "linear".
@@ -20,71 +21,61 @@ Pure numpy/pandas, no plotting; shared by the speedup studies.
   ``N_max(K)`` = :func:`linear_up_to` of the verdicts at that target. Theorem 1 asks ``K_0 = O(K^{1/5})``
   (``K_0 ≈ N``) for linear speedup: a *sufficient* condition, so an empirical ``N_max ∝ K^a`` with
   ``a > 1/5`` is consistent with it, and ``a < 1/5`` would contradict it.
-* **Power law.** :func:`fit_power_law`: least squares ``log N_max = c + a log K`` over the horizons whose
-  ``N_max`` is inside the grid (a value at either end of the grid only bounds ``N_max``), with the
+* **Power law.** :func:`intervals.power_law`: least squares ``log N_max = c + a log K`` over the horizons
+  whose ``N_max`` is inside the grid (a value at either end of the grid only bounds ``N_max``), with the
   Student-t interval of the slope. The points share runs, so the interval is optimistic. ``N_max`` only
   takes grid values: the true largest linear N lies in ``[N_max, N_next)`` (``N_next`` the next grid
   value), and :func:`exponent_bounds` gives every exponent ``a`` for which some line
   ``c + a log K`` passes through all these ranges.
 """
 
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 from ..errors import ValidationError
-from .stats import BOOTSTRAP_INTERVAL, BOOTSTRAP_SEED, CONFIDENCE, N_BOOTSTRAP, Estimate, cost_arrays, first_crossing
+from . import resample
+from . import time_to_target as ttt
+from .intervals import Estimate, power_law
+from .resample import CONFIDENCE
+from .stats import first_crossing
 
 EFFICIENCY_LINEAR = 0.75
 """Threshold of the three-way verdict on ``E(N) = Speedup(N)/N``."""
 
 LINEAR, SUBLINEAR, UNDETERMINED = "linear", "sub-linear", "undetermined"
 
-VERDICT_RULE = (f"E(N) = Speedup(N)/N; 95% bootstrap CI over seeds: above {EFFICIENCY_LINEAR} -> linear, "
-                f"below -> sub-linear, else undetermined; 'linear up to N' = linear at every N' <= N")
+VERDICT_RULE = (f"E(N) = Speedup(N)/N over the runs that reach the target; 95% bootstrap CI over seeds (paired "
+                f"where the N share seeds): above {EFFICIENCY_LINEAR} -> linear, below -> sub-linear, else "
+                f"undetermined; 'linear up to N' = linear at every N' <= N")
 
 
-@dataclass(frozen=True)
-class EfficiencyEstimate(Estimate):
-    """``E(N)`` with its bootstrap interval; ``censored`` counts the N-worker runs that never reached the
-    target (their cost replaced by the horizon, see module docstring)."""
+CELL_COLUMNS = ("efficiency", "lo", "hi", "n", "runs", "censored", "verdict", "success", "success_lo",
+                "success_hi", "success_p", "risk", "ert_efficiency", "ert_lo", "ert_hi", "paired", "mean_samples",
+                "ert")
+"""The columns of one efficiency cell (:func:`cell_row`): (b) E(N) over successes (``n`` of them) and its
+verdict, (a) the success share with its Clopper–Pearson interval, exact test and risk verdict, ERT."""
 
-    censored: int = 0
+
+def cell(base, base_horizon, scaled, scaled_horizon, seeds=None, level: float = CONFIDENCE) -> ttt.Cell:
+    """The split-estimand cell of N workers' per-seed sample costs against one worker's
+    (:func:`time_to_target.compare` with ``factor = 1``: its ratio is ``E(N)``)."""
+    return ttt.compare(base, scaled, base_horizon, scaled_horizon, seeds=seeds, level=level)
 
 
-def efficiency(base, scaled, horizon: float | None = None, level: float = CONFIDENCE,
-               n_boot: int = N_BOOTSTRAP) -> EfficiencyEstimate:
-    """``E = mean T(1) / mean T(N)`` from per-seed costs to target (``+inf`` = never reached).
-
-    ``horizon``: the samples the N-worker runs had; needed when some of them never reached the target."""
-    base, scaled = cost_arrays(base, scaled)
-    n = int(min(base.size, scaled.size))
-    nan = float("nan")
-    censored = int(np.sum(~np.isfinite(scaled)))
-    if not np.all(np.isfinite(base)):
-        return EfficiencyEstimate(nan, nan, nan, n, BOOTSTRAP_INTERVAL, censored)
-    if censored:
-        if horizon is None or not np.isfinite(horizon) or horizon <= 0:
-            raise ValidationError("horizon", "must be a positive number when a run never reached the target")
-        scaled = np.where(np.isfinite(scaled), scaled, float(horizon))
-    if np.any(scaled == 0) or np.any(base == 0):  # θ_0 already meets the target: no speedup to measure
-        return EfficiencyEstimate(nan, nan, nan, n, BOOTSTRAP_INTERVAL, censored)
-    point = float(base.mean() / scaled.mean())
-    if base.size == scaled.size and np.array_equal(np.sort(base), np.sort(scaled)):
-        return EfficiencyEstimate(1.0, 1.0, 1.0, n, BOOTSTRAP_INTERVAL, censored)  # the baseline against itself
-    if base.size < 2 or scaled.size < 2:
-        return EfficiencyEstimate(point, nan, nan, n, BOOTSTRAP_INTERVAL, censored)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    b = base[rng.integers(0, base.size, size=(n_boot, base.size))].mean(axis=1)
-    s = scaled[rng.integers(0, scaled.size, size=(n_boot, scaled.size))].mean(axis=1)
-    lo, hi = np.quantile(b / s, [0.5 - level / 2, 0.5 + level / 2])
-    return EfficiencyEstimate(point, float(lo), float(hi), n, BOOTSTRAP_INTERVAL, censored)
+def cell_row(c: ttt.Cell, workers: int) -> dict:
+    """:data:`CELL_COLUMNS` of a cell at ``workers``."""
+    e, a, r = c.ratio, c.success, c.ert_ratio
+    return {"efficiency": e.value, "lo": e.lo, "hi": e.hi, "n": e.n, "runs": c.runs, "censored": c.failures,
+            "verdict": verdict(e, workers), "success": a.value, "success_lo": a.lo, "success_hi": a.hi,
+            "success_p": c.success_p, "risk": ttt.risk_verdict(c) if workers > 1 else ttt.UNDETERMINED,
+            "ert_efficiency": r.value, "ert_lo": r.lo, "ert_hi": r.hi, "paired": c.paired,
+            "mean_samples": c.mean_cost, "ert": c.ert}
 
 
 def verdict(estimate: Estimate, workers: int = 2, threshold: float = EFFICIENCY_LINEAR) -> str:
-    """The three-way verdict of the module docstring (a censored estimate is never "linear")."""
+    """The three-way verdict of the module docstring."""
     if workers == 1:
         return LINEAR
     lo, hi = float(estimate.lo), float(estimate.hi)
@@ -92,7 +83,7 @@ def verdict(estimate: Estimate, workers: int = 2, threshold: float = EFFICIENCY_
         return UNDETERMINED
     if hi < threshold:
         return SUBLINEAR
-    if lo > threshold and not getattr(estimate, "censored", 0):
+    if lo > threshold:
         return LINEAR
     return UNDETERMINED
 
@@ -156,70 +147,52 @@ def level_at(curves, K: float) -> float:
 
 
 def efficiency_table(curves_by_workers: dict[int, list], levels: dict, decreasing: bool = False,
-                     level: float = CONFIDENCE) -> pd.DataFrame:
-    """``E(N)`` and its verdict for every worker count and every target level.
+                     level: float = CONFIDENCE, seeds: dict | None = None) -> pd.DataFrame:
+    """``E(N)`` and its verdict for every worker count and every target level, by :func:`cell`.
 
     ``curves_by_workers``: ``{N: [(k, y), ...]}`` (one curve per seed; N = 1 must be present);
-    ``levels``: ``{label: level}``. Returns columns ``target, level, workers, efficiency, lo, hi, n,
-    censored, verdict, cost_mean`` (``cost_mean``: mean samples to target, inf if a run never got there)."""
+    ``levels``: ``{label: level}``; ``seeds``: ``{N: [seed of each curve]}`` to pair the worker counts (None:
+    unpaired). Returns columns ``target, level, workers`` and :data:`CELL_COLUMNS`."""
     if 1 not in curves_by_workers:
         raise ValidationError("workers", "needs runs with one worker as the baseline")
+    horizons = {n: [float(np.asarray(k)[-1]) for k, _ in curves] for n, curves in curves_by_workers.items()}
     rows = []
     for label, lev in levels.items():
         costs = {n: np.array([cost_to_level(k, y, lev, decreasing) for k, y in curves])
                  for n, curves in curves_by_workers.items()}
         for n in sorted(costs):
-            horizon = min(float(np.asarray(k)[-1]) for k, _ in curves_by_workers[n])
-            est = efficiency(costs[1], costs[n], horizon, level)
-            rows.append({"target": label, "level": float(lev), "workers": int(n), "efficiency": est.value,
-                         "lo": est.lo, "hi": est.hi, "n": est.n, "censored": est.censored,
-                         "verdict": verdict(est, int(n)), "cost_mean": float(np.mean(costs[n]))})
-    return pd.DataFrame(rows, columns=["target", "level", "workers", "efficiency", "lo", "hi", "n", "censored",
-                                       "verdict", "cost_mean"])
+            c = cell(costs[1], horizons[1], costs[n], horizons[n],
+                     None if seeds is None else (seeds[1], seeds[n]), level)
+            rows.append({"target": label, "level": float(lev), "workers": int(n), **cell_row(c, int(n))})
+    return pd.DataFrame(rows, columns=["target", "level", "workers", *CELL_COLUMNS])
 
 
-def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False) -> pd.DataFrame:
+def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
+                     seeds: dict | None = None, level_curves: list | None = None) -> pd.DataFrame:
     """``N_max(K)`` for every horizon ``K`` (module docstring): columns ``horizon, level, n_max,
-    first_sublinear, censored, never_reached, runs`` where ``censored`` is "above" when every N of the grid
-    is linear and "below" when N_max = 1 (then only a bound), else ""; ``never_reached`` counts the runs
-    with N > 1 that never reached the level (of ``runs`` such runs): each costs the whole horizon, which
-    weighs on the mean cost the more, the lower K is against the horizon.
+    first_sublinear, censored, never_reached, runs, risk_from`` where ``censored`` is "above" when every N of
+    the grid is linear and "below" when N_max = 1 (then only a bound), else ""; ``never_reached`` counts the
+    runs with N > 1 that never reached the level (of ``runs`` such runs); ``risk_from`` is the smallest N whose
+    share of runs reaching the level is lower than one worker's (exact test; 0 if none).
 
-    The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``."""
+    The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``, taken from
+    ``level_curves`` (one-worker pilot runs kept out of the verdict, so adding seeds never moves a level;
+    default: the one-worker curves judged)."""
     grid = sorted(curves_by_workers)
     rows = []
     for K in horizons:
-        lev = level_at(curves_by_workers[1], float(K))
-        table = efficiency_table(curves_by_workers, {float(K): lev}, decreasing)
+        lev = level_at(level_curves or curves_by_workers[1], float(K))
+        table = efficiency_table(curves_by_workers, {float(K): lev}, decreasing, seeds=seeds)
         verdicts = dict(zip(table["workers"], table["verdict"]))
         nmax = linear_up_to(verdicts)
         censored = "above" if nmax == grid[-1] else ("below" if nmax == grid[0] else "")
         above_1 = table["workers"] > 1
+        risk = ttt.risk_raised_from(dict(zip(table["workers"], table["risk"])))
         rows.append({"horizon": float(K), "level": lev, "n_max": nmax, "first_sublinear": first_sublinear(verdicts),
                      "censored": censored, "never_reached": int(table.loc[above_1, "censored"].sum()),
-                     "runs": int(table.loc[above_1, "n"].sum())})
+                     "runs": int(table.loc[above_1, "runs"].sum()), "risk_from": int(risk or 0)})
     return pd.DataFrame(rows, columns=["horizon", "level", "n_max", "first_sublinear", "censored", "never_reached",
-                                       "runs"])
-
-
-def fit_power_law(x, y, level: float = CONFIDENCE) -> Estimate:
-    """Slope ``a`` of ``log y = c + a log x`` by least squares, with its Student-t interval
-    (``a ± t_{(1+level)/2, m−2} · se(a)``, m points). Needs ≥ 3 points with distinct ``x``."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValidationError("x", f"x and y must be equal-length 1-d arrays, got {x.shape} and {y.shape}")
-    if np.any(x <= 0) or np.any(y <= 0) or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValidationError("y", "a power law needs positive finite x and y")
-    m = x.size
-    if m < 3 or np.unique(x).size < 2:
-        nan = float("nan")
-        return Estimate(nan, nan, nan, m, "least squares, Student t")
-    lx, ly = np.log(x), np.log(y)
-    fit = st.linregress(lx, ly)
-    half = st.t.ppf(0.5 + level / 2, m - 2) * fit.stderr
-    return Estimate(float(fit.slope), float(fit.slope - half), float(fit.slope + half), m,
-                    "least squares, Student t")
+                                       "runs", "risk_from"])
 
 
 def exponent_bounds(x, lower, upper) -> tuple[float, float]:
@@ -259,53 +232,53 @@ def crossing_workers(workers, eff, threshold: float = EFFICIENCY_LINEAR) -> floa
     return float("inf")
 
 
-def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool) -> dict:
-    """``{N: costs[seed, K]}`` to the levels ``level(K)`` of :func:`n_max_by_horizon` (a run that never got
-    there costs its horizon, as in :func:`efficiency`; the baseline's must all be finite)."""
-    levels = np.array([level_at(curves_by_workers[1], float(K)) for K in horizons])
-    costs = {}
-    for n, curves in curves_by_workers.items():
-        c = np.array([[cost_to_level(k, y, lev, decreasing) for lev in levels] for k, y in curves])
-        horizon = min(float(np.asarray(k)[-1]) for k, _ in curves)
-        costs[int(n)] = c if n == 1 else np.where(np.isfinite(c), c, horizon)
-    return costs
+def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool, level_curves) -> dict:
+    """``{N: costs[K, seed]}`` to the levels ``level(K)`` of :func:`n_max_by_horizon`, NaN where a run never
+    got there (a failure of part (a), which the means over successes leave out)."""
+    levels = np.array([level_at(level_curves or curves_by_workers[1], float(K)) for K in horizons])
+    costs = {int(n): np.array([[cost_to_level(k, y, lev, decreasing) for k, y in curves] for lev in levels])
+             for n, curves in curves_by_workers.items()}
+    return {n: np.where(np.isfinite(c), c, np.nan) for n, c in costs.items()}
 
 
 def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
-                        level: float = CONFIDENCE, n_boot: int = 1000) -> tuple[np.ndarray, Estimate, float]:
+                        level: float = CONFIDENCE, n_boot: int = 1000, seeds: dict | None = None,
+                        level_curves: list | None = None) -> tuple[np.ndarray, Estimate, float]:
     """``N*(K)`` (:func:`crossing_workers` of the point estimates ``E(N)`` at the targets of
     :func:`n_max_by_horizon`) for every horizon, and the exponent ``a`` of ``N* ∝ K^a``.
 
-    ``a`` is the least-squares slope of ``log N*`` on ``log K`` over the horizons with ``N*`` inside the grid
-    (≥ 3 needed); its interval is the percentile bootstrap over seeds: every N's runs are resampled (the
-    same draw for all horizons, since they share runs; the levels stay those of the full sample), ``N*(K)``
-    and the slope recomputed. Returns ``(N*, a, fitted)``, ``fitted`` the share of resamples with ≥ 3
-    horizons inside the grid; below 0.95 the interval is NaN (the crossing leaves the grid too often)."""
-    costs = _costs_by_horizon(curves_by_workers, horizons, decreasing)
+    ``a`` is the :func:`intervals.power_law` exponent of ``N*`` on ``K`` over the horizons with ``N*`` inside
+    the grid (≥ 3 needed); its interval is :func:`resample.bootstrap` over seeds: one draw for all horizons
+    (they share runs), and for all N too when ``seeds`` pairs them (the levels stay those of the full
+    sample, or of ``level_curves`` as in :func:`n_max_by_horizon`); ``N*(K)`` and the exponent recomputed.
+    Returns ``(N*, a, fitted)``, ``fitted`` the share of resamples with ≥ 3 horizons inside the grid; below 0.95
+    the interval is NaN."""
+    costs = _costs_by_horizon(curves_by_workers, horizons, decreasing, level_curves)
     grid = sorted(costs)
-    logk = np.log(np.asarray(horizons, dtype=float))
+    K = np.asarray(horizons, dtype=float)
+    samples, paired = [costs[n] for n in grid], False
+    if seeds is not None:
+        samples, paired = resample.by_seed(*[(seeds[n], costs[n]) for n in grid])
 
-    def crossings(means: np.ndarray) -> np.ndarray:
-        """``N*`` per horizon from mean costs ``[horizon, N]``."""
-        if not np.all(np.isfinite(costs[1])):
-            return np.full(logk.size, np.nan)
-        return np.array([crossing_workers(grid, row[0] / row) for row in means])
-
-    def slope(nstar: np.ndarray) -> float:
+    def exponent(nstar: np.ndarray) -> float:
         inside = np.isfinite(nstar) & (nstar > grid[0])
-        if inside.sum() < 3:
-            return float("nan")
-        return float(np.polyfit(logk[inside], np.log(nstar[inside]), 1)[0])
+        return power_law(K[inside], nstar[inside])[0].value if inside.sum() >= 3 else float("nan")
 
-    point = crossings(np.stack([costs[n].mean(axis=0) for n in grid], axis=-1))
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    resampled = np.stack([costs[n][rng.integers(0, costs[n].shape[0], (n_boot, costs[n].shape[0]))].mean(axis=1)
-                          for n in grid], axis=-1)  # [resample, horizon, N]
-    draws = np.array([slope(crossings(means)) for means in resampled])
-    fitted = float(np.mean(np.isfinite(draws)))
-    lo = hi = float("nan")
-    if fitted >= 0.95:
-        lo, hi = np.quantile(draws[np.isfinite(draws)], [0.5 - level / 2, 0.5 + level / 2])
-    a = slope(point)
-    return point, Estimate(a, float(lo), float(hi), int(np.sum(np.isfinite(point) & (point > grid[0]))),
-                           BOOTSTRAP_INTERVAL), fitted
+    def crossings(groups) -> np.ndarray:
+        """``N*`` per horizon (and resample) from the costs of every N, E(N) over successes."""
+        pairs = [ttt.successes(groups[0], g, paired) for g in groups]
+        eff = np.stack([np.nanmean(b, axis=-1) / np.nanmean(g, axis=-1) for b, g in pairs])  # [N, horizon, ...]
+        return np.apply_along_axis(lambda e: crossing_workers(grid, e), 0, eff)
+
+    def statistic(*groups, axis=-1):
+        nstar = crossings(groups)  # [horizon(, resample)]
+        if nstar.ndim == 1:
+            return exponent(nstar)
+        return np.array([exponent(nstar[:, b]) for b in range(nstar.shape[1])])
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a horizon without a success is NaN
+        point = crossings(samples)
+    iv = resample.bootstrap(statistic, samples, paired=paired, level=level, n_resamples=n_boot)
+    return point, Estimate(exponent(point), iv.lo, iv.hi, int(np.sum(np.isfinite(point) & (point > grid[0]))),
+                           iv.method), iv.defined

@@ -5,7 +5,8 @@ the gap ``J* − J`` still open at the end of a run as that ε_app floor. The co
 same runs (one worker), once with the random critic features of the paper (d = 10, ε_app > 0) and once with
 one-hot features (d = nS, so ``ε_app = 0`` exactly). Per run: the fraction of the gap closed at the end,
 ``1 − gap_K / gap_0``, and ``ε_app`` at the end; means with Student-t intervals over seeds, and the
-difference one-hot − random with Welch's t interval.
+difference one-hot − random with the paired t interval when both ran the same seeds (Welch's otherwise;
+:func:`intervals.difference`).
 
 Verdict rule (paper_repro.md): the open gap is "an ε_app floor" when one-hot features close more of the gap
 and the difference's interval lies above 0 while the one-hot runs close at least :data:`FLOOR_CLOSED` of it;
@@ -17,12 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 from ..errors import ValidationError
 from ..instances.diagnose import format_eps_app
 from . import plotting as pl
-from . import stats
+from . import resample, stats
+from .intervals import difference
 from .study import Claim, Number, Results
 
 SAMPLE_SPEEDUP_VERDICT = False
@@ -57,8 +58,13 @@ def _per_run(runs: pd.DataFrame, features: str, fn) -> np.ndarray:
     return np.array([fn(r) for r in stats.split_runs(sub)], dtype=float)
 
 
+def _seeds(runs: pd.DataFrame, features: str) -> np.ndarray:
+    """Seeds in the order of :func:`_per_run`."""
+    return _per_run(runs, features, lambda r: r["seed"].iloc[0]).astype(int)
+
+
 def summarise(results: Results) -> Summary:
-    runs = stats.need(results.runs, "run_id", "samples", "gap", "eps_app", "problem.critic_features")
+    runs = stats.need(results.runs, "run_id", "seed", "samples", "gap", "eps_app", "problem.critic_features")
     closed, eps, raw = {}, {}, {}
     for features in pl.values(runs, "problem.critic_features"):
         values = _per_run(runs, features, lambda r: 1.0 - r["gap"].iloc[-1] / r["gap"].iloc[0])
@@ -67,11 +73,7 @@ def summarise(results: Results) -> Summary:
         eps[features] = stats.mean_estimate(_per_run(runs, features, lambda r: r["eps_app"].iloc[-1]))
     if set(raw) != {"one_hot", "random"}:
         raise ValidationError("runs.problem.critic_features", f"needs 'one_hot' and 'random' runs, got {sorted(raw)}")
-    a, b = raw["one_hot"], raw["random"]
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    dof = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1)) if va + vb > 0 else np.inf
-    half = st.t.ppf(0.975, dof) * np.sqrt(va + vb)
+    (a, b), paired = resample.by_seed(*[(_seeds(runs, f), raw[f]) for f in ("one_hot", "random")])
     curves = []
     for features in raw:
         sub = runs[runs["problem.critic_features"] == features].copy()
@@ -80,7 +82,7 @@ def summarise(results: Results) -> Summary:
         band.insert(0, "features", features)
         curves.append(band)
     return Summary(results.settings.artifact, float(runs["samples"].max()), closed, eps,
-                   stats.Estimate(diff, diff - half, diff + half, int(min(a.size, b.size)), "Welch t"),
+                   difference(a, b, paired),
                    pd.concat(curves, ignore_index=True))
 
 

@@ -6,7 +6,7 @@ N on a factor-2 grid, for every horizon ``K`` of ``settings.horizons`` (≥ 2 de
 that one worker reaches at K on average, on the gap closed (``1 − gap/gap_0``) and on the theory's quantity
 ``(1/K) Σ ‖∇J(θ_k)‖²``; ``N_max(K)`` is the largest N that is linear at every N' ≤ N
 (:func:`efficiency.n_max_by_horizon`, rule :data:`efficiency.VERDICT_RULE`). Fit ``N_max ∝ K^a``
-(:func:`efficiency.fit_power_law`) with its interval. ``N_max`` takes grid values and needs a confident
+(:func:`intervals.power_law`) with its interval. ``N_max`` takes grid values and needs a confident
 verdict at every ``N' ≤ N``, so it often stays flat; beside it, ``N*(K)``, where the point estimate of
 ``E(N)`` crosses 0.75 (interpolated in ``log N``), and the exponent of ``N* ∝ K^a`` with a seed-bootstrap
 interval (:func:`efficiency.crossing_by_horizon`). Both for every sampling option the runs have (i.i.d. and
@@ -38,7 +38,9 @@ from ..instances.diagnose import format_eps_app
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
+from .intervals import POWER_LAW, power_law
 from .speedup import INSTANCE_NAMES, OPTIONS, run_table, diagnostics_rows
+from . import time_to_target as ttt
 from .study import Claim, Number, Results
 
 SAMPLE_SPEEDUP_VERDICT = True
@@ -112,6 +114,11 @@ def _curves(table: pd.DataFrame, metric: str) -> dict:
     return {int(n): list(zip(g["k"], g[metric])) for n, g in table.groupby("workers")}
 
 
+def _seeds(table: pd.DataFrame) -> dict:
+    """``{N: seeds}`` in the order of :func:`_curves`: the worker counts are paired by seed."""
+    return {int(n): g["seed"].to_numpy() for n, g in table.groupby("workers")}
+
+
 def summarise(results: Results) -> Summary:
     s = results.settings
     runs = results.runs
@@ -122,15 +129,16 @@ def summarise(results: Results) -> Summary:
     nmax_rows, fit_rows = [], []
     for sampling, group in table.groupby("sampling", sort=True):
         for metric, (label, decreasing) in METRICS.items():
-            curves = _curves(group, metric)
-            rows = ef.n_max_by_horizon(curves, s.horizons, decreasing)
-            rows["n_cross"], cross, cross_fitted = ef.crossing_by_horizon(curves, s.horizons, decreasing)
+            curves, seeds = _curves(group, metric), _seeds(group)
+            rows = ef.n_max_by_horizon(curves, s.horizons, decreasing, seeds=seeds)
+            rows["n_cross"], cross, cross_fitted = ef.crossing_by_horizon(curves, s.horizons, decreasing,
+                                                                          seeds=seeds)
             rows.insert(0, "metric", label)
             rows.insert(0, "sampling", sampling)
             nmax_rows.append(rows)
             inside = rows[rows["censored"] == ""]
-            fit = ef.fit_power_law(inside["horizon"], inside["n_max"]) if len(inside) >= 3 else \
-                stats.Estimate(np.nan, np.nan, np.nan, len(inside), "least squares, Student t")
+            fit = power_law(inside["horizon"], inside["n_max"])[0] if len(inside) >= 3 else \
+                stats.Estimate(np.nan, np.nan, np.nan, len(inside), POWER_LAW)
             grid = sorted(group["workers"].unique())
             upper = [grid[grid.index(n) + 1] for n in inside["n_max"]]
             a_min, a_max = ef.exponent_bounds(inside["horizon"], inside["n_max"], upper)
@@ -170,7 +178,8 @@ def _mixing_rows(s: Settings, runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for value, g in sub.groupby(s.mixing_parameter, sort=True):
         table = run_table(g)
-        eff = ef.efficiency_table(_curves(table, "closed"), {f"gap {s.mixing_target:.0%}": s.mixing_target})
+        eff = ef.efficiency_table(_curves(table, "closed"), {f"gap {s.mixing_target:.0%}": s.mixing_target},
+                                  seeds=_seeds(table))
         eff.insert(0, "value", value.item() if hasattr(value, "item") else value)
         rows.append(eff)
     return pd.concat(rows, ignore_index=True)
@@ -241,7 +250,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 # --------------------------------------------------------------------------- report
 def numbers(summary: Summary) -> list[Number]:
     out = [Number("exponent a of N_max ∝ K^a", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
-                  stats.Estimate(r.a, r.lo, r.hi, int(r.points), "least squares, Student t"))
+                  stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
            for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
     out += [Number("exponent a of N* ∝ K^a (E(N*) = 0.75)", f"{OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                    stats.Estimate(r.a_cross, r.a_cross_lo, r.a_cross_hi, int(r.cross_points), stats.BOOTSTRAP_INTERVAL))
@@ -316,12 +325,15 @@ def claims(summary: Summary) -> list[Claim]:
         g = summary.nmax[(summary.nmax["sampling"] == r.sampling) & (summary.nmax["metric"] == r.metric)]
         listing = ", ".join(f"K={h:g}: {int(n)}{'+' if c == 'above' else ('-' if c == 'below' else '')}"
                             for h, n, c in zip(g["horizon"], g["n_max"], g["censored"]))
+        risk = ", ".join(f"K={h:g}: N = {int(n)}" for h, n in zip(g["horizon"], g["risk_from"]) if n)
+        risk = f"; more workers raise the risk of never reaching the level from {risk}" if risk else ""
         out.append(Claim(f"N_max(K), {OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                          "linear speedup while K_0 = O(K^{1/5}) (Theorem 1, sufficient)", "`nmax.png`, panel (a)",
                          f"a = {r.a:.3g} [{r.lo:.3g}, {r.hi:.3g}] from {r.points} horizons (exponents the N grid "
-                         f"allows: [{r.grid_a_min:.3g}, {r.grid_a_max:.3g}]); N_max: {listing}",
+                         f"allows: [{r.grid_a_min:.3g}, {r.grid_a_max:.3g}]); N_max: {listing}{risk}",
                          exponent_verdict(r.lo, r.hi, r.grid_a_min, r.grid_a_max),
-                         dtext + "Round-robin delays; '+': every N of the grid linear (a bound), '-': none; "
+                         dtext + f"Round-robin delays; {ttt.RESTS_ON}, paired by seed across N and K; "
+                         "'+': every N of the grid linear (a bound), '-': none; "
                          "the horizons share runs and N_max takes grid values, so the interval is optimistic"))
         crossing = ", ".join(f"K={h:g}: {n:.3g} ({stuck} of {runs} runs with N > 1 never got there)"
                              for h, n, stuck, runs in zip(g["horizon"], g["n_cross"], g["never_reached"], g["runs"]))
@@ -330,9 +342,9 @@ def claims(summary: Summary) -> list[Claim]:
                          f"a = {r.a_cross:.3g} [{r.a_cross_lo:.3g}, {r.a_cross_hi:.3g}] (seed bootstrap) from "
                          f"{r.cross_points} horizons; N*: {crossing}", crossing_verdict(r.a_cross_lo, r.a_cross_hi),
                          "N* interpolates the point estimates of E(N) in log N, so it is not held to the three-way "
-                         "rule; horizons where N* is above the grid ('inf') are left out of the fit. A run that never "
-                         "reaches the level costs the whole horizon H: at K << H one such run of 30 can halve E(N) "
-                         "while the median cost is unchanged, so N*(K) also reflects H/K"))
+                         "rule; horizons where N* is above the grid ('inf') are left out of the fit. E(N) is over "
+                         "the runs that reach the level, so a run stuck for good (counted in the N_max claim) "
+                         "does not move N*(K)"))
     lam = _lambda2(summary, summary.mixing_parameter)
     if not summary.mixing.empty:
         parts = []

@@ -168,24 +168,23 @@ def draw_cost(ax, sp: pd.DataFrame, color, label: str, marker="o") -> bool:
 
 
 def draw_speedup(ax, sp: pd.DataFrame, color, label: str, marker="o") -> bool:
-    """Speedup with interval error bars; worker counts with a run that never reached the target are drawn
-    as open downward triangles at their upper bound (returns True when it drew one)."""
+    """Speedup with interval error bars (over the runs that reached the target); worker counts where some run
+    never reached it are drawn hollow (returns True when it drew one)."""
     N = sp["workers"].to_numpy(dtype=float)
     mean = sp["speedup"].to_numpy(dtype=float)
     ok = np.isfinite(mean)
     yerr = np.vstack([mean - sp["lo"].to_numpy(dtype=float), sp["hi"].to_numpy(dtype=float) - mean])[:, ok]
     yerr = np.where(np.isfinite(yerr), np.maximum(yerr, 0), 0)
     ax.errorbar(N[ok], mean[ok], yerr=yerr, color=color, marker=marker, ms=4, lw=1.3, capsize=2.5, label=label)
-    ub = sp["upper_bound"].to_numpy(dtype=float)
-    miss = ~ok & np.isfinite(ub)
+    miss = ok & (sp["unreached"].to_numpy() > 0)
     if np.any(miss):
-        ax.plot(N[miss], ub[miss], linestyle="none", marker="v", mfc="none", color=color, ms=6)
+        ax.plot(N[miss], mean[miss], linestyle="none", marker=marker, mfc="white", color=color, ms=6)
     return bool(np.any(miss))
 
 
 def unreached_legend_entry(ax) -> None:
-    ax.plot([], [], linestyle="none", marker="v", mfc="none", color="0.3", ms=6,
-            label="▽ target not reached: upper bound")
+    ax.plot([], [], linestyle="none", marker="o", mfc="white", color="0.3", ms=6,
+            label="○ some runs never reached the target: speedup over those that did")
 
 
 def log2_axis(ax, workers) -> None:

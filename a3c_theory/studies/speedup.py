@@ -39,6 +39,7 @@ from ..instances.diagnose import MYOPIA_WARNING, diagnose, format_eps_app
 from . import efficiency as ef
 from . import plotting as pl
 from . import stats
+from . import time_to_target as ttt
 from .study import Claim, Number, Results
 
 SAMPLE_SPEEDUP_VERDICT = True
@@ -125,11 +126,12 @@ def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool]
 
 
 def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool) -> dict:
-    """``{(c_α, N): (costs over seeds, horizon)}`` for one instance, sampling option and delay model."""
+    """``{(c_α, N): (costs over seeds, each run's horizon, seeds)}`` for one instance, sampling option and
+    delay model."""
     out = {}
     for (c, n), g in table.groupby(["c_alpha", "workers"]):
         costs = np.array([ef.cost_to_level(k, y, level, decreasing) for k, y in zip(g["k"], g[column])])
-        out[(float(c), int(n))] = (costs, min(float(k[-1]) for k in g["k"]))
+        out[(float(c), int(n))] = (costs, np.array([float(k[-1]) for k in g["k"]]), g["seed"].to_numpy())
     return out
 
 
@@ -151,17 +153,14 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame) -> pd.DataFrame:
             for rule, chosen in rules:
                 if (chosen[1], 1) not in costs:
                     continue
-                base = costs[(chosen[1], 1)][0]
+                base, base_horizon, base_seeds = costs[(chosen[1], 1)]
                 for n in workers:
-                    scaled, horizon = costs[(chosen[n], n)]
-                    est = ef.efficiency(base, scaled, horizon)
+                    scaled, horizon, seeds = costs[(chosen[n], n)]
+                    row = ef.cell_row(ef.cell(base, base_horizon, scaled, horizon, (base_seeds, seeds)), n)
                     rows.append({"instance": kind, "sampling": sampling, "delay": delay, "step_rule": rule,
-                                 "target": label, "workers": n, "c_alpha": chosen[n], "efficiency": est.value,
-                                 "lo": est.lo, "hi": est.hi, "n": est.n, "censored": est.censored,
-                                 "verdict": ef.verdict(est, n),
-                                 "superlinear": bool(np.isfinite(est.lo) and est.lo > SUPERLINEAR),
-                                 "mean_samples": float(np.mean(np.where(np.isfinite(scaled), scaled, horizon))),
-                                 "horizon": horizon})
+                                 "target": label, "workers": n, "c_alpha": chosen[n], **row,
+                                 "superlinear": bool(np.isfinite(row["lo"]) and row["lo"] > SUPERLINEAR),
+                                 "horizon": float(horizon.min())})
     return pd.DataFrame(rows)
 
 
@@ -224,7 +223,8 @@ def summarise(results: Results) -> Summary:
                       mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
                       diagnostics=diagnostics_rows(results.configs))
     title = (f"Speedup verdicts: E(N) [95% CI] and verdict per N ({ef.VERDICT_RULE}; lin/SUB/und; * = some runs "
-             "never reached the target, their cost replaced by the horizon; ↑ = interval above 1)")
+             "never reached the target: E(N) over those that did; ! = more of them than with one worker (exact test); "
+             "↑ = interval above 1)")
     return dataclasses.replace(summary, tables=((title, tuple(verdict_table(summary))),))
 
 
@@ -330,9 +330,10 @@ def verdict_table(summary: Summary) -> list[str]:
         up_to = ef.linear_up_to(dict(zip(g["workers"], g["verdict"]))) if estimable else NOT_ESTIMABLE
         lines.append(f"| {INSTANCE_NAMES.get(key[0], key[0])} | {OPTIONS.get(key[1], key[1])} | {key[2]} | {key[3]} | "
                      f"{key[4]} | " + " | ".join(cells) + f" | {up_to} |")
-    return head + lines + ["", f"`*`: some runs at that N never reached the target (cost = horizon). `{NOT_ESTIMABLE}`: "
-                           "not estimable, because some one-worker runs never reached the target, so mean T(1) is "
-                           "unknown; the cell gives the runs at that N that never reached it, of those run."]
+    return head + lines + ["", f"`*`: some runs at that N never reached the target; E(N) is over those that did "
+                           f"({ttt.RESTS_ON}). `{NOT_ESTIMABLE}`: not estimable (no run at that N, or no one-worker "
+                           "run, reached the target); the cell gives the runs at that N that never reached it, of "
+                           "those run."]
 
 
 NOT_ESTIMABLE = "n/e"
@@ -341,13 +342,20 @@ SHORT_VERDICTS = {ef.LINEAR: "lin", ef.SUBLINEAR: "SUB", ef.UNDETERMINED: "und"}
 
 def efficiency_cell(r) -> str:
     """One cell of the verdict table from an efficiency row: ``0.82* [0.70, 0.95] und ↑`` (``*``: some runs
-    never reached the target; ``↑``: superlinear), or ``n/e (3/10 never reached)`` when E is not
+    never reached the target; ``↑``: superlinear; ``!``: more runs than with one worker never reach it, by
+    the exact test of :mod:`time_to_target`), or ``n/e (3/10 never reached)`` when E is not
     estimable."""
     if not np.isfinite(r.efficiency):
-        return NOT_ESTIMABLE + (f" ({r.censored}/{r.n} never reached)" if r.censored else "")
-    flag = " ↑" if r.superlinear else ""
+        return NOT_ESTIMABLE + (f" ({r.censored}/{r.runs} never reached)" if r.censored else "")
+    flag = (" ↑" if r.superlinear else "") + (" !" if r.risk == ttt.RAISED else "")
     cens = "*" if r.censored else ""
     return f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {SHORT_VERDICTS[r.verdict]}{flag}"
+
+
+def ert_verdicts(rows: pd.DataFrame) -> dict:
+    """``{N: verdict}`` of the same rule on ERT(1)/ERT(N), the unconditional summary beside E(N)."""
+    return {int(r.workers): ef.verdict(stats.Estimate(r.ert_efficiency, r.ert_lo, r.ert_hi, int(r.runs)),
+                                       int(r.workers)) for r in rows.itertuples()}
 
 
 def _first_target(fixed: pd.DataFrame, kind: str, option: str) -> tuple[str, dict]:
@@ -398,8 +406,12 @@ def claims(summary: Summary) -> list[Claim]:
             for target, g in sub.groupby("target", sort=False):
                 vd = dict(zip(g["workers"], g["verdict"]))
                 first = ef.first_sublinear(vd)
+                risk = ttt.risk_raised_from(dict(zip(g["workers"], g["risk"])))
+                on_ert = ef.linear_up_to(ert_verdicts(g))
                 parts.append(f"{target}: linear up to N = {ef.linear_up_to(vd)}"
-                             + (f", sub-linear from N = {first}" if first else ", no N sub-linear"))
+                             + (f", sub-linear from N = {first}" if first else ", no N sub-linear")
+                             + f" (on ERT: linear up to N = {on_ert})"
+                             + (f"; more workers raise the risk of the trap from N = {risk}" if risk else ""))
                 verdicts.append(ef.paper_claim_verdict(dict(zip(g["workers"], g["verdict"])), option))
             tuned = eff[(eff["instance"] == kind) & (eff["sampling"] == option) & (eff["step_rule"] == TUNED)]
             tuned_text = ""
@@ -418,7 +430,9 @@ def claims(summary: Summary) -> list[Claim]:
                              "`speedup.png`", "; ".join(parts) + tuned_text + sl,
                              " / ".join(dict.fromkeys(verdicts)),
                              f"{_diag_text(diag, kind)}. Round-robin delays τ = N − 1, fixed c_α = "
-                             f"{sub['c_alpha'].iloc[0]:g}; {ef.VERDICT_RULE}; ≥ {int(sub['n'].min())} seeds"))
+                             f"{sub['c_alpha'].iloc[0]:g}; {ef.VERDICT_RULE}; {ttt.RESTS_ON}; "
+                             f"≥ {int(sub['runs'].min())} seeds" + (", paired by seed (common random numbers)"
+                                                                   if sub["paired"].all() else "")))
     out += _bandit_claims(summary, fixed)
     mech = summary.mechanism
     if not mech.empty:

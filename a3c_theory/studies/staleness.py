@@ -6,28 +6,28 @@ Measured per instance and ``τ``:
 
 * ``G(τ) = (1/K) Σ_{k<K} ‖∇J(θ_k)‖²`` at the horizon ``K`` (the left-hand side of the convergence
   theorem, ``avg_grad_norm_sq`` of ``evaluate``), its mean over seeds, and its excess ``ΔG(τ) = G(τ) − G(0)``;
-* ``T(τ)``, the samples to close ``target_fraction`` of the gap, its *median* over seeds, and its excess
-  ``ΔT(τ) = T(τ) − T(0)``; the number of runs that never reach the target within ``K``. On a chain with a
-  trap a few runs at almost any ``τ`` settle in the trap and never reach the target (their cost is
-  ``+inf``): the mean of ``T`` is then infinite, the median is not while fewer than half are stuck.
+* ``T(τ)``, the samples to close ``target_fraction`` of the gap, by the split estimand of
+  :mod:`time_to_target`: the runs that never reach it within ``K`` (on a chain with a trap a few runs at
+  almost any ``τ`` settle in the trap) are failures of part (a), with an exact test against ``τ = 0``; the
+  mean of ``T`` is over the runs that reach it, and its excess ``ΔT(τ) = T(τ) − T(0)``.
 
-Intervals: ``G`` as in :mod:`stats` (Student t), ``T`` by percentile bootstrap of the median
-(:func:`stats.median_ci`). The excesses compare independent groups of seeds: ``ΔG`` gets a Welch
-t-interval, ``ΔT`` a percentile bootstrap of the difference of medians (each group resampled, the fixed
-bootstrap seed of :mod:`stats`).
+Pairing. Every ``τ`` runs the same seeds, and a seed's random streams do not depend on ``τ`` (common
+random numbers): the analysis is paired across ``τ``. ``ΔG`` gets the paired t-interval
+(:func:`intervals.difference`), ``ΔT`` the paired bootstrap over seeds (:func:`time_to_target
+.difference_among_successes`), and the success test is McNemar's. Groups whose seeds differ fall back to
+Welch and the unpaired bootstrap. ``G`` and ``T`` themselves: Student t and the percentile bootstrap.
 
-Exponent fit. The model ``m(τ) = m_0 + c τ^p`` (``c ≥ 0``, ``0 ≤ p ≤ 4``) is fitted by weighted least
-squares to the seed means (``G``; weights from their standard errors) or medians (``T``; standard error
-``1.253 · IQR / (1.349 √n)``, that of a normal sample's median) over a *fit window* of delays that
-includes ``τ = 0``, so the baseline's own noise enters the fit once instead of into every difference. For
-``T`` the window is every ``τ`` with fewer than a quarter of its runs stuck (so the median and its
-quartiles are finite); for ``G`` it is ``τ ≤ τ_peak``, the ``τ``
-of the largest mean ``G``: beyond it ``G`` falls again because runs that settle into a near-deterministic
-(trap) policy have vanishing softmax gradients, which the theorem's stationarity measure cannot tell from
-convergence. A fit is made only where a cost is measured (some excess interval above 0). ``p``'s interval
-is a percentile bootstrap over seeds (:data:`FIT_BOOTSTRAP` resamples, every group resampled, the model
-refitted; a resample whose fit fails, or whose median is infinite, is dropped and counted). Needs ≥ 4
-delays (3 parameters) in the window, else no exponent.
+Exponent fit. The excess of the means ``Δm(τ) = m(τ) − m(0)`` (on paired seeds over the seeds that
+reach the target at both τ and 0, :func:`time_to_target.successes`) is fitted as ``c τ^p`` by
+:func:`intervals.power_law` over the delays ``τ > 0`` of a *fit window* where ``Δm > 0``. For ``T`` the
+window is every ``τ`` with fewer than a quarter of its runs stuck. For ``G`` it is ``τ ≤ τ_peak``, the
+``τ`` of the largest mean ``G``: beyond it ``G`` falls again because runs that settle into a
+near-deterministic (trap) policy have vanishing softmax gradients, which the theorem's stationarity
+measure cannot tell from convergence. A fit is made only where a cost is measured (some excess interval
+above 0). ``p``'s interval is the bootstrap over seeds of :mod:`resample` (:data:`FIT_BOOTSTRAP`
+resamples, one draw of seeds for every ``τ`` when they are paired, the excesses and the fit recomputed;
+a resample with fewer than 3 positive excesses is undefined and counted). Needs ≥ 3 delays ``τ > 0``
+with a positive excess in the window, and ``τ = 0``, else no exponent.
 
 Theory (Theorem 2, i.i.d. sampling): at a fixed K the bound has a term ``∝ K_0 / K^{σ_α}`` (linear in the
 largest delay ``K_0 = τ``) and a term ``∝ K_0² / K^{2σ_β}`` (quadratic). Their constants are unknown, so
@@ -37,9 +37,10 @@ exponent below 1 is consistent with it (the bound is loose in τ), one above 2 i
 
 Verdict rules (per instance):
 
-* "staleness costs samples" when some ``τ`` has a ``ΔT`` interval above 0 or at least half its runs never
-  reach the target (while fewer than a quarter of the ``τ = 0`` runs are stuck); "undetermined" when a
-  quarter or more of the ``τ = 0`` runs never reach it; "no measurable cost up to τ = τ_max" otherwise;
+* "staleness costs samples" when some ``τ`` has a ``ΔT`` interval above 0 or raises the risk of never
+  reaching the target (the exact test of :func:`time_to_target.risk_verdict`), while fewer than a quarter
+  of the ``τ = 0`` runs are stuck; "undetermined" when a quarter or more of the ``τ = 0`` runs never reach
+  it; "no measurable cost up to τ = τ_max" otherwise;
 * growth of ``ΔT``: "slower than linear" if the exponent's interval lies below 1, "faster than
   quadratic" if it lies above 2, "between linear and quadratic" if it lies in [1, 2], else
   "consistent with linear" (interval contains 1); "not estimated" without an exponent.
@@ -48,16 +49,18 @@ The instance diagnostics at ``θ_0`` (myopia, ``|λ₂|`` of the critic and acto
 are printed beside every verdict.
 """
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from ..errors import ValidationError
 from ..instances.diagnose import summary_line
 from . import plotting as pl
-from . import stats
+from . import resample, stats
+from . import time_to_target as ttt
+from .intervals import difference, power_law
 from .study import Claim, Number, Results
 
 SAMPLE_SPEEDUP_VERDICT = False
@@ -88,8 +91,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Fit:
-    """``m(τ) = base + scale · τ^exponent`` over ``window`` (delays, τ = 0 included); ``exponent`` carries
-    its bootstrap interval; ``dropped`` counts bootstrap resamples whose fit failed."""
+    """``m(τ) = base + scale · τ^exponent`` over ``window`` (delays, τ = 0 included; ``base`` = m(0));
+    ``exponent`` carries its bootstrap interval; ``dropped`` counts bootstrap resamples whose fit failed."""
 
     exponent: stats.Estimate
     base: float
@@ -109,10 +112,12 @@ class InstanceResult:
     """``{τ: Estimate}`` of G(τ)."""
     grad_excess: dict
     samples: dict
-    """``{τ: Estimate}`` of the median T(τ) (+inf when half the runs or more never reached the target)."""
+    """``{τ: Estimate}`` of the mean T(τ) over the runs that reached the target (NaN if none did)."""
     samples_excess: dict
     unreached: dict
     """``{τ: runs that never reached the target}``."""
+    risk: dict
+    """``{τ > 0: risk verdict}`` of part (a) against τ = 0 (:func:`time_to_target.risk_verdict`)."""
     target_fraction: float
     grad_fit: Fit | None
     samples_fit: Fit | None
@@ -135,115 +140,49 @@ def _runs(results: Results) -> pd.DataFrame:
     return runs
 
 
-def welch_difference(a, b, level: float = stats.CONFIDENCE) -> stats.Estimate:
-    """``mean(a) − mean(b)`` with a Welch t-interval (Satterthwaite degrees of freedom)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    diff = float(a.mean() - b.mean())
-    if a.size < 2 or b.size < 2:
-        return stats.Estimate(diff, float("nan"), float("nan"), a.size + b.size, "Welch t")
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = np.sqrt(va + vb)
-    if se == 0:
-        return stats.Estimate(diff, diff, diff, a.size + b.size, "Welch t")
-    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    half = float(sps.t.ppf(0.5 + level / 2, df) * se)
-    return stats.Estimate(diff, diff - half, diff + half, a.size + b.size, "Welch t")
-
-
-def median_difference(a, b, level: float = stats.CONFIDENCE,
-                      n_boot: int = stats.N_BOOTSTRAP) -> stats.Estimate:
-    """``median(a) − median(b)`` of costs to target (``+inf`` = never reached) with a percentile-bootstrap
-    interval (each group resampled): +inf once half of ``a`` is; an interval end is +inf when that share of
-    the resampled differences is. NaN when ``b``'s median is infinite (no baseline)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    n = a.size + b.size
-    nan = float("nan")
-    if not np.isfinite(np.median(b)):
-        return stats.Estimate(nan, nan, nan, n, stats.BOOTSTRAP_INTERVAL)
-    diff = float(np.median(a) - np.median(b))
-    if a.size < 2 or b.size < 2:
-        return stats.Estimate(diff, nan, nan, n, stats.BOOTSTRAP_INTERVAL)
-    rng = np.random.default_rng(stats.BOOTSTRAP_SEED)
-    with np.errstate(invalid="ignore"):
-        d = (np.median(a[rng.integers(0, a.size, (n_boot, a.size))], 1)
-             - np.median(b[rng.integers(0, b.size, (n_boot, b.size))], 1))
-    d = np.where(np.isnan(d), np.inf, d)  # inf − inf: both resampled medians stuck; count it as unbounded
-    lo = np.quantile(d, 0.5 - level / 2, method="lower")
-    hi = np.quantile(d, 0.5 + level / 2, method="higher")
-    return stats.Estimate(diff, float(lo), float(hi), n, stats.BOOTSTRAP_INTERVAL)
-
-
 FIT_BOOTSTRAP = 1000
 """Bootstrap resamples of the exponent fit."""
 
-EXPONENT_GRID = np.round(np.arange(0.0, 4.0 + 1e-9, 0.01), 2)
-"""Exponents tried by the profile fit (resolution 0.01)."""
 
-
-def _fit_power(taus: np.ndarray, means: np.ndarray, errors: np.ndarray):
-    """``(m_0, c, p)`` of ``m(τ) = m_0 + c τ^p`` by weighted least squares (weights ``1/errors²``), profiled
-    over ``p`` ∈ :data:`EXPONENT_GRID`: for a fixed ``p`` the model is linear in ``(m_0, c)`` and solved in
-    closed form (``c < 0`` is replaced by the best constant); None when every error is zero."""
-    span = float(means.max() - means.min())
-    w = 1.0 / np.maximum(errors, 1e-9 * max(span, 1e-300)) ** 2
-    X = taus[None, :] ** EXPONENT_GRID[:, None]  # (grid, delays); 0^0 = 1
-    sw, sx, sy = w.sum(), X @ w, w @ means
-    sxx, sxy = (X * X) @ w, X @ (w * means)
-    det = sw * sxx - sx * sx
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(det > 0, (sw * sxy - sx * sy) / det, 0.0)
-    c = np.maximum(c, 0.0)
-    m0 = (sy - c * sx) / sw
-    resid = ((means[None, :] - m0[:, None] - c[:, None] * X) ** 2) @ w
-    i = int(np.argmin(resid))
-    return float(m0[i]), float(c[i]), float(EXPONENT_GRID[i])
-
-
-MEDIAN_SE = 1.2533 / 1.349
-"""Standard error of a median per ``IQR / √n`` (a normal sample: ``√(π/2) σ / √n``, ``σ = IQR / 1.349``)."""
-
-
-def _centres(samples, median: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Seed means and their standard errors, or medians and :data:`MEDIAN_SE` ``· IQR / √n``, of every
-    ``samples[τ]`` along its last axis: arrays ``[..., τ]``."""
-    n = np.array([v.shape[-1] for v in samples], float)
-    if median:
-        q1, q2, q3 = np.stack([np.quantile(v, (0.25, 0.5, 0.75), axis=-1) for v in samples], axis=-1)
-        return q2, MEDIAN_SE * (q3 - q1) / np.sqrt(n)
-    means = np.stack([v.mean(axis=-1) for v in samples], axis=-1)
-    sds = np.stack([v.std(axis=-1, ddof=1) if v.shape[-1] > 1 else np.zeros(v.shape[:-1]) for v in samples], axis=-1)
-    return means, sds / np.sqrt(n)
-
-
-def fit_exponent(taus, groups: dict, level: float = stats.CONFIDENCE, n_boot: int = FIT_BOOTSTRAP,
-                 median: bool = False) -> Fit | None:
-    """Fit ``m(τ) = m_0 + c τ^p`` to the seed means (``median``: medians) of ``groups[τ]`` over ``taus``
-    (the window, τ = 0 included); ``p``'s interval: percentile bootstrap over seeds (module docstring). None
-    with fewer than 4 delays or a failed fit."""
+def fit_exponent(taus, groups: dict, seeds: dict | None = None, level: float = stats.CONFIDENCE,
+                 n_boot: int = FIT_BOOTSTRAP) -> Fit | None:
+    """Fit ``m(τ) − m(0) = c τ^p`` to the seed means of ``groups[τ]`` (``+inf``/NaN entries: runs that never
+    reached the target, left out of the means) over the window ``taus`` (τ = 0 included); ``p``'s interval:
+    the bootstrap over seeds, paired when ``seeds = {τ: seeds}`` line the groups up (module docstring). None
+    without τ = 0 or with fewer than 3 positive excesses."""
     taus = sorted(taus)
-    if len(taus) < 4 or 0 not in taus:
+    if 0 not in taus:
         return None
-    values = [np.asarray(groups[t], float) for t in taus]
-    x = np.asarray(taus, float)
+    values = [np.where(np.isfinite(np.asarray(groups[t], float)), np.asarray(groups[t], float), np.nan) for t in taus]
+    paired = False
+    if seeds is not None:
+        values, paired = resample.by_seed(*[(seeds[t], v) for t, v in zip(taus, values)])
+    x = np.asarray(taus[1:], float)
 
-    def fit(centres, errors):
-        if not (np.all(np.isfinite(centres)) and np.all(np.isfinite(errors))):
-            return None
-        return _fit_power(x, centres, errors)
+    def excess(groups) -> np.ndarray:
+        """``Δm(τ)`` for τ > 0 (and every resample): means over the successes, jointly with τ = 0 if paired."""
+        pairs = [ttt.successes(g, groups[0], paired) for g in groups[1:]]
+        return np.stack([np.nanmean(g, axis=-1) - np.nanmean(b, axis=-1) for g, b in pairs])
 
-    with np.errstate(invalid="ignore"):
-        point = fit(*_centres(values, median))
-        if point is None:
-            return None
-        rng = np.random.default_rng(stats.BOOTSTRAP_SEED)
-        resampled = _centres([v[rng.integers(0, v.size, (n_boot, v.size))] for v in values], median)
-    fits = [fit(centres, errors) for centres, errors in zip(*resampled)]
-    exponents = [p[2] for p in fits if p is not None]
-    lo, hi = (np.quantile(exponents, [0.5 - level / 2, 0.5 + level / 2]) if len(exponents) >= 2
-              else (float("nan"), float("nan")))
+    def fit(d: np.ndarray):
+        pos = np.isfinite(d) & (d > 0)
+        return power_law(x[pos], d[pos]) if pos.sum() >= 3 else None
+
+    def statistic(*groups, axis=-1):
+        d = excess(groups)  # [τ > 0(, resample)]
+        draws = [fit(d)] if d.ndim == 1 else [fit(d[:, b]) for b in range(d.shape[1])]
+        return np.array([f[0].value if f is not None else np.nan for f in draws]).squeeze()
+
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a τ without a success has no mean
+        point = fit(excess(values))
+    if point is None:
+        return None
+    iv = resample.bootstrap(statistic, values, paired=paired, level=level, n_resamples=n_boot)
     n = sum(v.size for v in values)
-    return Fit(stats.Estimate(float(point[2]), float(lo), float(hi), n, stats.BOOTSTRAP_INTERVAL), float(point[0]),
-               float(point[1]), tuple(taus), n_boot - len(exponents))
+    return Fit(stats.Estimate(point[0].value, iv.lo, iv.hi, n, iv.method), float(np.nanmean(values[0])), point[1],
+               tuple(taus),
+               int(round((1.0 - iv.defined) * n_boot)))
 
 
 def growth_verdict(fit: Fit | None) -> str:
@@ -278,31 +217,41 @@ def _label(base: dict) -> str:
 
 def _per_instance(runs: pd.DataFrame, f: float, diagnostics: dict, c_alpha: float) -> InstanceResult:
     by_tau = {}
-    costs = stats.costs_to_target(runs, "samples", f).set_index("run_id")["cost"]  # one target for the instance
+    costs = stats.costs_to_target(runs, "samples", f).set_index("run_id")  # one target for the instance
     last = runs.sort_values("samples", kind="stable").groupby("run_id", sort=False).last()
     for tau, rows in last.groupby(TAU):
-        by_tau[int(tau)] = (rows["avg_grad_norm_sq"].to_numpy(float), costs.loc[rows.index].to_numpy(float))
+        c = costs.loc[rows.index]
+        by_tau[int(tau)] = (rows["avg_grad_norm_sq"].to_numpy(float), c["cost"].to_numpy(float),
+                            c["seed"].to_numpy())
     taus = tuple(sorted(by_tau))
     if 0 not in by_tau:
         raise ValidationError(f"runs.{TAU}", "needs the τ = 0 runs as the baseline")
-    g0, t0 = by_tau[0]
+    g0, t0, s0 = by_tau[0]
+    seeds = {t: by_tau[t][2] for t in taus}
     grad = {t: stats.mean_estimate(by_tau[t][0]) for t in taus}
-    grad_excess = {t: welch_difference(by_tau[t][0], g0) for t in taus if t > 0}
-    samples = {t: stats.median_ci(by_tau[t][1]) for t in taus}
+    grad_excess = {}
+    for t in taus[1:]:
+        (g, base), paired = resample.by_seed((seeds[t], by_tau[t][0]), (s0, g0))
+        grad_excess[t] = difference(g, base, paired)
+    samples = {t: ttt.mean_among_successes(by_tau[t][1]) for t in taus}
     unreached = {t: int(np.sum(~np.isfinite(by_tau[t][1]))) for t in taus}
     few_stuck = {t: 4 * unreached[t] < by_tau[t][1].size for t in taus}
     base_ok = few_stuck[0]
-    samples_excess = ({t: median_difference(by_tau[t][1], t0) for t in taus if t > 0} if base_ok else {})
+    samples_excess = ({t: ttt.difference_among_successes(by_tau[t][1], t0, seeds=(seeds[t], s0)) for t in taus[1:]}
+                      if base_ok else {})
+    risks = {t: ttt.risk(t0, by_tau[t][1], seeds=(s0, seeds[t])) for t in taus[1:]}
     significant = [t for t, e in samples_excess.items() if e.lo > 0]
-    costs = base_ok and (bool(significant) or any(not np.isfinite(samples[t].value) for t in taus))
+    costs = base_ok and (bool(significant) or ttt.RAISED in risks.values())
     grad_costs = any(np.isfinite(e.lo) and e.lo > 0 for e in grad_excess.values())
     peak = max(taus, key=lambda t: grad[t].value)
-    grad_fit = fit_exponent([t for t in taus if t <= peak], {t: by_tau[t][0] for t in taus}) if grad_costs else None
-    samples_fit = (fit_exponent([t for t in taus if few_stuck[t]], {t: by_tau[t][1] for t in taus}, median=True)
+    grad_fit = (fit_exponent([t for t in taus if t <= peak], {t: by_tau[t][0] for t in taus}, seeds)
+                if grad_costs else None)
+    samples_fit = (fit_exponent([t for t in taus if few_stuck[t]], {t: by_tau[t][1] for t in taus}, seeds)
                    if costs else None)
     horizon = int(runs["samples"].max())
     return InstanceResult(str(runs["kind"].iloc[0]), horizon, c_alpha, diagnostics, taus, grad, grad_excess,
-                          samples, samples_excess, unreached, f, grad_fit, samples_fit, costs, growth_verdict(samples_fit))
+                          samples, samples_excess, unreached, risks, f, grad_fit, samples_fit, costs,
+                          growth_verdict(samples_fit))
 
 
 def summarise(results: Results) -> Summary:
@@ -322,7 +271,7 @@ def summarise(results: Results) -> Summary:
                          "samples_lo": res.samples[t].lo, "samples_hi": res.samples[t].hi,
                          "samples_excess": sx.value if sx else (0.0 if t == 0 else np.nan),
                          "samples_excess_lo": sx.lo if sx else np.nan, "samples_excess_hi": sx.hi if sx else np.nan,
-                         "unreached": res.unreached[t], "runs": res.grad[t].n})
+                         "unreached": res.unreached[t], "risk": res.risk.get(t, ""), "runs": res.grad[t].n})
         for metric, fit in (("grad_excess", res.grad_fit), ("samples_excess", res.samples_fit)):
             fits.append({"instance": instance, "metric": metric,
                          "exponent": fit.exponent.value if fit else np.nan, "lo": fit.exponent.lo if fit else np.nan,
@@ -381,14 +330,15 @@ def draw(results: Results, summary: Summary, path) -> None:
     ax_c.plot([], [], color="0.4", ls=":", lw=0.9, label="slope 2: bound's K_0²/K^2σβ term")
     ax_a.set(xlabel="constant delay τ (N = 1)", ylabel="G(τ) − G(0)",
              title=f"(a) excess of (1/K) Σ‖∇J(θ_k)‖² at K = {horizon:,}")
-    ax_b.set(xlabel="constant delay τ (N = 1)", ylabel="samples to target (median)",
+    ax_b.set(xlabel="constant delay τ (N = 1)", ylabel="samples to target (mean over runs reaching it)",
              title="(b) samples to close the target fraction of the gap")
-    ax_c.set(xlabel="constant delay τ (N = 1)", ylabel="T(τ) − T(0)  (samples, medians)",
+    ax_c.set(xlabel="constant delay τ (N = 1)", ylabel="T(τ) − T(0)  (samples, paired)",
              title="(c) excess samples to target, log-log fit")
     for ax in (ax_a, ax_b, ax_c):
         ax.legend(loc="best", fontsize=6.5)
-    pl.save(fig, path, results.title, "G: means over seeds, T: medians over seeds (runs stuck in a trap never "
-            "reach the target), with 95% intervals (excess: Welch t for G, bootstrap of the median difference for T); "
+    pl.save(fig, path, results.title, "G: means over seeds, T: means over the runs that reach the target (runs "
+            "stuck in a trap never do), with 95% intervals (excess, paired across τ by seed: paired t for G, paired bootstrap "
+            "for T); "
             "(c) shows only τ with a positive excess; fit T(τ) = T(0) + c·τ^p, references through it")
 
 
@@ -397,7 +347,8 @@ def numbers(summary: Summary) -> list[Number]:
     for res in summary.instances:
         for t in res.taus:
             out.append(Number("(1/K) sum |grad J|^2", f"{res.instance}, tau={t}", res.grad[t]))
-            out.append(Number("samples to target (median)", f"{res.instance}, tau={t}", res.samples[t], "samples"))
+            out.append(Number("samples to target (mean over runs reaching it)", f"{res.instance}, tau={t}",
+                              res.samples[t], "samples"))
         for metric, fit in (("exponent of G excess vs tau", res.grad_fit),
                             ("exponent of T excess vs tau", res.samples_fit)):
             if fit is not None:
@@ -412,10 +363,14 @@ def claims(summary: Summary) -> list[Claim]:
         fit = res.samples_fit
         runs = res.grad[0].n
         stuck = ", ".join(f"τ={t}: {res.unreached[t]}" for t in res.taus if res.unreached[t])
-        number = (f"median T(0) = {pl.fmt(res.samples[0])}, T({worst}) = {pl.fmt(res.samples[worst])} samples"
+        raised = [t for t, r in res.risk.items() if r == ttt.RAISED]
+        number = (f"mean T over the runs reaching the target: T(0) = {pl.fmt(res.samples[0])}, T({worst}) = "
+                  f"{pl.fmt(res.samples[worst])} samples"
                   + (f"; runs never reaching the target (of {runs} per τ): {stuck}" if stuck else "")
-                  + (f"; exponent p of T(τ) = T_0 + c τ^p over τ ∈ {list(fit.window)}: {pl.fmt(fit.exponent)}" if fit
-                     else "")
+                  + (f"; more of them than at τ = 0 (exact test) at τ = {', '.join(map(str, raised))}"
+                     if raised else "")
+                  + (f"; exponent p of T(τ) − T(0) = c τ^p over τ ∈ {list(fit.window)}: {pl.fmt(fit.exponent)}"
+                     if fit else "")
                   + (f"; exponent of G(τ) − G(0) over τ ∈ {list(res.grad_fit.window)}: {pl.fmt(res.grad_fit.exponent)}"
                      f" ({growth_verdict(res.grad_fit)})" if res.grad_fit else ""))
         if 4 * res.unreached[0] >= runs:
@@ -428,6 +383,7 @@ def claims(summary: Summary) -> list[Claim]:
                          "stale gradients cost samples, growing with the delay as the bound's terms",
                          "`staleness.png` (b, c)", number, verdict,
                          f"{res.instance}, N = 1, c_α = {res.c_alpha:g}, K = {res.horizon:,}, target "
-                         f"{res.target_fraction:.0%} of the gap; "
-                         + summary_line(res.diagnostics)))
+                         f"{res.target_fraction:.0%} of the gap; T(τ) is over the runs that reach it, those that "
+                         "never do count apart (exact test against τ = 0); "
+                         "paired by seed across τ; " + summary_line(res.diagnostics)))
     return out

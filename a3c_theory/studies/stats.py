@@ -15,40 +15,36 @@ Conventions stated once here:
   A run that diverged (its ``outcome`` column, when the table has one, is ``"diverged"``;
   :mod:`a3c_theory.divergence`) counts as never reaching it, whatever its rows before the divergence show.
 * **Speedup (paper eq. 1).** ``Speedup(N) = T(1) / (T(N) / N)`` with ``T`` the total samples to target
-  (sample speedup), and ``T_time(1) / T_time(N)`` (runtime speedup). Over seeds the point estimate is the
-  ratio of the seed means; its 95% interval is a percentile bootstrap over seeds (each group resampled
-  independently, :data:`N_BOOTSTRAP` resamples, a fixed seed so a report is reproducible). If a run never
-  reached the target the estimate is NaN and, when the horizon is known, ``upper_bound = mean T(1) · N /
-  horizon`` bounds it from above (such a run needed more than ``horizon`` samples).
-* **Means over seeds.** Quantities of either sign: Student-t 95% interval ``mean ± t_{0.975, n−1} · sd /
-  √n`` (sd with ``n − 1``). Quantities that cannot be negative (costs, times, throughputs, gaps): a
-  percentile bootstrap of the mean (:func:`positive_mean_ci`), which stays inside ``[min, max]`` of the
-  seeds and so never goes below zero. NaN bounds for a single seed.
-* **Rates.** Slope of ``log y`` against ``log K`` by least squares over the last ``decades`` decades of
-  ``K`` (``K ∈ [K_max / 10^decades, K_max]``, ``K > 0``), one slope per seed, then the t-interval.
+  (sample speedup), and ``T_time(1) / T_time(N)`` (runtime speedup), estimated by the split estimand of
+  :mod:`time_to_target` (the one speedup estimator, with its one censoring rule): the share of runs that
+  reach the target, the ratio of the mean costs over the runs that reach it (a bootstrap interval over
+  seeds, paired when the groups share seeds), and ERT beside it.
+* **Means over seeds.** Quantities of either sign: Student-t interval (:mod:`intervals`). Quantities that
+  cannot be negative (costs, times, throughputs, gaps): a percentile bootstrap of the mean
+  (:func:`positive_mean_ci`, :mod:`resample`), which stays inside ``[min, max]`` of the seeds and so never
+  goes below zero. NaN bounds for a single seed.
+* **Rates.** Slope of ``log y`` against ``log K`` (:func:`intervals.power_law`) over the last ``decades``
+  decades of ``K`` (``K ∈ [K_max / 10^decades, K_max]``, ``K > 0``), one slope per seed, then the t-interval.
   Corollary 1 predicts ``(1/K) Σ_k E‖∇J(θ_k)‖² = O(K^{−2/5}) + O(ε_app)``: reference slope −2/5.
 * **Linear speedup**: :mod:`a3c_theory.studies.efficiency` (``E(N) = Speedup(N)/N``, three-way verdict).
-"""
 
-from dataclasses import dataclass
+The crossing of a run (:func:`first_crossing`, from its snapshots) is the one source of costs to target;
+:func:`costs_to_target` applies it to a runs table.
+"""
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..divergence import DIVERGED
 from ..errors import ValidationError
+from . import time_to_target
+from .intervals import T_INTERVAL, Estimate, mean_ci, mean_estimate, power_law  # noqa: F401 (the studies' names)
+from .resample import CONFIDENCE, N_BOOTSTRAP, PERCENTILE, bootstrap
 
 THEORY_SLOPE = -0.4
 """Corollary 1 (i.i.d.): running averages of ‖∇J‖² and ‖w − w*‖² decay like K^{-2/5}."""
 
-CONFIDENCE = 0.95
-N_BOOTSTRAP = 4000
-BOOTSTRAP_SEED = 20121551
-"""Fixed bootstrap stream (arXiv 2012.15511): the same inputs always give the same interval."""
-
-T_INTERVAL = "Student t"
-BOOTSTRAP_INTERVAL = "percentile bootstrap"
+BOOTSTRAP_INTERVAL = PERCENTILE
 
 
 def fraction(target_fraction, field: str = "target_fraction") -> float:
@@ -62,59 +58,7 @@ def fraction(target_fraction, field: str = "target_fraction") -> float:
     return f
 
 
-def _confidence(level) -> float:
-    level = float(level)
-    if not (0.0 < level < 1.0):
-        raise ValidationError("level", f"must lie in (0, 1), got {level!r}")
-    return level
-
-
 # --------------------------------------------------------------------------- estimates
-@dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its interval: ``value`` (a mean, or a ratio of means for speedups), the
-    bounds ``lo, hi`` (NaN when not estimable), the number of runs ``n`` and the interval's method."""
-
-    value: float
-    lo: float
-    hi: float
-    n: int
-    interval: str = T_INTERVAL
-
-
-@dataclass(frozen=True)
-class SpeedupEstimate(Estimate):
-    """Speedup with its bootstrap interval. ``unreached`` counts runs (both groups) that never hit the
-    target; then ``value`` is NaN and ``upper_bound`` (if a horizon was given) bounds the speedup."""
-
-    unreached: int = 0
-    upper_bound: float = float("nan")
-
-
-def mean_ci(values, level: float = CONFIDENCE, axis: int = 0):
-    """Mean and Student-t interval over ``axis`` (the seeds): returns ``(mean, lo, hi)``.
-
-    ``lo, hi = mean ∓ t_{(1+level)/2, n−1} · sd / √n``; NaN bounds when ``n < 2``.
-    """
-    level = _confidence(level)
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        raise ValidationError("values", "is empty")
-    n = v.shape[axis]
-    mean = v.mean(axis=axis)
-    if n < 2:
-        nan = np.full_like(mean, np.nan, dtype=float)
-        return mean, nan, nan.copy()
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * v.std(axis=axis, ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
-
-
-def mean_estimate(values, level: float = CONFIDENCE) -> Estimate:
-    """:func:`mean_ci` of a 1-d sample as an :class:`Estimate` (for quantities of either sign)."""
-    m, lo, hi = mean_ci(values, level)
-    return Estimate(float(m), float(lo), float(hi), int(np.size(values)), T_INTERVAL)
-
-
 def _non_negative(values) -> np.ndarray:
     """``values`` as a flat float array, checked: non-empty, every entry ``>= 0`` (``inf`` = a target never
     reached), none NaN."""
@@ -127,37 +71,16 @@ def _non_negative(values) -> np.ndarray:
 
 
 def positive_mean_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> Estimate:
-    """Mean of a non-negative quantity with a percentile-bootstrap interval over seeds.
+    """Mean of a non-negative quantity with a percentile-bootstrap interval over seeds (:mod:`resample`).
 
     Every resampled mean lies in ``[min x_i, max x_i]``, so the interval never leaves the quantity's sign
     (a Student-t interval from 2 seeds can go far below zero). ``+inf`` entries (a target never reached)
     give ``value = lo = hi = +inf``; one seed gives NaN bounds."""
-    level = _confidence(level)
     v = _non_negative(values)
     if not np.all(np.isfinite(v)):
         return Estimate(float("inf"), float("inf"), float("inf"), v.size, BOOTSTRAP_INTERVAL)
-    if v.size < 2:
-        return Estimate(float(v.mean()), float("nan"), float("nan"), v.size, BOOTSTRAP_INTERVAL)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [0.5 - level / 2, 0.5 + level / 2])
-    return Estimate(float(v.mean()), float(lo), float(hi), v.size, BOOTSTRAP_INTERVAL)
-
-
-def median_ci(values, level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> Estimate:
-    """Median of a non-negative quantity (``+inf`` = a target never reached) with a percentile-bootstrap
-    interval over seeds. It stays finite while fewer than half the runs are ``+inf``, so a few runs stuck
-    for good do not make it infinite as they do a mean; an interval end is ``+inf`` when that share of the
-    resamples' medians is."""
-    level = _confidence(level)
-    v = _non_negative(values)
-    if v.size < 2:
-        return Estimate(float(np.median(v)), float("nan"), float("nan"), v.size, BOOTSTRAP_INTERVAL)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    medians = np.median(v[rng.integers(0, v.size, size=(n_boot, v.size))], axis=1)
-    lo = np.quantile(medians, 0.5 - level / 2, method="lower")  # no interpolation towards an inf
-    hi = np.quantile(medians, 0.5 + level / 2, method="higher")
-    return Estimate(float(np.median(v)), float(lo), float(hi), v.size, BOOTSTRAP_INTERVAL)
+    iv = bootstrap(lambda x, axis=-1: x.mean(axis=axis), [v], level=level, n_resamples=n_boot)
+    return Estimate(float(v.mean()), iv.lo, iv.hi, v.size, BOOTSTRAP_INTERVAL)
 
 
 # --------------------------------------------------------------------------- target crossings
@@ -278,82 +201,37 @@ def costs_to_target(runs: pd.DataFrame, cost: str = "samples", target_fraction: 
                         columns=["run_id", "workers", "seed", "cost", "horizon"])
 
 
-def cost_arrays(base, scaled) -> tuple[np.ndarray, np.ndarray]:
-    """Per-seed costs to target with one worker (``base``) and with N (``scaled``) as float arrays, checked:
-    at least one run each, every cost ``>= 0`` (``inf`` = never reached), none NaN."""
-    base = np.asarray(base, dtype=float).ravel()
-    scaled = np.asarray(scaled, dtype=float).ravel()
-    for name, arr in (("base", base), ("scaled", scaled)):
-        if arr.size == 0:
-            raise ValidationError(name, "needs at least one run")
-        if np.any(np.isnan(arr)) or np.any(arr < 0):
-            raise ValidationError(name, "costs to target must be >= 0 (inf for never reached), not NaN")
-    return base, scaled
-
-
-def speedup(base, scaled, workers: int, kind: str = "sample", horizon: float | None = None,
-            level: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP) -> SpeedupEstimate:
-    """Speedup of ``workers`` workers over one worker (paper eq. 1).
-
-    ``base``: per-seed cost to target with 1 worker; ``scaled``: the same with ``workers`` workers.
-    ``kind="sample"``: costs are total samples, ``Speedup = mean T(1) / (mean T(N) / N)``.
-    ``kind="runtime"``: costs are times, ``Speedup = mean T(1) / mean T(N)``.
-    Interval: percentile bootstrap of the ratio of means over seeds (module docstring).
-    """
-    if kind not in ("sample", "runtime"):
-        raise ValidationError("kind", f"must be 'sample' or 'runtime', got {kind!r}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValidationError("workers", f"must be an integer >= 1, got {workers!r}")
-    level = _confidence(level)
-    base, scaled = cost_arrays(base, scaled)
-    factor = workers if kind == "sample" else 1
-    n = int(min(base.size, scaled.size))
-    nan = float("nan")
-    unreached = int(np.sum(~np.isfinite(base)) + np.sum(~np.isfinite(scaled)))
-    if unreached:
-        upper = nan
-        if horizon is not None and np.all(np.isfinite(base)) and not np.all(np.isfinite(scaled)):
-            upper = float(base.mean() * factor / float(horizon))
-        return SpeedupEstimate(nan, nan, nan, n, BOOTSTRAP_INTERVAL, unreached, upper)
-    if np.any(scaled == 0):
-        raise ValidationError("scaled", "a cost to target of 0 means θ_0 already meets the target; lower it")
-    point = float(base.mean() * factor / scaled.mean())
-    if workers == 1 and np.array_equal(np.sort(base), np.sort(scaled)):
-        return SpeedupEstimate(1.0, 1.0, 1.0, n, BOOTSTRAP_INTERVAL)  # the baseline against itself: 1
-    if base.size < 2 or scaled.size < 2:
-        return SpeedupEstimate(point, nan, nan, n, BOOTSTRAP_INTERVAL)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    b = base[rng.integers(0, base.size, size=(n_boot, base.size))].mean(axis=1)
-    s = scaled[rng.integers(0, scaled.size, size=(n_boot, scaled.size))].mean(axis=1)
-    lo, hi = np.quantile(b * factor / s, [0.5 - level / 2, 0.5 + level / 2])
-    return SpeedupEstimate(point, float(lo), float(hi), n, BOOTSTRAP_INTERVAL)
-
-
-SPEEDUP_COLUMNS = ("workers", "speedup", "lo", "hi", "n", "unreached", "upper_bound",
-                   "cost_mean", "cost_lo", "cost_hi", "horizon")
+SPEEDUP_COLUMNS = ("workers", "speedup", "lo", "hi", "n", "unreached", "success", "success_lo", "success_hi",
+                   "success_p", "ert_speedup", "ert_lo", "ert_hi", "paired", "cost_mean", "cost_lo", "cost_hi",
+                   "horizon")
 
 
 def speedup_table(runs: pd.DataFrame, cost: str = "samples", target_fraction: float = 0.9,
                   level: float = CONFIDENCE) -> pd.DataFrame:
-    """Speedup (paper eq. 1) for every worker count in ``runs`` against its ``workers == 1`` runs.
+    """Speedup (paper eq. 1) for every worker count in ``runs`` against its ``workers == 1`` runs, by the
+    split estimand (:func:`time_to_target.compare`, paired by seed where the worker counts share seeds).
 
-    ``cost="samples"`` gives the sample speedup, ``cost="time"`` the runtime speedup (:func:`speedup`).
-    Returns one row per worker count with columns :data:`SPEEDUP_COLUMNS` (``cost_*``: mean of the cost
-    itself and its :func:`positive_mean_ci` interval, inf if any run never reached the target;
-    ``horizon``: the smallest last ``samples``/``time_s`` of those runs)."""
+    ``cost="samples"``: sample speedup ``N · mean T(1) / mean T(N)``; ``cost="time"``: runtime speedup
+    ``mean T(1) / mean T(N)``, both over the runs that reach the target. Returns one row per worker count with
+    columns :data:`SPEEDUP_COLUMNS`: ``n`` the successes behind the speedup, ``unreached`` the runs that never
+    reached the target, ``success*`` part (a) with its exact test against N = 1, ``ert_*`` the same ratio of
+    ERTs, ``cost_*`` the mean cost over the successes with its :func:`positive_mean_ci` interval, ``horizon``
+    the smallest last ``samples``/``time_s`` of those runs."""
     costs = costs_to_target(runs, cost, target_fraction)
     if not (costs["workers"] == 1).any():
         raise ValidationError("runs.workers", "needs runs with workers = 1 as the speedup baseline")
-    base = costs["cost"][costs["workers"] == 1].to_numpy()
+    base = costs[costs["workers"] == 1]
     rows = []
     for n_workers, group in costs.groupby("workers", sort=True):
-        scaled = group["cost"].to_numpy()
-        horizon = float(group["horizon"].min())
-        est = speedup(base, scaled, int(n_workers), "sample" if cost == "samples" else "runtime",
-                      horizon=horizon, level=level)
-        c = positive_mean_ci(scaled, level)
-        rows.append((int(n_workers), est.value, est.lo, est.hi, scaled.size, int(np.sum(~np.isfinite(scaled))),
-                     est.upper_bound, c.value, c.lo, c.hi, horizon))
+        factor = int(n_workers) if cost == "samples" else 1
+        cell = time_to_target.compare(base["cost"], group["cost"], base["horizon"], group["horizon"],
+                                      seeds=(base["seed"], group["seed"]), factor=factor, level=level)
+        reached = group["cost"].to_numpy(float)
+        reached = reached[np.isfinite(reached)]
+        c = positive_mean_ci(reached, level) if reached.size else Estimate(np.nan, np.nan, np.nan, 0)
+        r, e, a = cell.ratio, cell.ert_ratio, cell.success
+        rows.append((int(n_workers), r.value, r.lo, r.hi, r.n, cell.failures, a.value, a.lo, a.hi, cell.success_p,
+                     e.value, e.lo, e.hi, cell.paired, c.value, c.lo, c.hi, float(group["horizon"].min())))
     return pd.DataFrame(rows, columns=list(SPEEDUP_COLUMNS))
 
 
@@ -386,8 +264,8 @@ def fit_loglog_slope(k, y, decades: float = 2.0) -> tuple[float, float]:
     if window.sum() < 3:
         raise ValidationError("y", f"needs >= 3 positive points in the last {decades:g} decades of k, "
                               f"got {int(window.sum())}")
-    slope, intercept = np.polyfit(np.log10(k[window]), np.log10(y[window]), 1)
-    return float(slope), float(intercept)
+    slope, scale = power_law(k[window], y[window])
+    return float(slope.value), float(np.log10(scale))
 
 
 def slope_over_seeds(curves, decades: float = 2.0, level: float = CONFIDENCE) -> Estimate:

@@ -27,6 +27,7 @@ def runs(seeds: int = 3, **groups) -> pd.DataFrame:
                 "J_lambda": J - 0.6,  # below J_λ* >= J_λ(uniform) = J(uniform) on a U(0,1) instance
                 "critic_gap": 5.0 / (1 + K) ** 0.5 + 0.01, "grad_norm_sq": 1e-3 / (1 + K) ** 0.5,
                 "grad_lambda_norm_sq": 1e-3 / (1 + K) ** 0.5, "avg_grad_norm_sq": 1e-2 * (1 + K) ** -0.4,
+                "avg_grad_lambda_norm_sq": 1e-2 * (1 + K) ** -0.4,
                 "avg_critic_gap_sq": (1 + K) ** -0.8, "eps_app": 0.1, "horizon": K[-1]})
             for key, value in labels.items():
                 run[key] = value

@@ -34,12 +34,6 @@ def test_waiting_cost_formula():
     assert av.predicted_wait_ratio(10_000, 0.1, 10.0) == pytest.approx(10 / 1.9)
 
 
-def test_ratio_of_means_and_unreached_runs():
-    est = av.ratio_of_means([4.0, 4.4, 3.6], [2.0, 2.2, 1.8])
-    assert est.value == pytest.approx(2.0) and est.lo < 2.0 < est.hi
-    assert np.isnan(av.ratio_of_means([1.0, np.inf], [1.0, 1.0]).value)
-
-
 def test_parts_are_told_apart_by_their_configs():
     ref = _config(PARTS[0][0])
     assert [av.variant_of(_config(o), ref) for o, _ in PARTS] == [
@@ -103,7 +97,7 @@ def test_no_tuned_result_where_no_multiplier_reached_the_target(tmp_path):
     assert (av.TUNED, 8) not in summary.time_ratio and (av.TUNED, 8) not in summary.samples_ratio
     assert not ((summary.cost["variant"] == av.TUNED) & (summary.cost["workers"] == 8)).any()
     assert f"{av.TUNED}, N=8" not in {x.setting for x in av.numbers(summary)}
-    assert summary.cost_to_target[av.CONVENTION, "time"][8].value == np.inf  # the convention itself: not reached
+    assert np.isnan(summary.cost_to_target[av.CONVENTION, "time"][8].value)  # the convention itself: no run reached
     (tuned,) = [c for c in av.claims(summary) if c.claim.endswith(f"({av.TUNED})")]
     assert tuned.verdict == "A3C faster at N = 2, 4; no tuned result at N = 8"
     assert "N=8: no step-size multiplier reached the target on every run" in tuned.number

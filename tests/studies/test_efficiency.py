@@ -5,6 +5,7 @@ import pytest
 
 from a3c_theory.errors import ValidationError
 from a3c_theory.studies import efficiency as ef
+from a3c_theory.studies.intervals import power_law
 from a3c_theory.studies.stats import Estimate
 
 
@@ -12,11 +13,15 @@ def _costs(mean, n=10, cv=0.05, seed=0):
     return mean * (1 + cv * np.random.default_rng(seed).standard_normal(n))
 
 
+def _efficiency(base, scaled, horizon=1e9):
+    return ef.cell(base, horizon, scaled, horizon).ratio
+
+
 def test_clearly_linear_sublinear_and_undetermined():
     base = _costs(1000.0, seed=1)
-    linear = ef.efficiency(base, _costs(1050.0, seed=2))       # E ≈ 0.95
-    sub = ef.efficiency(base, _costs(2500.0, seed=3))          # E ≈ 0.40
-    near = ef.efficiency(base, _costs(1333.0, cv=0.3, seed=4))  # E ≈ 0.75 with wide spread
+    linear = _efficiency(base, _costs(1050.0, seed=2))       # E ≈ 0.95
+    sub = _efficiency(base, _costs(2500.0, seed=3))          # E ≈ 0.40
+    near = _efficiency(base, _costs(1333.0, cv=0.3, seed=4))  # E ≈ 0.75 with wide spread
     assert ef.verdict(linear) == ef.LINEAR and linear.lo > 0.75
     assert ef.verdict(sub) == ef.SUBLINEAR and sub.hi < 0.75
     assert ef.verdict(near) == ef.UNDETERMINED and near.lo <= 0.75 <= near.hi
@@ -25,23 +30,23 @@ def test_clearly_linear_sublinear_and_undetermined():
 
 def test_one_worker_is_linear_and_a_single_seed_is_undetermined():
     base = _costs(1000.0)
-    assert ef.verdict(ef.efficiency(base, base), workers=1) == ef.LINEAR
-    assert ef.verdict(ef.efficiency([1000.0], [900.0])) == ef.UNDETERMINED
+    assert ef.verdict(_efficiency(base, base), workers=1) == ef.LINEAR
+    assert ef.verdict(_efficiency([1000.0], [900.0])) == ef.UNDETERMINED
 
 
-def test_censored_runs_never_make_a_linear_verdict():
+def test_a_cell_with_runs_that_never_reach_the_target_can_be_linear():
+    """The split estimand: a stuck run is a failure of part (a), and E(N) rests on the others."""
     base = _costs(1000.0)
     scaled = _costs(1000.0)
     scaled[0] = np.inf
-    generous = ef.efficiency(base, scaled, horizon=1100.0)   # the horizon barely exceeds the other costs
-    assert generous.censored == 1 and generous.lo > 0.75
-    assert ef.verdict(generous) == ef.UNDETERMINED
-    short = ef.efficiency(base, np.full(10, np.inf), horizon=2000.0)  # E <= 0.5 for sure
-    assert short.value == pytest.approx(base.mean() / 2000.0) and ef.verdict(short) == ef.SUBLINEAR
-    assert np.isnan(ef.efficiency(np.r_[base[:-1], np.inf], scaled, horizon=1e4).value)
+    c = ef.cell(base, 1100.0, scaled, 1100.0)
+    assert c.failures == 1 and c.ratio.n == 9 and ef.verdict(c.ratio) == ef.LINEAR
+    assert c.ert > c.base_ert  # ERT charges the stuck run its horizon
+    assert np.isnan(ef.cell(base, 2000.0, np.full(10, np.inf), 2000.0).ratio.value)  # no success: not estimable
+    assert np.isfinite(ef.cell(np.r_[base[:-1], np.inf], 1e4, scaled, 1e4).ratio.value)  # a stuck baseline run too
     with pytest.raises(ValidationError, match="horizon"):
-        ef.efficiency(base, scaled)
-    assert np.isnan(ef.efficiency(base, np.r_[0.0, base[1:]]).value)  # θ_0 already meets the target
+        ef.cell(base, 0.0, scaled, 1e4)
+    assert np.isnan(ef.cell(np.zeros(10), 1e4, scaled, 1e4).ratio.value)  # θ_0 already meets the target
 
 
 def test_linear_up_to_needs_every_smaller_n():
@@ -54,12 +59,12 @@ def test_linear_up_to_needs_every_smaller_n():
 
 def test_power_law_fit_recovers_a_known_exponent():
     x = np.geomspace(1e3, 1e6, 8)
-    exact = ef.fit_power_law(x, 3.0 * x ** 0.4)
-    assert exact.value == pytest.approx(0.4) and exact.hi - exact.lo < 1e-9
+    exact, scale = power_law(x, 3.0 * x ** 0.4)
+    assert exact.value == pytest.approx(0.4) and exact.hi - exact.lo < 1e-9 and scale == pytest.approx(3.0)
     noisy = 3.0 * x ** 0.4 * np.exp(0.1 * np.random.default_rng(5).standard_normal(x.size))
-    est = ef.fit_power_law(x, noisy)
+    est, _ = power_law(x, noisy)
     assert est.lo < 0.4 < est.hi and est.hi - est.lo < 0.3
-    assert np.isnan(ef.fit_power_law(x[:2], x[:2]).value)
+    assert np.isnan(power_law(x[:2], x[:2])[0].value)
 
 
 def _shifted_curves(grid, shift_per_worker, seeds=10, scale=1e3):
@@ -86,7 +91,7 @@ def test_n_max_of_horizon_on_synthetic_runs_with_known_exponent():
     expected = [2 ** j for j in range(3, 12)]
     assert list(table["n_max"]) == expected
     assert (table["censored"] == "").all()
-    fit = ef.fit_power_law(table["horizon"], table["n_max"])
+    fit, _ = power_law(table["horizon"], table["n_max"])
     assert fit.value == pytest.approx(1.0, abs=0.02)
 
 
@@ -164,3 +169,18 @@ def test_n_max_table_counts_the_runs_that_never_reached_the_level():
     table = ef.n_max_by_horizon(curves, [100.0, 1000.0])
     assert list(table["never_reached"]) == [1, 1]
     assert list(table["runs"]) == [8, 8]
+
+
+def test_levels_from_pilot_runs_do_not_move_when_seeds_are_added():
+    """``level_curves``: the levels come from one-worker pilot runs kept out of the verdict, so adding
+    (here: slower) seeds to the judged runs leaves every level where it was; without them it moves."""
+    grid = [1, 2, 4]
+    curves = _shifted_curves(grid, shift_per_worker=1.0, seeds=4)
+    pilot = _shifted_curves([1], shift_per_worker=1.0, seeds=3)[1]
+    horizons = [100.0, 1000.0]
+    before = ef.n_max_by_horizon(curves, horizons, level_curves=pilot)
+    k, _ = curves[1][0]
+    more = {n: c + [(k, np.maximum(k - 50.0, 0) / (np.maximum(k - 50.0, 0) + 1e3))] for n, c in curves.items()}
+    after = ef.n_max_by_horizon(more, horizons, level_curves=pilot)
+    assert list(before["level"]) == list(after["level"]) == [ef.level_at(pilot, K) for K in horizons]
+    assert list(ef.n_max_by_horizon(more, horizons)["level"]) != list(ef.n_max_by_horizon(curves, horizons)["level"])

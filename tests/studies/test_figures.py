@@ -19,7 +19,7 @@ from synthetic import runs
 
 CASES = {  # module -> (groups of the synthetic runs, settings)
     "convergence": (dict(workers=[1, 2, 4], mode=["simulated", "threads"]), {}),
-    "rates": (dict(workers=[1, 4], sampling=["iid", "markov"]), {}),
+    "rates": (dict(**{"algorithm.sigma_alpha": [0.5, 0.6], "algorithm.sigma_beta": [0.4]}, lam=[0.0, 0.1]), {}),
     "speedup": (dict(workers=[1, 4, 16], kind=["trap_chain"], sampling=["iid", "markov"],
                      **{"algorithm.c_alpha": [1.0, 3.0]}),
                 {"targets": {"trap_chain": [0.5]}, "default_c_alpha": {"trap_chain": 1.0}}),
@@ -28,6 +28,7 @@ CASES = {  # module -> (groups of the synthetic runs, settings)
     "feature_control": (dict(**{"problem.critic_features": ["random", "one_hot"]}), {}),
     "a3c_vs_a2c": None,  # runs told apart by their parts' configs: test_a3c_vs_a2c.results
     "staleness": None,  # one worker, constant delays: test_staleness.results
+    "projection": None,  # runs with their metadata (projections, radius): test_projection.results
     "regularisation": (dict(lam=[0.0, 0.1]), {}),
     "threads_runtime": (dict(workers=[1, 2, 4], mode=["threads"]), {}),
 }

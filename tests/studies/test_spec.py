@@ -1,5 +1,7 @@
 """studies.spec and the registry: every key of a spec is checked before any run, errors name file and key."""
 
+import dataclasses
+
 import pytest
 
 from a3c_theory import reproduce as rp
@@ -83,7 +85,9 @@ def test_quick_output_never_goes_into_the_full_figures_folder(tmp_path, monkeypa
 
 def test_only_runs_the_chosen_studies_and_those_reusing_their_runs():
     specs = {study.name: spec.load(study.spec_path, study.module.Settings, quick=True) for study in registered()}
-    assert rp.studies_to_run(specs, False, ["fig2_markov"]) == {"fig2_markov", "rates"}
+    reusing = dataclasses.replace(specs["rates"], reuse=("fig2_markov",))
+    assert rp.studies_to_run({**specs, "rates": reusing}, False, ["fig2_markov"]) == {"fig2_markov", "rates"}
+    assert rp.studies_to_run(specs, False, ["fig2_markov"]) == {"fig2_markov"}
     assert rp.studies_to_run(specs, False, None) == set(specs)
     assert rp.studies_to_run(specs, True, None) == set()
     with pytest.raises(ValidationError, match="--study"):

@@ -47,17 +47,21 @@ def test_fixed_and_tuned_efficiency_and_verdicts():
     assert verdicts.loc[(speedup.FIXED, "gap 50%"), "first_sublinear"] in (4, 16)
 
 
-def test_a_one_worker_run_that_never_reaches_the_target_makes_every_cell_not_estimable():
+def test_a_stuck_one_worker_run_leaves_every_cell_estimable_and_a_stuck_n_cell_says_not_estimable():
+    """Split estimand: the stuck seed is a failure of part (a) and is left out of E(N) as a block (paired);
+    a worker count where no run reaches the target is "n/e" with its count."""
     runs = _runs({1.0: 10.0})
     stuck = (runs["workers"] == 1) & (runs["seed"] == 0)
     runs.loc[stuck, "gap"] = 1.0  # this one-worker run never closes any of the gap
+    runs.loc[runs["workers"] == 64, "gap"] = 1.0  # no 64-worker run does
     settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
     eff = speedup._efficiency_rows(settings, runs)
     gap = eff[eff["target"] == "gap 50%"].set_index("workers")
-    assert speedup.efficiency_cell(next(gap.loc[[1]].itertuples())) == "n/e (1/10 never reached)"
-    assert speedup.efficiency_cell(next(gap.loc[[16]].itertuples())) == "n/e"
-    fine = eff[eff["target"] != "gap 50%"].set_index("workers")
-    assert speedup.efficiency_cell(next(fine.loc[[16]].itertuples())).endswith(("lin", "und", "SUB"))
+    assert speedup.efficiency_cell(next(gap.loc[[1]].itertuples())) == "1.00* [1.00, 1.00] lin"
+    assert speedup.efficiency_cell(next(gap.loc[[16]].itertuples())).endswith(("lin", "und", "SUB"))
+    assert gap.loc[16, "n"] == 9 and gap.loc[16, "paired"]
+    assert speedup.efficiency_cell(next(gap.loc[[64]].itertuples())) == "n/e (10/10 never reached)"
+    assert gap.loc[64, "risk"] == "risk raised" and gap.loc[64, "success"] == 0.0
 
 
 def test_mechanism_compares_the_first_n_updates():

@@ -31,11 +31,19 @@ def test_fit_recovers_a_known_exponent(exponent):
     assert fit.base == pytest.approx(1000.0, abs=10.0) and fit.scale == pytest.approx(100.0, rel=0.2)
 
 
-def test_fit_pools_a_noisy_baseline():
-    """Baseline noise 500 (ten times the excess at τ = 1): the exponent 0.5 is still inside the interval."""
-    g = _groups(0.5, scale=300.0, noise=500.0, seeds=30, seed=4)
-    fit = staleness.fit_exponent(TAUS[:6], g)
-    assert fit.exponent.lo <= 0.5 <= fit.exponent.hi
+def test_paired_fit_sees_through_a_noisy_seed_effect():
+    """A seed effect of sd 500 shared by every τ (common random numbers; ten times the excess at τ = 1) and
+    independent noise 5: paired by seed the exponent 0.5 is inside a narrow interval (< 0.2 wide); unpaired
+    the excess at small τ drowns in the seed effect and the interval is wider. One seeded draw."""
+    rng = np.random.default_rng(4)
+    effect = 500.0 * rng.standard_normal(30)
+    g = {t: 1000.0 + effect + (300.0 * t**0.5 if t else 0.0) + 5.0 * rng.standard_normal(30) for t in TAUS[:6]}
+    seeds = {t: np.arange(30) for t in TAUS[:6]}
+    paired = staleness.fit_exponent(TAUS[:6], g, seeds)
+    assert paired.exponent.lo <= 0.5 <= paired.exponent.hi and paired.exponent.hi - paired.exponent.lo < 0.2
+    unpaired = staleness.fit_exponent(TAUS[:6], g)
+    assert not np.isfinite(unpaired.exponent.lo) or (
+        unpaired.exponent.hi - unpaired.exponent.lo > 2 * (paired.exponent.hi - paired.exponent.lo))
 
 
 def test_fit_needs_four_delays_including_zero():
@@ -54,27 +62,6 @@ def test_growth_rule(lo, hi, verdict):
     assert staleness.growth_verdict(None) == "not estimated"
 
 
-def test_welch_difference_against_scipy():
-    from scipy import stats as sps
-
-    rng = np.random.default_rng(3)
-    a, b = rng.normal(1.0, 1.0, 12), rng.normal(0.0, 2.0, 9)
-    est = staleness.welch_difference(a, b)
-    res = sps.ttest_ind(a, b, equal_var=False)
-    lo, hi = res.confidence_interval(0.95)
-    assert est.value == pytest.approx(a.mean() - b.mean())
-    assert (est.lo, est.hi) == pytest.approx((lo, hi), rel=1e-9)
-
-
-def test_median_difference_tolerates_a_few_unreached_runs():
-    assert staleness.median_difference([1.0, np.inf], [1.0, 2.0]).value == np.inf
-    est = staleness.median_difference([10.0, 11.0, 12.0], [1.0, 2.0, 3.0])
-    assert est.value == pytest.approx(9.0) and 7.0 <= est.lo <= est.hi <= 11.0
-    stuck = staleness.median_difference([10.0, 11.0, 12.0, 13.0, np.inf], [1.0, 2.0, 3.0, 4.0, 5.0])
-    assert stuck.value == pytest.approx(9.0) and stuck.lo > 0 and stuck.hi == np.inf
-    assert np.isnan(staleness.median_difference([1.0, 2.0], [np.inf, np.inf]).value)
-
-
 def _runs(kind, cost_of_tau, seeds=10):
     """Runs whose J crosses 50% of the gap at ``cost_of_tau(τ) · (1 + 0.05 seed)`` samples."""
     K = np.geomspace(1, 1e6, 60).round()
@@ -91,9 +78,10 @@ def _runs(kind, cost_of_tau, seeds=10):
     return pd.concat(rows, ignore_index=True)
 
 
-def test_a_few_stuck_runs_leave_the_median_cost_and_its_exponent_estimable():
-    """T(τ) = 1000 + 30 τ, and at every τ > 0 one run of 10 never reaches the target (a mean would be
-    infinite): the medians still give exponent 1 inside its interval, and the stuck runs are counted."""
+def test_a_stuck_seed_shared_across_tau_leaves_the_cost_and_its_exponent_estimable():
+    """T(τ) = 1000 + 30 τ, and at every τ > 0 seed 9 never reaches the target: it is a failure of part (a),
+    left out of the paired excess as a block, so the exponent 1 is inside its interval; the stuck runs are
+    counted."""
     runs = _runs("trap_chain", lambda t: 1000.0 + 30.0 * t)
     stuck = (runs["seed"] == 9) & (runs["run.tau"] > 0)
     runs.loc[stuck, "J"] = 0.5

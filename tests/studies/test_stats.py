@@ -42,7 +42,7 @@ def test_unreached_target_gives_nan_speedup_not_a_number_that_looks_real():
     runs = pd.concat([run("a", 1, 0, [0, 10], [0.0, 1.0]), run("b", 2, 0, [0, 10], [0.0, 0.1])])
     sp = stats.speedup_table(runs, "samples", 0.9)
     assert np.isnan(sp["speedup"][1]) and sp["unreached"][1] == 1
-    assert sp["cost_mean"][1] == np.inf
+    assert np.isnan(sp["cost_mean"][1]) and sp["success"][1] == 0.0 and sp["ert_speedup"][1] == 0.0
 
 
 def test_slope_fit_recovers_a_known_power_law():
@@ -90,7 +90,6 @@ def test_positive_interval_covers_the_mean_at_about_the_stated_rate():
     (lambda: stats.target_level(0.0, 1.0, 1.5), "target_fraction"),
     (lambda: stats.target_level(1.0, 0.0, 0.5), "Jstar"),
     (lambda: stats.first_crossing([1, 0], [0, 1], 0.5), "x"),
-    (lambda: stats.speedup([1.0], [1.0], 0), "workers"),
     (lambda: stats.positive_mean_ci([1.0, -2.0]), "values"),
     (lambda: stats.split_runs(pd.DataFrame({"samples": [1.0]})), "runs.run_id"),
 ])
@@ -98,16 +97,6 @@ def test_bad_inputs_name_the_field(call, field):
     with pytest.raises(ValidationError) as err:
         call()
     assert err.value.field == field
-
-
-def test_median_ci_stays_finite_while_fewer_than_half_the_runs_are_stuck():
-    est = stats.median_ci([3.0, 1.0, 2.0, 5.0, np.inf])
-    assert est.value == 3.0 and 1.0 <= est.lo <= 3.0 and est.hi == np.inf
-    assert stats.median_ci([1.0, np.inf]).value == np.inf
-    rng = np.random.default_rng(11)
-    hits = sum(e.lo <= np.log(2) <= e.hi for e in (stats.median_ci(rng.exponential(1.0, 30), n_boot=500)
-                                                    for _ in range(200)))
-    assert hits >= 180  # nominal 95%: 190 of 200; fewer than 180 has probability 0.0012 under Binomial(200, 0.95)
 
 
 def test_run_arrays_match_split_runs_on_interleaved_unsorted_rows():

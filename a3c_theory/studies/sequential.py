@@ -1,0 +1,82 @@
+"""Sequential seeds: more seeds for the cells whose verdict is still open, in rounds, with the stated coverage
+kept under the stopping rule.
+
+Round schedule. A cell starts with ``n_0`` seeds. After each round a cell whose verdict is still open gets
+seeds up to the next count of the fixed schedule ``n_0, 2n_0, 4n_0, …`` capped at ``cap`` (at least
+:data:`MIN_CAP` runs); a decided cell stops. The schedule is fixed before any run, so a cell is looked at
+most ``L`` times (``L`` = the schedule's length).
+
+Coverage. Every look computes the cell's interval at the confidence ``1 − (1 − c)/L``: by Bonferroni over the
+looks, the probability that *any* of a cell's intervals misses the true value is at most ``1 − c``, whatever
+rule decides when to stop (:func:`look_confidence`). A claim that searches over a grid of ``G`` cells
+("first sub-linear N", "linear up to N") splits once more, ``1 − (1 − c)/(L·G)``, so that it holds jointly
+over the grid.
+
+False verdicts. A decided verdict is false only when its cell's interval missed; so the expected number of
+false verdicts in a table is at most the sum of the per-cell miss bounds of its decided cells
+(:func:`expected_false_verdicts`), which the report states.
+
+Seeds needed. For an open cell, :func:`seeds_needed` says how many seeds a two-sided interval at the look's
+confidence needs to exclude the threshold with probability ``power``, if the point estimate were the truth:
+with the standard error of ``log Ê`` read from the current interval and scaled as ``1/√n``,
+``n* = n · ((z_{1−a/2} + z_{power}) · se_n / |log Ê − log t|)²``.
+"""
+
+import math
+
+import numpy as np
+from scipy import stats as st
+
+from ..errors import ValidationError
+
+MIN_CAP = 300
+"""The smallest cap on runs per cell (issue "speedup studies that decide")."""
+
+POWER = 0.8
+
+
+def schedule(initial: int, cap: int) -> tuple[int, ...]:
+    """Seeds per cell at each look: ``initial · 2^r`` below ``cap``, then ``cap``."""
+    if isinstance(initial, bool) or not isinstance(initial, int) or initial < 2:
+        raise ValidationError("sequential.initial", f"must be an integer >= 2, got {initial!r}")
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < max(MIN_CAP, initial):
+        raise ValidationError("sequential.cap", f"must be an integer >= {max(MIN_CAP, initial)}, got {cap!r}")
+    counts = [initial]
+    while counts[-1] * 2 < cap:
+        counts.append(counts[-1] * 2)
+    return tuple(counts) + ((cap,) if counts[-1] != cap else ())
+
+
+def look_confidence(confidence: float, looks: int, cells: int = 1) -> float:
+    """``1 − (1 − confidence)/(looks · cells)``: the confidence of each look's interval (module docstring)."""
+    if not 0 < confidence < 1:
+        raise ValidationError("confidence", f"must lie in (0, 1), got {confidence!r}")
+    if looks < 1 or cells < 1:
+        raise ValidationError("looks", f"looks and cells must be >= 1, got {looks}, {cells}")
+    return 1.0 - (1.0 - confidence) / (looks * cells)
+
+
+def next_count(current: int, counts: tuple[int, ...]) -> int | None:
+    """The schedule's next seed count after ``current`` (None when the cap is reached)."""
+    later = [n for n in counts if n > current]
+    return later[0] if later else None
+
+
+def seeds_needed(value: float, lo: float, hi: float, n: int, threshold: float, confidence: float,
+                 power: float = POWER) -> float:
+    """Seeds for the interval of a positive ratio to exclude ``threshold`` with probability ``power`` (module
+    docstring). ``inf`` when the estimate sits at the threshold; NaN without a finite positive interval."""
+    if not (np.isfinite(value) and np.isfinite(lo) and np.isfinite(hi) and value > 0 and 0 < lo < hi):
+        return math.nan
+    z = st.norm.ppf(0.5 + confidence / 2)
+    se = (math.log(hi) - math.log(lo)) / (2 * z)
+    distance = abs(math.log(value) - math.log(threshold))
+    if distance == 0:
+        return math.inf
+    return float(math.ceil(n * ((z + st.norm.ppf(power)) * se / distance) ** 2))
+
+
+def expected_false_verdicts(decided: int, confidence: float, looks: int, cells: int = 1) -> float:
+    """Upper bound on the expected number of false verdicts among ``decided`` cells, each interval at
+    :func:`look_confidence` (module docstring)."""
+    return decided * (1.0 - look_confidence(confidence, looks, cells)) * looks
