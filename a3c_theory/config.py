@@ -33,7 +33,7 @@ Notes on a few keys:
 - ``lqr`` (``a3c_theory.lqr``): a linear-quadratic problem with Gaussian policy N(−Kx, σ²I), from ``path`` (an
   .npz file with its own ``gamma`` and ``sigma``) or, with ``path`` empty, a seeded random instance
   (``state_dim``, ``action_dim``, ``spectral_radius`` of A, ``noise_scale``, ``sigma``, ``gamma``). Its rewards
-  are unbounded, so ``algorithm.radius`` must be given (> 0). Runs need the engine, which does not take it yet.
+  are unbounded, so ``algorithm.radius`` must be given (> 0). Runs start at ``K0`` (``a3c_theory.engine.lqr_setup``).
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
@@ -511,6 +511,9 @@ def _check_lqr(cfg: Config) -> None:
     if cfg.algorithm.radius <= 0:
         raise ValidationError("algorithm.radius", "kind = \"lqr\" has unbounded rewards (r_max = ∞), so there "
                               "is no default radius: must be > 0 (compare with ‖w*_{K0}‖ from diagnose)")
+    if cfg.targets.any:
+        raise ValidationError("targets", "online hitting times are evaluated on finite MDPs only: an lqr run's "
+                              "hitting times are read from its snapshots (leave [targets] empty)")
 
 
 SIZED_BY_SOURCE = ("gymnasium", "file")

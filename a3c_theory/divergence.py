@@ -4,7 +4,8 @@ Config bounds (``config.SCHEMA``: ``algorithm.lam``, ``c_alpha``, ``c_beta``) ke
 for valid input; a run that still produces a non-finite value in ``θ``, ``ω`` or a metric row does not fail
 and does not report numbers past that point: it ends with the outcome ``"diverged at k"`` naming the quantity.
 The drivers check ``θ`` and ``ω`` between compiled chunks (never inside the kernels), ``evaluate`` checks each
-metric row. The same record serves any run whose iterates leave the floats (e.g. an unstable gain).
+metric row. The same record serves any run whose iterates leave the floats, and a linear-quadratic run whose gain leaves
+the stabilising set (quantity :data:`UNSTABLE_GAIN`, checked by the drivers after every chunk).
 
 Recorded in ``trace.meta`` and in a run's flat metadata (a sweep's ``runs.csv``) as :data:`FIELDS`:
 ``outcome`` (``"finished"`` or ``"diverged"``), ``diverged_at`` (the count k, None when finished) and
@@ -18,6 +19,9 @@ import numpy as np
 FINISHED = "finished"
 DIVERGED = "diverged"
 FIELDS = ("outcome", "diverged_at", "diverged_quantity")
+UNSTABLE_GAIN = "unstable_gain"
+"""``diverged_quantity`` of a linear-quadratic run whose gain K left the stabilising set ρ(A − BK) < 1: K is
+still finite, but μ_K and the critic's TD fixed point no longer exist (and beyond √γ ρ ≥ 1, J = −∞)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Divergence:
     quantity: str
 
     def message(self) -> str:
+        if self.quantity == UNSTABLE_GAIN:
+            return f"diverged at k = {self.k}: the gain K left the stabilising set (rho(A - BK) >= 1)"
         return f"diverged at k = {self.k}: {self.quantity} is not finite"
 
 
@@ -52,16 +58,3 @@ def from_meta(meta: dict) -> Divergence | None:
     if meta.get("outcome") != DIVERGED:
         return None
     return Divergence(int(meta["diverged_at"]), str(meta["diverged_quantity"]))
-
-
-def first_non_finite_row(k, **arrays) -> tuple[int, Divergence] | None:
-    """``(j, Divergence(k[j], name))`` for the first row ``j`` at which one of ``arrays`` (one row per entry of
-    ``k``) is not finite, else None."""
-    bad = np.zeros(len(k), dtype=bool)
-    for array in arrays.values():
-        bad |= ~np.all(np.isfinite(np.asarray(array).reshape(len(k), -1)), axis=1)
-    if not bad.any():
-        return None
-    j = int(np.argmax(bad))
-    row = {name: np.asarray(array)[j] for name, array in arrays.items()}
-    return j, first_non_finite(int(k[j]), **row)

@@ -57,7 +57,6 @@ def flatten(meta: dict, prefix: str = "") -> dict:
 def run_one(cfg: config_module.Config, problem=None, progress=False) -> RunResult:
     """Run ``cfg`` (a validated :class:`a3c_theory.config.Config`) and evaluate its trace exactly.
     ``problem`` may be passed to skip rebuilding it; ``progress`` as in :func:`a3c_theory.engine.run`."""
-    _check_kind(cfg)
     problem = config_module.build_problem(cfg) if problem is None else problem
     return _run(cfg, progress, problem=problem)
 
@@ -92,8 +91,8 @@ def run_batch(cfgs: list, problem=None):
 
 def _check_kind(cfg) -> None:
     if cfg.problem.kind == "lqr":
-        raise ValidationError("problem.kind", "'lqr' has exact quantities (a3c_theory.lqr) but no engine yet: "
-                              "runs need one of the finite kinds")
+        raise ValidationError("problem.kind", "seed batches share a finite MDP's exact evaluator: run 'lqr' "
+                              "configs one at a time (pipeline.run_one)")
 
 
 def _run(cfg, progress, problem=None, shared=None) -> RunResult:

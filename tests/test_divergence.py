@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from a3c_theory import cli, config, divergence, sweep
-from a3c_theory.engine import runner, threads
+from a3c_theory.engine import run_setup, threads
 from a3c_theory.errors import ValidationError
 from a3c_theory.exact import Evaluator
 from a3c_theory.pipeline import run_one
@@ -63,8 +63,9 @@ def _nan_after(kernel, theta_arg: int, k_arg=None, done=None):
 
 @pytest.fixture
 def force_divergence(monkeypatch):
-    monkeypatch.setattr(runner, "simulated_chunk", _nan_after(runner.simulated_chunk, 2, k_arg=15))
-    monkeypatch.setattr(runner, "sync_chunk", _nan_after(runner.sync_chunk, 2, done=lambda a: int(a[11]) * 2))
+    monkeypatch.setattr(run_setup, "simulated_chunk", _nan_after(run_setup.simulated_chunk, 2, k_arg=15))
+    monkeypatch.setattr(run_setup, "sync_chunk",
+                        _nan_after(run_setup.sync_chunk, 2, done=lambda a: int(a[11]) * 2))
     monkeypatch.setattr(threads, "hogwild_chunk", _nan_after(threads.hogwild_chunk, 2, done=lambda a: a[16][0]))
 
 
@@ -116,14 +117,14 @@ def test_cli_run_reports_a_divergence_in_one_line_and_exits_1(force_divergence, 
 
 
 def test_a_sweep_records_a_diverged_run_and_stats_count_it_as_never_reached(monkeypatch, tmp_path):
-    kernel = runner.simulated_chunk
+    kernel = run_setup.simulated_chunk
 
     def diverging_at_c_alpha_2(*args):  # only the runs with c_alpha = 2 diverge
         kernel(*args)
         if args[1].c_alpha == 2.0 and int(args[15]) > 1500:
             args[2][0] = np.inf
 
-    monkeypatch.setattr(runner, "simulated_chunk", diverging_at_c_alpha_2)
+    monkeypatch.setattr(run_setup, "simulated_chunk", diverging_at_c_alpha_2)
     path = sweep.run_sweep(_cfg().to_dict(), {"algorithm.c_alpha": [1.0, 2.0]}, seeds=1, out_dir=tmp_path,
                            jobs=1, progress=False)
     from a3c_theory import frames

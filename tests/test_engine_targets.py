@@ -156,16 +156,16 @@ def test_a_run_stops_at_its_last_target_and_says_why():
 
 
 def test_a_diverged_run_with_targets_says_diverged(monkeypatch):
-    from a3c_theory.engine import runner
+    from a3c_theory.engine import run_setup
 
-    original = runner.simulated_chunk
+    original = run_setup.simulated_chunk
 
     def broken(*args):
         original(*args)
         if args[15] >= 2000:
             args[2][0] = np.nan
 
-    monkeypatch.setattr(runner, "simulated_chunk", broken)
+    monkeypatch.setattr(run_setup, "simulated_chunk", broken)  # finite_kernels() reads it at each run
     cfg = config.from_dict({"problem": TRAP, "run": {"samples": 10000}, "targets": {"gap": [1.0]}})
     meta = run_one(cfg).meta
     assert meta["stop_reason"] == "diverged" and meta["outcome"] == "diverged" and meta["hits_gap_1"] is None

@@ -7,7 +7,6 @@ from a3c_theory import config
 from a3c_theory.errors import ValidationError
 from a3c_theory.lqr.families import random_lqr
 from a3c_theory.lqr.problem import LQRProblem
-from a3c_theory.pipeline import run_one
 
 
 def _cfg(problem=None, radius=50.0):
@@ -48,9 +47,3 @@ def test_out_of_range_keys(key, value):
 def test_lqr_keys_are_ignored_by_finite_kinds():
     cfg = config.from_dict({"problem": {"state_dim": 5}})
     assert config.ignored_keys(cfg) == ["problem.state_dim"]
-
-
-def test_run_is_refused_until_the_engine_takes_lqr():
-    with pytest.raises(ValidationError, match="no engine yet") as err:
-        run_one(_cfg())
-    assert err.value.field == "problem.kind"

@@ -3,9 +3,13 @@
 - :mod:`.equations`: the update equations as scalar helpers; :mod:`.rng`: inline xoshiro256+ streams;
   :mod:`.samplers`: per-sample primitives and the one-sample estimators; :mod:`.kernels`: update
   application, simulated-delay and synchronous loops; :mod:`.delays`: delay schedules and compute-time
-  models; :mod:`.run_setup`: initial state, seeds and run metadata; :mod:`.runner`, :mod:`.threads`:
-  the Python drivers; :mod:`.targets`: online hitting times (checks, replays from checkpoints), with
-  :mod:`.small_exact`'s compiled ``J(θ)`` for small instances.
+  models; :mod:`.run_setup`: initial state, seeds, run metadata and the per-environment
+  ``EnvKernels``; :mod:`.runner`, :mod:`.threads`: the Python drivers; :mod:`.targets`: online hitting
+  times (checks, replays from checkpoints), with :mod:`.small_exact`'s compiled ``J(θ)`` for small instances.
+- linear-quadratic problems (``problem.kind = "lqr"``, Gaussian policies): :mod:`.lqr_samplers` (Gaussian
+  score, quadratic features, exact μ_K / d_K draws), :mod:`.lqr_kernels` (the same loops on them),
+  :mod:`.lqr_setup` (initial gain, option-1 laws, the instability check). The drivers, schedules, recorder
+  and metadata are shared.
 
 ``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.Config`; ``warm_up()`` compiles (or
 loads from numba's cache) every kernel.
@@ -39,6 +43,9 @@ Equation index (where each equation of the paper's algorithm and analysis is com
 | all metrics at once along a run | `a3c_theory.exact.Evaluator.metrics` (the same private functions), `a3c_theory.evaluate.evaluate` |
 | the whole algorithm in readable NumPy (spec, test oracle, bench baseline) | `a3c_theory.reference.run_async`, `a3c_theory.reference.run_sync` |
 | speedup (paper eq. 1) `T(1) / (T(N)/N)` | `a3c_theory.studies.time_to_target.compare` |
+| linear-quadratic problems (issue 17): Gaussian score `ψ_K(x, u) = −(u + Kx)xᵀ/σ²`, `v = δ̂ ψ_K(x̂, û)`, `g = δ φ(x)` with `φ(x) = [svec(xxᵀ); 1]`, KL prior `∇R(K) = −(K − K_p)Σ_0/σ²` in closed form | `a3c_theory.engine.lqr_samplers.draw_update`, applied by `a3c_theory.engine.lqr_samplers.add_update` |
+| linear-quadratic sampling: option 1 (`x ~ μ_K = N(0, Σ_K)`, `x̂ ~ d_K` exactly), option 2 (chains; actor kernel `γP + (1−γ)η`) | `a3c_theory.engine.lqr_samplers.draw_update`, `a3c_theory.engine.lqr_samplers.visitation_draw`, `a3c_theory.engine.lqr_samplers.restart_or_follow`; laws `a3c_theory.engine.lqr_setup.LQRSamplingLaws` |
+| instability `ρ(A − BK) ≥ 1`: outcome "diverged at k" | `a3c_theory.engine.lqr_setup.lqr_env_kernels` |
 <!-- equation-index:end -->
 """
 
@@ -54,7 +61,7 @@ __all__ = ["run", "warm_up"]
 def warm_up() -> None:
     """Compile or load every kernel signature the engine uses: tabular and linear actors, i.i.d. and
     Markovian sampling, exogenous and event-driven schedules, sync rounds, Hogwild threads, the estimator loop,
-    the targets' compiled ``J``."""
+    the targets' compiled ``J``; and the same loops on a linear-quadratic problem."""
     import numpy as np
 
     from .. import config
@@ -80,3 +87,22 @@ def warm_up() -> None:
             problem = config.build_problem(cfg)
             update_means(problem_arrays(problem), np.zeros(problem.policy.dim), np.zeros(problem.critic_dim),
                          IID, 1, np.ones((1, 4), np.uint64), 1, 1, 0)
+    _warm_up_lqr()
+
+
+def _warm_up_lqr() -> None:
+    """The linear-quadratic loops (:mod:`.lqr_kernels`) and their estimator loop."""
+    import numpy as np
+
+    from .. import config
+    from .lqr_samplers import lqr_arrays, update_means
+    from .samplers import IID
+
+    tiny = {"problem": {"kind": "lqr", "state_dim": 2, "action_dim": 1},
+            "algorithm": {"radius": 10.0, "c_alpha": 1e-3, "c_beta": 1e-3}, "run": {"samples": 8, "snapshots": 2}}
+    for section, extra in (("run", {}), ("run", {"mode": "sync", "workers": 2}),
+                           ("run", {"mode": "threads", "workers": 2})):
+        cfg = config.from_dict({**tiny, section: {**tiny[section], **extra}})
+        run(cfg, progress=False)
+    problem = config.build_problem(cfg)
+    update_means(lqr_arrays(problem), problem.K0, np.zeros(4), IID, np.ones((1, 4), np.uint64), 1, 1, 0)

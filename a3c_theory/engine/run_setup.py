@@ -5,19 +5,25 @@ Initial state (Algorithm 1): ``θ_0 = 0`` (uniform policy), ``ω_0 = 0``, radius
 ``algorithm.radius``, or, when it is 0, the theory's ``R_ω = r_max / λ_min(−A_{θ_0})`` (``exact.theory_radius``).
 Seeds: ``SeedSequence(run.seed).spawn(3)`` = (sampling, compute times, delays); the sampling stream is
 spawned once more into one xoshiro stream per worker, and every worker starts its chains at ``s_0, ŝ_0 ~ η``.
+
+One engine, two kinds of environment: :class:`EnvKernels` holds what differs between finite MDPs
+(:data:`FINITE`) and linear-quadratic problems (``lqr_setup.LQR``): the compiled loops, the pending-update
+and scratch arrays, the option-1 laws, the divergence check and the problem's metadata. ``prepare_run``
+picks it from the problem; the drivers call only ``setup.kernels``.
 """
 
 import sys
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from .. import __version__, config
+from .. import __version__, config, divergence
 from ..errors import ValidationError
 from ..trace import machine_description
-from .kernels import initialise_chains, make_hyper
+from .kernels import initialise_chains, make_hyper, simulated_chunk, sync_chunk
 from .rng import seed_states
-from .samplers import SAMPLING_CODES, distribution_cdf, problem_arrays
+from .samplers import SAMPLING_CODES, distribution_cdf, pending_arrays, problem_arrays, scratch_buffer
 
 CHUNK = 1 << 16
 """Most updates per compiled call (bounds schedule buffers; lets the progress bar move)."""
@@ -51,8 +57,32 @@ class RunSetup:
     timing_seed: np.random.SeedSequence
     delay_seed: np.random.SeedSequence
     rng_states: np.ndarray  # uint64[N, 4], one sampling stream per worker
-    crit_chain: np.ndarray  # int64[N]
-    act_chain: np.ndarray   # int64[N]
+    crit_chain: np.ndarray  # int64[N] (lqr: float64[N, n] states)
+    act_chain: np.ndarray   # int64[N] (lqr: float64[N, n] states)
+    kernels: "EnvKernels" = None  # the environment kind's loops and helpers (prepare_run sets it)
+
+
+@dataclass(frozen=True)
+class EnvKernels:
+    """What the drivers need from one kind of environment.
+
+    ``simulated_chunk``, ``sync_chunk``, ``hogwild_chunk``: the compiled loops (signatures of ``kernels`` and
+    ``threads``); ``pending(arrays, n_slots, zeros)`` -> ``(pend_i, pend_f)`` and ``scratch(arrays, zeros)`` ->
+    ``buf`` (``zeros(shape, dtype)`` allocates, e.g. ``threads.private_array``); ``laws(setup)``: the option-1
+    laws object (``refresh()``, ``tv_mu``, ``tv_d``); ``private_laws(arrays, copy)``: ``arrays`` with its law
+    arrays replaced by ``copy(...)`` of them (a thread's own laws); ``diverged(k, theta, w)``: a
+    :class:`a3c_theory.divergence.Divergence` or None; ``problem_meta(cfg, setup)``: the problem's entries of
+    the run metadata."""
+
+    simulated_chunk: Callable
+    sync_chunk: Callable
+    hogwild_chunk: Callable
+    pending: Callable
+    scratch: Callable
+    laws: Callable
+    private_laws: Callable
+    diverged: Callable
+    problem_meta: Callable
 
 
 class Shared:
@@ -84,6 +114,7 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
     is then used)."""
     from .. import exact
     from ..config import build_problem
+    from ..lqr.problem import LQRProblem
 
     if shared is not None:
         problem = shared.problem
@@ -91,6 +122,10 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
         problem = build_problem(cfg)
     else:
         check_problem(cfg, problem)
+    if isinstance(problem, LQRProblem):
+        from .lqr_setup import prepare_lqr_run
+
+        return prepare_lqr_run(cfg, problem)
     alg = cfg.algorithm
     arrays = problem_arrays(problem)
     theta = np.zeros(problem.policy.dim)
@@ -110,7 +145,7 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
     act_chain = np.zeros(n_workers, np.int64)
     initialise_chains(arrays, rng_states, crit_chain, act_chain)
     return RunSetup(problem, arrays, hyper, theta, w, float(radius), source, seed, sampling_seed, timing_seed,
-                    delay_seed, rng_states, crit_chain, act_chain)
+                    delay_seed, rng_states, crit_chain, act_chain, finite_kernels())
 
 
 def check_problem(cfg, problem) -> None:
@@ -119,15 +154,16 @@ def check_problem(cfg, problem) -> None:
     Otherwise a ValidationError naming the keys that differ, before any work."""
     from ..config import build_problem
 
-    if problem.settings == cfg.problem:
+    settings = getattr(problem, "settings", None)  # (an LQRProblem has none: compared by its arrays)
+    if settings is not None and settings == cfg.problem:
         return
     if problem.fingerprint() == build_problem(cfg).fingerprint():
         return
-    if problem.settings is None:
+    if settings is None:
         raise ValidationError("problem", "the problem passed to the run is not the one its config describes "
                               "(its arrays differ from build_problem(cfg)); pass the config it was built from")
-    diffs = [f"problem.{key} = {getattr(problem.settings, key)!r} (the config's: {value!r})"
-             for key, value in vars(cfg.problem).items() if getattr(problem.settings, key) != value]
+    diffs = [f"problem.{key} = {getattr(settings, key)!r} (the config's: {value!r})"
+             for key, value in vars(cfg.problem).items() if getattr(settings, key) != value]
     raise ValidationError("problem", "the problem passed to the run was built from another config: "
                           + ", ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else ""))
 
@@ -218,13 +254,36 @@ def run_meta(cfg, setup: RunSetup, clock: str, stats: np.ndarray, delay_counts: 
     if laws:
         meta["sampling_law_bias"] = sampling_law_bias(laws, alg.refresh)
     meta["problem_fingerprint"] = setup.problem.fingerprint() if fingerprint is None else fingerprint
+    meta.update(setup.kernels.problem_meta(cfg, setup))
+    meta.update(extra)
+    return meta
+
+
+def _finite_problem_meta(cfg, setup: RunSetup) -> dict:
+    """A finite MDP's metadata: the stationary accuracy at the final θ, ignored keys, critic features used."""
+    meta = {}
     if np.all(np.isfinite(setup.theta)):  # (not after a divergence)
         meta["stationary_accuracy"] = _stationary_accuracy(setup)
     meta["ignored_keys"] = " ".join(config.ignored_keys(cfg))
     features = config.supplied_keys_of(cfg.problem).get("problem.critic_features", cfg.problem.critic_features)
     meta["critic_features_used"] = f"{features} (d = {setup.problem.critic_dim})"
-    meta.update(extra)
     return meta
+
+
+def finite_kernels() -> EnvKernels:
+    """The :class:`EnvKernels` of finite MDPs (the thread loop is imported here: ``threads`` imports this
+    module)."""
+    from .threads import hogwild_chunk
+
+    return EnvKernels(
+        simulated_chunk=simulated_chunk, sync_chunk=sync_chunk, hogwild_chunk=hogwild_chunk,
+        pending=lambda arrays, n_slots, zeros=np.zeros: pending_arrays(n_slots, int(arrays.n_actions), zeros),
+        scratch=lambda arrays, zeros=np.zeros: scratch_buffer(int(arrays.n_actions), zeros),
+        laws=SamplingLaws,
+        private_laws=lambda arrays, copy: arrays._replace(mu_cdf=copy(arrays.mu_cdf), d_cdf=copy(arrays.d_cdf)),
+        diverged=lambda k, theta, w: divergence.first_non_finite(k, theta=theta, w=w),
+        problem_meta=_finite_problem_meta,
+    )
 
 
 def _stationary_accuracy(setup: RunSetup) -> dict:

@@ -14,7 +14,8 @@ A run (Algorithm 1 of the paper):
    ``½‖p_used − p_exact‖₁`` between the laws used over the last M updates and the exact ones now, and
    reported in ``trace.meta["sampling_law_bias"]`` (mean and max over refreshes, for μ and d);
 4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
-5. checks after every chunk that ``θ`` and ``ω`` are finite (:mod:`a3c_theory.divergence`); a run that
+5. checks after every chunk that ``θ`` and ``ω`` are finite, and on a linear-quadratic problem that the gain
+   stabilises, ``ρ(A − BK) < 1`` (``setup.kernels.diverged``, :mod:`a3c_theory.divergence`); a run that
    left the floats stops there: its trace keeps the snapshots taken so far and ``meta`` records
    ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``;
 6. with targets (config ``[targets]``), checks them at the points of their check grid and records their
@@ -48,10 +49,7 @@ from .. import divergence
 from ..exact import single_thread_blas
 from ..trace import Trace
 from . import delays as delay_models
-from .kernels import simulated_chunk, sync_chunk
-from .run_setup import (CHUNK, RunSetup, SamplingLaws, Shared, prepare_run, progress_bar, run_meta,
-                        snapshot_counts)
-from .samplers import pending_arrays, scratch_buffer
+from .run_setup import CHUNK, RunSetup, Shared, prepare_run, progress_bar, run_meta, snapshot_counts
 from .targets import STOP_DIVERGED, STOP_HORIZON, STOP_TARGETS, OnlineTargets
 from .threads import run_threads
 
@@ -76,7 +74,7 @@ class _Recorder:
 
     def diverged(self, setup: RunSetup, k: int) -> bool:
         """Whether ``θ`` or ``ω`` is no longer finite after ``k`` updates (kept in :attr:`divergence`)."""
-        self.divergence = divergence.first_non_finite(k, theta=setup.theta, w=setup.w)
+        self.divergence = setup.kernels.diverged(k, setup.theta, setup.w)
         return self.divergence is not None
 
     def next_count(self, total: int) -> int:
@@ -116,10 +114,10 @@ class _Stepper:
     def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar, n_slots: int):
         self.cfg, self.setup, self.recorder, self.bar = cfg, setup, recorder, bar
         self.theta, self.w = setup.theta, setup.w
-        self.pend_i, self.pend_f = pending_arrays(n_slots, int(setup.arrays.n_actions))
-        self.buf = scratch_buffer(int(setup.arrays.n_actions))
+        self.pend_i, self.pend_f = setup.kernels.pending(setup.arrays, n_slots)
+        self.buf = setup.kernels.scratch(setup.arrays)
         self.stats = np.zeros(2)
-        self.laws = SamplingLaws(setup) if cfg.algorithm.sampling == "iid" else None
+        self.laws = setup.kernels.laws(setup) if cfg.algorithm.sampling == "iid" else None
         self.k = 0
         self.kernel_seconds = 0.0
         self._laws_at: dict[int, tuple] = {}  # count -> laws after the refresh there, since the last checkpoint
@@ -193,6 +191,7 @@ class _SimulatedStepper(_Stepper):
                 k1 = min(k1, (k // refresh + 1) * refresh)
             sched = self.schedule.next_chunk(k, k1)
             tick = time.perf_counter()
+            simulated_chunk = setup.kernels.simulated_chunk
             simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                             setup.act_chain, self.pend_i, self.pend_f, self.buf, sched.comp_ptr, sched.comp_slot,
                             sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats)
@@ -236,6 +235,7 @@ class _SyncStepper(_Stepper):
                 next_multiple = (k // refresh + 1) * refresh
                 r1 = min(r1, -(-next_multiple // N))
             tick = time.perf_counter()
+            sync_chunk = setup.kernels.sync_chunk
             sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                        setup.act_chain, self.pend_i, self.pend_f, self.buf, np.int64(r), np.int64(r1),
                        self.per_sample, self.stats)

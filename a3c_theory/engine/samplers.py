@@ -134,14 +134,15 @@ def problem_arrays(problem, mu=None, d=None) -> ProblemArrays:
     )
 
 
-def pending_arrays(n_slots: int, n_actions: int) -> tuple[np.ndarray, np.ndarray]:
-    """Preallocated storage for ``n_slots`` pending updates: ``(pend_i int64[n, 3], pend_f f8[n, 1+2nA])``."""
-    return np.zeros((n_slots, 3), np.int64), np.zeros((n_slots, 1 + 2 * n_actions), np.float64)
+def pending_arrays(n_slots: int, n_actions: int, zeros=np.zeros) -> tuple[np.ndarray, np.ndarray]:
+    """Preallocated storage for ``n_slots`` pending updates: ``(pend_i int64[n, 3], pend_f f8[n, 1+2nA])``
+    (``zeros(shape, dtype)`` allocates them)."""
+    return zeros((n_slots, 3), np.int64), zeros((n_slots, 1 + 2 * n_actions), np.float64)
 
 
-def scratch_buffer(n_actions: int) -> np.ndarray:
+def scratch_buffer(n_actions: int, zeros=np.zeros) -> np.ndarray:
     """Scratch space for two probability vectors of length nA (``buf[0:nA]``, ``buf[nA:2nA]``)."""
-    return np.zeros(2 * n_actions, np.float64)
+    return zeros((2 * n_actions,), np.float64)
 
 
 # ----------------------------------------------------------------------------- scalar primitives

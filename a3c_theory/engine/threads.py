@@ -51,7 +51,8 @@ Races that remain (Hogwild! by design, stated in ``trace.meta["races"]``):
 - the i.i.d. refresh reads ``θ`` the same way.
 The counter, the delay histograms, the sample counts and the snapshot slots are race-free.
 
-Divergence: before each of its compiled calls a worker checks that the shared ``θ`` and ``ω`` are finite,
+Divergence: before each of its compiled calls a worker checks that the shared ``θ`` and ``ω`` are finite
+(linear-quadratic: and that the gain stabilises; ``setup.kernels.diverged``),
 and otherwise stops every worker after its current chunk; the trace then keeps the snapshots
 below the first non-finite one (a snapshot row, or the state where the workers stopped) and ``meta``
 records ``outcome = "diverged"`` at that count (:mod:`a3c_theory.divergence`).
@@ -81,7 +82,7 @@ from ..trace import Trace
 from .atomics import atomic_fetch_add, atomic_load
 from .clock import monotonic_ns
 from .kernels import add_update, project, step_sizes
-from .run_setup import CHUNK, SamplingLaws, prepare_run, progress_bar, run_meta, snapshot_counts
+from .run_setup import CHUNK, prepare_run, progress_bar, run_meta, snapshot_counts
 from .samplers import draw_update
 
 CACHE_LINE = 64
@@ -200,21 +201,23 @@ class _Worker:
 
     def __init__(self, index: int, setup, theta: np.ndarray, quota: int, batch: int, n_bins: int, laws0):
         arrays = setup.arrays
+        kernels = setup.kernels
         self.index = index
         self.quota = quota
         self.batch = batch
-        self.arrays = arrays._replace(mu_cdf=_private_copy(arrays.mu_cdf), d_cdf=_private_copy(arrays.d_cdf))
+        self.kernel = kernels.hogwild_chunk
+        self.diverged = kernels.diverged
+        self.arrays = kernels.private_laws(arrays, _private_copy)
         self.laws = None
         if laws0 is not None:  # private option-1 laws, starting from those at θ_0
-            self.laws = SamplingLaws(dataclasses.replace(setup, arrays=self.arrays, theta=theta))
+            self.laws = kernels.laws(dataclasses.replace(setup, arrays=self.arrays, theta=theta))
             self.laws.mu, self.laws.d = laws0.mu, laws0.d
         self.rng_state = _private_copy(setup.rng_states[index:index + 1])
         self.crit_chain = _private_copy(setup.crit_chain[index:index + 1])
         self.act_chain = _private_copy(setup.act_chain[index:index + 1])
         self.reads = private_array((batch,), np.int64)
-        self.pend_i = private_array((batch, 3), np.int64)
-        self.pend_f = private_array((batch, 1 + 2 * int(arrays.n_actions)))
-        self.buf = private_array((2 * int(arrays.n_actions),))
+        self.pend_i, self.pend_f = kernels.pending(arrays, batch, private_array)
+        self.buf = kernels.scratch(arrays, private_array)
         self.w_step = private_array((setup.w.size,))
         self.local = private_array((5,), np.int64)
         self.stats = private_array((2,))
@@ -228,7 +231,7 @@ class _Worker:
 
     def chunk(self, run, n: int) -> None:
         """``n`` updates in one compiled call (``n = 0`` only compiles or loads the kernel)."""
-        hogwild_chunk(self.arrays, run.hyper, run.theta, run.w, run.counter, np.int64(n), np.int64(self.batch),
+        self.kernel(self.arrays, run.hyper, run.theta, run.w, run.counter, np.int64(n), np.int64(self.batch),
                       np.int64(self.index), self.reads, self.rng_state, self.crit_chain, self.act_chain,
                       self.pend_i, self.pend_f, self.buf, self.w_step, self.local, self.stats, self.delay_hist,
                       run.snap_k, run.snap_theta, run.snap_w, run.snap_time_ns, run.snap_samples,
@@ -240,7 +243,7 @@ class _Worker:
         try:
             first = True
             while self.done < self.quota and not stop.is_set():
-                if divergence.first_non_finite(0, theta=run.theta, w=run.w) is not None:
+                if self.diverged(0, run.theta, run.w) is not None:
                     stop.set()  # every worker ends after its chunk; the trace stops before the divergence
                     break
                 if self.laws is not None and not first:
@@ -307,7 +310,7 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     with single_thread_blas():
         laws0 = None
         if alg.sampling == "iid":  # the laws at θ_0, computed once before the clock starts
-            laws0 = SamplingLaws(dataclasses.replace(setup, theta=theta))
+            laws0 = setup.kernels.laws(dataclasses.replace(setup, theta=theta))
             laws0.refresh()
         quotas = worker_quotas(K, N)
         workers = [_Worker(i, setup, theta, int(q), B, n_bins, laws0) for i, q in enumerate(quotas)]
@@ -348,7 +351,8 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     thetas = np.vstack([theta0, run.snap_theta[: taken - 1], theta])
     ws = np.vstack([w0, run.snap_w[: taken - 1], w])
     n = len(k)
-    found = divergence.first_non_finite_row(k, theta=thetas, w=ws)
+    found = next(((j, found) for j, (kj, theta_j, w_j) in enumerate(zip(k, thetas, ws))
+                  if (found := setup.kernels.diverged(int(kj), theta_j, w_j)) is not None), None)
     if found is not None:
         n = found[0]
     meta.update(divergence.meta_fields(found[1] if found else None))
