@@ -131,7 +131,7 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench.report import print_report, run_benchmarks
+    from .bench.suite import print_report, run_benchmarks
 
     if args.json is not None:
         atomic.check_writable(args.json, "--json")

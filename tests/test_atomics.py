@@ -1,4 +1,4 @@
-"""The compiled atomics (engine/atomics.py) and wall clock (engine/clock.py).
+"""The compiled atomics (engine/cpu_atomics.py) and wall clock (engine/clock.py).
 
 The intrinsics can only be called from compiled code, so the small kernels below are jitted here;
 they are deterministic checks (no statistics), apart from the thread interleaving they exercise.
@@ -15,7 +15,7 @@ import numba
 import numpy as np
 import pytest
 
-from a3c_theory.engine.atomics import atomic_fetch_add, atomic_load
+from a3c_theory.engine.cpu_atomics import atomic_fetch_add, atomic_load
 from a3c_theory.engine.clock import monotonic_ns
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ _CACHED_MODULE = '''
 import time
 import numba
 import numpy as np
-from a3c_theory.engine.atomics import atomic_fetch_add, atomic_load
+from a3c_theory.engine.cpu_atomics import atomic_fetch_add, atomic_load
 from a3c_theory.engine.clock import monotonic_ns
 
 @numba.njit(cache=True, nogil=True)

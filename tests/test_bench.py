@@ -1,4 +1,4 @@
-"""The benchmark harness (bench/report.py, bench/engine.py).
+"""The benchmark harness (bench/suite.py, bench/engine_speed.py).
 
 No timing assertions: the harness is run on tiny sizes and only the shape of its output is checked (the
 NumPy baseline, a3c_theory.reference, is checked against the compiled kernel in tests/test_reference.py).
@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from a3c_theory.bench.report import TARGETS, check_targets, print_report, run_benchmarks
+from a3c_theory.bench.suite import TARGETS, check_targets, print_report, run_benchmarks
 
 TINY = {"kernel": 2_000, "numpy": 200, "threads_paper": 4_000, "threads_garnet": 2_000, "repeats": 1,
         "study_seeds": 3, "study_repeats": 2, "study_horizon": 30_000}

@@ -1,7 +1,7 @@
 """numba's on-disk cache, keyed on every source file of the compiled packages.
 
 numba stamps a cached kernel with a hash of the kernel's own file only. The engine's kernels inline code
-from ``samplers.py``, ``rng.py``, ``atomics.py``, …, and the environment kernels of ``a3c_theory/envs``
+from ``samplers.py``, ``rng.py``, ``cpu_atomics.py``, …, and the environment kernels of ``a3c_theory/envs``
 inline each other and the engine's xoshiro streams, so an edit there would silently keep running the old
 machine code. :func:`install` registers locators for the functions defined in those two packages
 (:data:`COMPILED_DIRS`) whose source stamp is the SHA-256 of all their ``*.py`` files (folder, name and

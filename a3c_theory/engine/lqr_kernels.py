@@ -11,7 +11,7 @@ accepted and unused. The runner picks the loops through ``run_setup.EnvKernels``
 
 from numba import njit
 
-from .atomics import atomic_fetch_add, atomic_load
+from .cpu_atomics import atomic_fetch_add, atomic_load
 from .clock import monotonic_ns
 from .kernels import project, step_sizes
 from .lqr_samplers import add_update, draw_update, init_chains

@@ -47,7 +47,7 @@ else ``exact.objective``; ``‖∇J‖²`` and the critic gap by ``exact.Evaluat
 (evaluations, checkpoints, replays; in the first run of a process also the cache load of the compiled
 ``J``) is measured: ``target_seconds``, and its share of the run's wall time, ``target_cost_fraction``.
 Each check and each point a replay visits also ends a chunk of the run, whose Python-side cost (~20 µs on a
-quiet machine) falls outside that timing; ``bench.study`` measures the whole overhead from outside.
+quiet machine) falls outside that timing; ``bench.study_cell`` measures the whole overhead from outside.
 """
 
 import time

@@ -10,7 +10,7 @@ One update of worker ``i`` (Algorithm 1 of the paper):
    ``kernels.project``), and count the delay ``τ = k − r ≥ 0`` in the worker's private histogram.
 
 The global counter is one int64 on its own cache line advanced only by the atomic fetch-add of
-:mod:`.atomics` (LLVM ``atomicrmw add``), so after the run it equals the number of updates performed,
+:mod:`.cpu_atomics` (LLVM ``atomicrmw add``), so after the run it equals the number of updates performed,
 exactly; the step sizes ``α_k, β_k`` use the claimed index ``k``.
 
 Batched writes (``run.batch = B``, the mini-batch form the paper allows): a worker draws B updates, each
@@ -79,7 +79,7 @@ from numba import njit
 from .. import divergence
 from ..exact import single_thread_blas
 from ..trace import Trace
-from .atomics import atomic_fetch_add, atomic_load
+from .cpu_atomics import atomic_fetch_add, atomic_load
 from .clock import monotonic_ns
 from .kernels import add_update, project, step_sizes
 from .run_setup import CHUNK, prepare_run, progress_bar, run_meta, snapshot_counts

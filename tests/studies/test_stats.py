@@ -6,7 +6,6 @@ import pytest
 
 from a3c_theory.errors import ValidationError
 from a3c_theory.studies import stats
-from a3c_theory.studies.stats import Estimate
 from synthetic import run
 
 

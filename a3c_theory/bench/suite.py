@@ -1,8 +1,8 @@
 """``a3c-theory bench``: run every benchmark, check the targets, print a table, return a JSON-ready dict.
 
-:func:`run_benchmarks` merges :func:`.engine.bench_engine`, :func:`.equations.bench_equations`,
-:func:`.study.bench_study` (one speedup-study cell, the old way and the new) and, when
-present, ``bench.exact.bench_exact`` into one flat dict, adds the machine description and the target checks (``results["targets"]``: one row
+:func:`run_benchmarks` merges :func:`.engine_speed.bench_engine`, :func:`.equations_cost.bench_equations`,
+:func:`.study_cell.bench_study` (one speedup-study cell, the old way and the new) and, when
+present, ``bench.exact_time.bench_exact`` into one flat dict, adds the machine description and the target checks (``results["targets"]``: one row
 per target with its value, threshold and pass/fail). Timings on a shared machine are noisy: every number
 is a median over interleaved repeats and the targets are on ratios measured within the same run.
 """
@@ -10,9 +10,9 @@ is a median over interleaved repeats and the targets are on ratios measured with
 import math
 
 from ..trace import machine_description
-from .engine import bench_engine
-from .equations import bench_equations
-from .study import bench_study
+from .engine_speed import bench_engine
+from .equations_cost import bench_equations
+from .study_cell import bench_study
 
 TARGETS = (
     # (key, sub-key or None, comparison, threshold, what)
@@ -35,7 +35,7 @@ BUSY_MACHINE_CEILING = 0.8
 
 
 def run_benchmarks(quick: bool = False, sizes: dict | None = None, include_exact: bool = True) -> dict:
-    """All benchmarks in one dict (keys documented in :mod:`.engine` and ``bench.exact``); ``sizes``
+    """All benchmarks in one dict (keys documented in :mod:`.engine_speed` and ``bench.exact_time``); ``sizes``
     overrides the engine benchmark's run lengths and ``include_exact=False`` skips the exact-calculus
     benchmark (both for tests)."""
     results = {"quick": bool(quick), "machine": machine_description()}
@@ -44,12 +44,12 @@ def run_benchmarks(quick: bool = False, sizes: dict | None = None, include_exact
     results.update(bench_study(quick, sizes))
     if include_exact:
         try:
-            from .exact import bench_exact
+            from .exact_time import bench_exact
         except ImportError:  # the exact-calculus benchmark is optional
             pass
         else:
             results.update(bench_exact(quick))
-        from .diagnose import bench_diagnose
+        from .diagnose_time import bench_diagnose
 
         results.update(bench_diagnose(quick))
     results["targets"] = check_targets(results)
