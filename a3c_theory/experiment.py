@@ -37,7 +37,7 @@ import numpy as np
 from . import atomic, frames, outputs, report, sweep
 from .errors import RunsFailed, ValidationError
 from .instances import instance_label
-from .reproduce import check_tables, diagnostics, print_diagnostics, study_step, _existing
+from .reproduce import check_tables, diagnostics, print_diagnostics, runs_table, study_step, _existing
 from .studies import Study, spec, study_module
 
 DEFAULT_DIR = Path("runs") / "studies"
@@ -162,7 +162,7 @@ def run_study(spec_source, out=None, quick: bool = False, redraw: bool = False, 
     out = output_dir(out, s.name, quick)
     diagnosed = diagnostics({s.name: s}, {s.name: module.SAMPLE_SPEEDUP_VERDICT})  # loads every instance
     if redraw:
-        _existing(out / f"{s.name}__runs.csv")
+        _existing(runs_table(out, s.name))
     atomic.check_writable(out, "--out", folder=True)
     if redraw:
         check_tables(out, s.name)
@@ -177,7 +177,7 @@ def run_study(spec_source, out=None, quick: bool = False, redraw: bool = False, 
     outcome = study_step(study, s, out, runs_dir, not redraw, {}, diagnosed[s.name], quick, jobs, progress, executor)
     seconds = time.perf_counter() - started
     defaults = _stated_defaults(out, stated, redraw) + tuple(outcome.summary.defaults)
-    paths = {"figure": out / f"{s.name}.png", "runs": out / f"{s.name}__runs.csv",
+    paths = {"figure": out / f"{s.name}.png", "runs": runs_table(out, s.name),
              "summary": frames.write(report.summary_table([outcome]), out / "summary.csv", parquet=False),
              "report": atomic.write_text(out / "report.md", report.study_markdown(
                  outcome, s, type_name, defaults, seconds, quick)),

@@ -173,7 +173,7 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
              "(\"not recorded\" when that file is missing; runs already cached under "
              f"`{figures}/_runs/` are not re-run, and when some were, the count executed is given), and this "
              "invocation's time for the study"
-             + (f" ({', '.join(redrawn)} ran nothing here: drawn from the `{figures}/<study>__runs.csv` tables of "
+             + (f" ({', '.join(redrawn)} ran nothing here: drawn from the `{figures}/<study>__runs.csv.gz` tables of "
                 "an earlier `reproduce` (`--redraw` or `--study`), so this invocation's time for them is the redraw's)"
                 if redrawn else "")
              + ". Intervals are 95%: speedups, costs, times and other non-negative quantities by percentile "

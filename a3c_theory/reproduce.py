@@ -7,7 +7,9 @@ Each ``[[part]]`` of a study is executed by :func:`a3c_theory.sweep.run_sweep` i
 runs. Parts that use real threads (``run.mode = "threads"``) run one at a time, so their wall-clock times
 are not disturbed by other runs.
 
-For each study: ``DIR/<study>.png``, the per-run table ``DIR/<study>__runs.csv``, the numbers drawn,
+For each study: ``DIR/<study>.png``, the snapshot rows of its runs ``DIR/<study>__runs.csv.gz`` and their
+metadata ``DIR/<study>__meta.csv.gz`` (gzip-compressed CSV, :mod:`a3c_theory.frames`; a folder written before
+they were compressed, with ``__runs.csv``, is still read), the numbers drawn,
 ``DIR/<study>__<table>.csv``, and, written when its runs are executed, the wall time they took,
 ``DIR/<study>__timing.json`` (:func:`read_run_time`; a redraw, or a later reproduce that finds every run
 cached, reads it back for the report); then ``DIR/summary.csv``, ``DIR/summary.md`` and the paper-artifact
@@ -64,14 +66,21 @@ def _with_short_columns(table: pd.DataFrame, part: spec.Part) -> pd.DataFrame:
     return out
 
 
+SEED_BATCH = 10
+"""Most seeds of one grid point a reproduce task runs in one process call (:func:`run_parts`)."""
+
+
 def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str = "local") -> tuple[list, list]:
     """Execute every part of one study (resumable): one runs table (a row per snapshot, with each run's
-    ``outcome``) and one metadata table (a row per run, ``sweep.run_table``) per part."""
+    ``outcome``) and one metadata table (a row per run, ``sweep.run_table``) per part. Simulated and sync
+    parts run in seed batches of up to :data:`SEED_BATCH` (``sweep.run_sweep(batch=)``: each run as
+    ``pipeline.run_one`` would, bit for bit; an interrupt loses at most the batches in flight)."""
     tables, metas = [], []
     for i, part in enumerate(s.parts):
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
-                               jobs=1 if threaded else jobs, executor=executor, progress=progress)
+                               jobs=1 if threaded else jobs, executor=executor, progress=progress,
+                               batch=1 if threaded else min(part.seeds, SEED_BATCH))
         table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
         for t in (table, meta):
             t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]
@@ -117,14 +126,14 @@ def claim_folder(out: Path, report_path: Path, quick: bool, force: bool) -> None
 
 
 def check_tables(out: Path, name: str) -> None:
-    """Before a redraw: ``out/<name>__runs.csv`` and ``__meta.csv`` are the tables that were written (their
+    """Before a redraw: the runs and metadata tables of ``out`` (:func:`runs_table`, :func:`meta_table`) are the tables that were written (their
     manifest's checksums; without a manifest, the two tables list the same runs); else a ValidationError
     naming the file and the runs that are missing or partial."""
     manifest = out / f"{name}__manifest.json"
     if manifest.is_file():
         frames.check_manifest(manifest)
         return
-    runs_path, meta_path = out / f"{name}__runs.csv", out / f"{name}__meta.csv"
+    runs_path, meta_path = runs_table(out, name), meta_table(out, name)
     if meta_path.is_file():
         lacking = sorted(set(frames.run_rows(meta_path)) - set(frames.run_rows(runs_path)))
         if lacking:
@@ -171,6 +180,22 @@ def read_run_time(path: Path) -> report.RunTime | None:
     except (ValueError, TypeError, UnicodeDecodeError) as err:
         raise ValidationError(str(path), f"is not a readable run-time record ({err}); delete it (the report then "
                                          "says \"not recorded\") or re-run the study") from None
+
+
+def runs_table(out: Path, name: str) -> Path:
+    """``out/<name>__runs.csv.gz``, or the plain ``__runs.csv`` of a folder written before tables were
+    compressed when only that exists."""
+    return _table(out, name, "runs")
+
+
+def meta_table(out: Path, name: str) -> Path:
+    """``out/<name>__meta.csv.gz`` (or a folder's earlier plain ``__meta.csv``, as :func:`runs_table`)."""
+    return _table(out, name, "meta")
+
+
+def _table(out: Path, name: str, kind: str) -> Path:
+    compressed, plain = out / f"{name}__{kind}.csv.gz", out / f"{name}__{kind}.csv"
+    return plain if plain.is_file() and not compressed.is_file() else compressed
 
 
 def _existing(path: Path) -> Path:
@@ -233,9 +258,9 @@ def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Pat
     with plotting.styled():
         module.draw(results, summary, out / f"{study.name}.png")
     if not redrawn:
-        tables = [frames.write(runs, out / f"{study.name}__runs.csv", parquet=False)]
+        tables = [frames.write(runs, out / f"{study.name}__runs.csv.gz", parquet=False)]
         if len(meta):
-            tables.append(frames.write(meta, out / f"{study.name}__meta.csv", parquet=False))
+            tables.append(frames.write(meta, out / f"{study.name}__meta.csv.gz", parquet=False))
         frames.write_manifest(out / f"{study.name}__manifest.json", tables)
     for name, table in report.dataframe_fields(summary).items():
         frames.write(table, out / f"{study.name}__{name}.csv", parquet=False)
@@ -259,8 +284,8 @@ def study_step(study, s: spec.Spec, out: Path, runs_dir: Path, execute: bool, al
     t0 = time.perf_counter()
     timing = out / f"{study.name}__timing.json"
     if not execute:
-        runs = frames.read_csv(_existing(out / f"{study.name}__runs.csv"))
-        meta_path = out / f"{study.name}__meta.csv"
+        runs = frames.read_csv(_existing(runs_table(out, study.name)))
+        meta_path = meta_table(out, study.name)
         meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
         run_time = read_run_time(timing)
     else:
@@ -287,7 +312,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     """Run every study, draw every figure, write the CSVs, the summaries and the report; print a summary.
 
     Every spec is checked before any run starts. ``redraw``: run nothing; read each study's runs from the
-    ``DIR/<study>__runs.csv`` an earlier reproduce wrote and redraw everything from them. ``only``: run these
+    runs table (:func:`runs_table`) an earlier reproduce wrote and redraw everything from them. ``only``: run these
     studies (and those that reuse their runs), redraw the others from their runs tables, so the report stays
     complete. ``force``: as in :func:`claim_folder`. Returns one :class:`report.Outcome` per study."""
     studies = registered(registry, spec_dir)
@@ -302,7 +327,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     to_run = studies_to_run(specs, redraw, only)
     out, report_path = output_paths(out_dir, report_path, quick)
     for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from exist
-        _existing(out / f"{name}__runs.csv")
+        _existing(runs_table(out, name))
     atomic.check_writable(out, "--out", folder=True)
     atomic.check_writable(report_path, "--report")
     for name in (name for name in specs if name not in to_run):  # ... and are whole

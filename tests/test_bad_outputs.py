@@ -3,6 +3,7 @@ own, and never redraws from a table that lost rows. Each refusal is a one-line V
 2 on the command line) naming the field or the file, raised before any work: here every first step of the
 work (a run, a sweep's diagnostics and runs, reproduce's instance diagnostics) raises :class:`WorkStarted` instead."""
 
+import gzip
 import json
 import os
 import shutil
@@ -49,7 +50,7 @@ def refused(argv, capsys) -> str:
 def full_results(folder: Path) -> Path:
     """A folder holding the committed full results of :data:`STUDY` (fingerprint, runs/meta tables, manifest)."""
     folder.mkdir(parents=True)
-    for name in (".a3c-theory.json", f"{STUDY}__runs.csv", f"{STUDY}__meta.csv", f"{STUDY}__manifest.json"):
+    for name in (".a3c-theory.json", f"{STUDY}__runs.csv.gz", f"{STUDY}__meta.csv.gz", f"{STUDY}__manifest.json"):
         shutil.copy(REPO / "figures" / name, folder / name)
     return folder
 
@@ -70,7 +71,7 @@ def test_quick_output_never_lands_on_full_results_from_another_folder(tmp_path, 
     with pytest.raises(ValidationError, match=r"--out: --quick never writes into .*full results"):
         rp.reproduce(out, quick=True, redraw=redraw, progress=False, registry=REGISTRY,
                      **({"force": True} if force else {}))
-    assert (figures / f"{STUDY}__runs.csv").read_bytes() == (REPO / "figures" / f"{STUDY}__runs.csv").read_bytes()
+    assert (figures / f"{STUDY}__runs.csv.gz").read_bytes() == (REPO / "figures" / f"{STUDY}__runs.csv.gz").read_bytes()
 
 
 @pytest.mark.parametrize("held, quick, force, allowed", [
@@ -210,16 +211,17 @@ def test_report_under_a_file_fails_before_the_redraw(tmp_path, no_work):
 
 
 def _cut_at_line(path: Path, share: float) -> None:
-    lines = path.read_bytes().splitlines(keepends=True)
-    path.write_bytes(b"".join(lines[:int(len(lines) * share)]))
+    lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
+    path.write_bytes(gzip.compress(b"".join(lines[:int(len(lines) * share)])))
 
 
 def _cut_mid_row(path: Path, share: float) -> None:
-    data = path.read_bytes()
+    """The table's text cut inside a field, compressed again (a cut stream: tests/test_frames.py)."""
+    data = gzip.decompress(path.read_bytes())
     cut = int(len(data) * share)
     while data[cut - 1:cut] in (b"\n", b","):  # inside a field
         cut += 1
-    path.write_bytes(data[:cut])
+    path.write_bytes(gzip.compress(data[:cut]))
 
 
 def _drop_manifest(folder: Path) -> None:
@@ -237,7 +239,7 @@ def _drop_manifest(folder: Path) -> None:
         "meta-mid-row-70%"])
 def test_redraw_refuses_a_table_that_lost_rows(tmp_path, no_work, table, damage, words):
     figures = full_results(tmp_path / "figures")
-    path = figures / f"{STUDY}__{table}.csv"
+    path = figures / f"{STUDY}__{table}.csv.gz"
     damage(path)
     with pytest.raises(ValidationError, match=rf"^{path}: is not the table that was written .*{words}"):
         rp.reproduce(figures, redraw=True, progress=False, registry=REGISTRY, report_path=tmp_path / "r.md")
@@ -247,9 +249,9 @@ def test_redraw_refuses_a_table_that_lost_rows(tmp_path, no_work, table, damage,
 def test_redraw_without_manifest_refuses_runs_the_meta_table_lists_but_the_runs_table_lacks(tmp_path, no_work, share):
     figures = full_results(tmp_path / "figures")
     _drop_manifest(figures)
-    _cut_at_line(figures / f"{STUDY}__runs.csv", share)
-    with pytest.raises(ValidationError, match=rf"^{figures / (STUDY + '__runs.csv')}: lacks \d+ runs that "
-                                              rf"{STUDY}__meta.csv lists \(fig1_iid/part0/"):
+    _cut_at_line(figures / f"{STUDY}__runs.csv.gz", share)
+    with pytest.raises(ValidationError, match=rf"^{figures / (STUDY + '__runs.csv.gz')}: lacks \d+ runs that "
+                                              rf"{STUDY}__meta.csv.gz lists \(fig1_iid/part0/"):
         rp.reproduce(figures, redraw=True, progress=False, registry=REGISTRY, report_path=tmp_path / "r.md")
 
 

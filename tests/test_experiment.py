@@ -48,7 +48,7 @@ def test_adding_seeds_to_a_finished_study_is_a_resume(chain):
     run_study(tiny(seeds=2), chain / "out", progress=False)
     timing = json.loads((chain / "out" / "tiny__timing.json").read_text())
     assert (timing["executed"], timing["runs"]) == (2, 4)  # only seed 1's two runs executed
-    assert set(frames.read_csv(chain / "out" / "tiny__runs.csv")["seed"]) == {0, 1}
+    assert set(frames.read_csv(chain / "out" / "tiny__runs.csv.gz")["seed"]) == {0, 1}
 
 
 def test_a_relative_problem_path_is_taken_from_the_spec_file_and_stored_absolute(chain, monkeypatch):

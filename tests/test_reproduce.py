@@ -67,9 +67,9 @@ def test_quick_reproduce_from_an_installed_package_writes_every_figure_with_fini
         name = study.name
         png = out / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000, name
-        assert len(list(out.glob(f"{name}__*.csv"))) >= 2, name  # runs table + at least one table drawn
+        assert (out / f"{name}__runs.csv.gz").is_file() and list(out.glob(f"{name}__*.csv")), name  # + a table drawn
         s = spec.load(study.spec_path, study.module.Settings, quick=True)
-        runs = frames.read_csv(out / f"{name}__runs.csv")
+        runs = frames.read_csv(out / f"{name}__runs.csv.gz")
         for metric in ("J", "gap", "grad_norm_sq", "critic_gap", "avg_grad_norm_sq", "time_s"):
             assert np.all(np.isfinite(runs[metric])), (name, metric)
         for part in s.parts:
@@ -128,10 +128,11 @@ def test_redraw_from_the_committed_runs_tables_gives_the_committed_numbers_and_f
     one intensity level (RMS well below 1), a wrong curve or a missing panel changes thousands."""
     out = tmp_path / "figures"
     out.mkdir()
-    for path in (REPO / "figures").glob("*__runs.csv"):
-        shutil.copy(path, out / path.name)
+    for pattern in ("*__runs.csv.gz", "*__meta.csv.gz", "*__manifest.json", "*__timing.json"):
+        for path in (REPO / "figures").glob(pattern):
+            shutil.copy(path, out / path.name)
     rp.reproduce(out, redraw=True, progress=False, report_path=tmp_path / "paper_repro.md")
-    derived = [p for p in out.glob("*__*.csv") if not p.name.endswith(("__runs.csv", "__meta.csv"))]
+    derived = list(out.glob("*__*.csv"))  # the numbers drawn (runs and metadata tables are .csv.gz)
     assert {p.name for p in derived} >= {f"{st.name}__curves.csv" for st in registered()
                                         if (REPO / "figures" / f"{st.name}__curves.csv").exists()}
     problems = [_frames_differ(p, REPO / "figures" / p.name) for p in sorted(derived)]

@@ -116,7 +116,7 @@ def test_a_partial_reproduce_runs_one_study_and_redraws_the_other_from_its_runs_
 
 
 def test_redraw_without_runs_tables_fails_before_any_work(tmp_path):
-    with pytest.raises(ValidationError, match="--redraw.*fig1_iid__runs.csv"):
+    with pytest.raises(ValidationError, match="--redraw.*fig1_iid__runs.csv.gz"):
         rp.reproduce(tmp_path / "out", redraw=True, progress=False)
     assert not (tmp_path / "out").exists()
 
