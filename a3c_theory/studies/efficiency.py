@@ -295,7 +295,8 @@ def curves_per_run(runs: pd.DataFrame) -> pd.DataFrame:
     for values, k, gap, grad in zip(firsts.itertuples(index=False), arrays["samples"], arrays["gap"],
                                     arrays["avg_grad_norm_sq"]):
         first = dict(zip(firsts.columns, values))
-        rows.append({"kind": first["kind"], "sampling": first["sampling"], "delay": first["delay"],
+        rows.append({"run_id": first["run_id"], "kind": first["kind"], "sampling": first["sampling"],
+                     "delay": first["delay"],
                      "c_alpha": float(first["algorithm.c_alpha"]) if has_c else np.nan,
                      "workers": int(first["workers"]),
                      "seed": int(first["seed"]), "k": k, "closed": 1.0 - gap / gap[0], "grad": grad / grad[0]})

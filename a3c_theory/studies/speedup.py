@@ -8,7 +8,10 @@ small grid of ``c_α`` and random exponential compute times at the default ``c_�
 Targets, per instance: fractions ``f`` of the gap ``J* − J(θ_0)`` closed (``settings.targets``), and the
 theory's own quantity, the first K with ``(1/K) Σ_{k<K} ‖∇J(θ_k)‖² ≤ ε`` for
 ``ε = e · ‖∇J(θ_0)‖²``
-(``settings.grad_targets``; the running average from snapshots, ``evaluate.running_average``).
+(``settings.grad_targets``). A run that recorded a target online (its config's ``[targets]``,
+:mod:`a3c_theory.engine.targets`: the first crossing on a fine grid, to 1% of the count; the running average
+by the trapezoid rule on the check grid) is costed by that hitting time; a run without it by the crossing
+read from its snapshots (the running average from snapshots, ``evaluate.running_average``).
 
 Step sizes: "fixed" uses the instance's default ``c_α`` (``settings.default_c_alpha``) at every N;
 "tuned" takes, for each N and target separately, the ``c_α`` of the grid with the smallest mean samples to
@@ -33,11 +36,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..engine.targets import target_name
 from ..errors import ValidationError
 from ..instances.diagnose import MYOPIA_WARNING, diagnostics_table, format_eps_app, summary_line
 from . import efficiency as ef
 from . import plotting as pl
-from . import stats
+from . import hits, stats
 from . import time_to_target as ttt
 from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary
 
@@ -77,24 +81,43 @@ class Summary(StudySummary):
 
 
 # --------------------------------------------------------------------------- per-run curves
-def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool]]:
-    """``(label, metric column, level, decreasing)`` for every target of an instance."""
-    out = [(f"gap {f:.0%}", "closed", f, False) for f in settings.targets.get(kind, DEFAULT_TARGETS)]
-    out += [(f"avg|grad J|^2 <= {e:g}|grad J0|^2", "grad", e, True) for e in settings.grad_targets]
+def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool, str]]:
+    """``(label, metric column, level, decreasing, online name)`` for every target of an instance (the online
+    name: the key of its hitting time in a run's metadata, ``engine.targets.target_name``)."""
+    out = [(f"gap {f:.0%}", "closed", f, False, target_name("gap", f))
+           for f in settings.targets.get(kind, DEFAULT_TARGETS)]
+    out += [(f"avg|grad J|^2 <= {e:g}|grad J0|^2", "grad", e, True, target_name("avg_grad", e))
+            for e in settings.grad_targets]
     return out
 
 
-def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool) -> dict:
+def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool, online: dict) -> dict:
     """``{(c_α, N): (costs over seeds, each run's horizon, seeds)}`` for one instance, sampling option and
-    delay model."""
+    delay model. A run that recorded the target online (``online``: run id -> (hitting time, horizon), from
+    :func:`hits.online_costs`) contributes that hitting time, to ``hit_resolution`` of the count; another
+    contributes the first crossing read from its snapshots (``efficiency.cost_to_level``)."""
     out = {}
     for (c, n), g in table.groupby(["c_alpha", "workers"]):
-        costs = np.array([ef.cost_to_level(k, y, level, decreasing) for k, y in zip(g["k"], g[column])])
-        out[(float(c), int(n))] = (costs, np.array([float(k[-1]) for k in g["k"]]), g["seed"].to_numpy())
+        pairs = [online[rid] if rid in online else (ef.cost_to_level(k, y, level, decreasing), float(k[-1]))
+                 for rid, k, y in zip(g["run_id"], g["k"], g[column])]
+        out[(float(c), int(n))] = (np.array([c for c, _ in pairs]), np.array([h for _, h in pairs]),
+                                   g["seed"].to_numpy())
     return out
 
 
-def _efficiency_rows(settings: Settings, runs: pd.DataFrame) -> pd.DataFrame:
+def _online(meta: pd.DataFrame, name: str) -> dict:
+    """``{run id: (hitting time, horizon)}`` of the runs whose metadata recorded target ``name`` online (its
+    level ``target_levels_<name>``, reached or not)."""
+    if f"target_levels_{name}" not in meta.columns:
+        return {}
+    costs = hits.online_costs(meta[meta[f"target_levels_{name}"].notna()], name)
+    return {rid: (cost, horizon) for rid, cost, horizon in zip(costs["run_id"], costs["cost"], costs["horizon"])}
+
+
+def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The split-estimand cells of every (instance, sampling, delay, step rule, target, N); ``meta``: the runs'
+    metadata, whose online hitting times are used where recorded (:func:`_costs`)."""
+    meta = pd.DataFrame({"run_id": []}) if meta is None else meta
     stats.need(runs, "algorithm.c_alpha")  # a grid column in every part (one value where it is not swept)
     rows = []
     table = ef.curves_per_run(runs)
@@ -103,8 +126,8 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame) -> pd.DataFrame:
         default = float(settings.default_c_alpha.get(kind, grid[0]))
         if default not in grid:
             raise ValidationError(f"default_c_alpha.{kind}", f"{default:g} is not among the runs' c_α {grid}")
-        for label, column, level, decreasing in _targets(settings, kind):
-            costs = _costs(group, column, level, decreasing)
+        for label, column, level, decreasing, name in _targets(settings, kind):
+            costs = _costs(group, column, level, decreasing, _online(meta, name))
             workers = sorted({n for _, n in costs})
             rules = [(FIXED, {n: default for n in workers})]
             if len(grid) > 1:
@@ -161,7 +184,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
 
 
 def summarise(results: Results) -> Summary:
-    eff = _efficiency_rows(results.settings, results.runs)
+    eff = _efficiency_rows(results.settings, results.runs, results.meta)
     summary = Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
                       mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
                       diagnostics=diagnostics_table(results.configs))

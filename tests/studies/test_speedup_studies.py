@@ -111,3 +111,20 @@ def test_feature_control_verdict():
     assert feature_control.verdict(summary(0.94, (0.0, -0.01, 0.01))) == "not an ε_app floor"
     assert feature_control.verdict(summary(0.995, (0.05, 0.04, 0.06))) == "an ε_app floor"
     assert feature_control.verdict(summary(0.95, (0.05, 0.04, 0.06))).startswith("partly")
+
+
+def test_online_hitting_times_replace_the_snapshot_crossings_where_a_run_recorded_them():
+    """Runs whose metadata holds the target's online hitting time (``target_levels_gap_0.5``, ``hits_gap_0.5``)
+    are costed by it: with every N-worker run recorded as hitting at exactly N × 1000 / 4 and the one-worker
+    runs at 1000, E(N) = 4/N exactly; the runs without it keep their snapshot crossing (E = 1000/1000 ≈ 1)."""
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
+    runs = _runs({1.0: 0.0})
+    ids = runs.drop_duplicates("run_id")[["run_id", "workers"]]
+    online = ids[ids["workers"].isin([1, 16])]
+    meta = pd.DataFrame({"run_id": online["run_id"], "target_levels_gap_0.5": 0.5, "updates_run": 1e7,
+                         "hit_horizon": 1e7,
+                         "hits_gap_0.5": np.where(online["workers"] == 1, 1000.0, online["workers"] * 250.0)})
+    eff = speedup._efficiency_rows(settings, runs, meta)
+    eff = eff[(eff["target"] == "gap 50%") & (eff["step_rule"] == speedup.FIXED)].set_index("workers")
+    assert eff.loc[16, "efficiency"] == pytest.approx(1000 / 4000)
+    assert eff.loc[4, "efficiency"] == pytest.approx(1.0, rel=0.05)  # snapshot crossings at ≈ 1000 both
