@@ -54,11 +54,13 @@ VARIANTS = (A3C, CONVENTION, PER_SAMPLE, TUNED)
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """Spec settings: the fraction of the gap J* − J(θ_0) that sets the target."""
     target_fraction: Fraction = 0.8
 
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """Per (variant, N): time and sample costs and their ratios to A3C (split-estimand cells), the waiting cost."""
     target_fraction: float
     workers: tuple
     straggler_prob: float
@@ -121,6 +123,7 @@ def _costs(runs: pd.DataFrame, f: float) -> pd.DataFrame:
 
 
 def summarise(results: Results) -> Summary:
+    """The cells of every A2C variant against A3C at each N, paired over seeds (module docstring)."""
     runs = stats.need(results.runs, "run_id", "workers", "seed", "mode", "samples", "time_s", "J", "gap").copy()
     f = results.settings.target_fraction
     configs = results.configs
@@ -212,6 +215,7 @@ def _draw_costs(ax, summary: Summary, cost: str) -> None:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """Time and samples to target per variant, and A2C's time over A3C's against the waiting cost alone."""
     fig, axes = pl.new_figure(1, 3, 15, 4.6)
     ax_a, ax_b, ax_c = axes[0]
     _draw_costs(ax_a, summary, "time")
@@ -242,6 +246,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: costs and ratios per variant and N."""
     out = []
     for (variant, cost), by_n in summary.cost_to_target.items():
         unit = dict(COSTS)[cost]
@@ -253,6 +258,7 @@ def numbers(summary: Summary) -> list[Number]:
 
 
 def time_verdict(e: stats.Estimate) -> str:
+    """"A3C faster" when the interval of A2C's time over A3C's lies above 1, "A2C faster" below, else undetermined."""
     if not (np.isfinite(e.lo) and np.isfinite(e.hi)):
         return "undetermined"
     return "A3C faster" if e.lo > 1 else "A2C faster" if e.hi < 1 else "undetermined"

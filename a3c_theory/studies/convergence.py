@@ -36,6 +36,7 @@ GAP_RATIO = 0.1
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """Spec settings: the gap fraction of the speedup target, the artifact name, whether to list the choices."""
     target_fraction: Fraction = 0.9
     artifact: str = "Fig. 1"
     """The paper artifact this study reproduces (a label for the report)."""
@@ -45,6 +46,7 @@ class Settings(StudySettings):
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """Bands of J and the critic gap per N, sample and runtime speedups with their cells, the choices made."""
     name: str
     artifact: str
     option: str
@@ -81,6 +83,7 @@ def _per_worker(sim: pd.DataFrame, value, positive: bool) -> dict:
 
 
 def summarise(results: Results) -> Summary:
+    """Panels (a)–(d) of the module docstring from the runs: bands over seeds and the speedup cells."""
     s = results.settings
     sim, thr = _split(results.runs)
     f = s.target_fraction
@@ -113,6 +116,7 @@ def summarise(results: Results) -> Summary:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """The paper's four panels for one sampling option."""
     sim, thr = _split(results.runs)
     f = summary.target_fraction
     palette = pl.colors(summary.workers)
@@ -154,6 +158,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: final J and critic gap, sample and runtime speedups per N."""
     return [*by_workers("sample speedup", summary.sample_speedup),
             *by_workers("runtime speedup (threads)", summary.runtime_speedup),
             *by_workers("final J", summary.final_J),
@@ -173,6 +178,7 @@ def speedup_verdict(speedups: dict, option: str) -> str:
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The Fig. 1/2 rows of paper_repro.md, each with the verdict of the module docstring's rules."""
     label, option, f = summary.artifact, summary.option, summary.target_fraction
     png = f"`{summary.name}.png`"
     closed = [e.value for e in summary.closed_fraction.values()]

@@ -35,11 +35,13 @@ FLOOR_CLOSED = 0.99
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """Spec settings: the artifact the control speaks to."""
     artifact: str = "Fig. 1(a)"
 
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """Fraction of the gap closed and ε_app at the end per feature kind, and their difference."""
     artifact: str
     horizon: float
     closed: dict
@@ -60,6 +62,7 @@ def _seeds(runs: pd.DataFrame, features: str) -> np.ndarray:
 
 
 def summarise(results: Results) -> Summary:
+    """Per feature kind the closed fraction and ε_app over seeds; one-hot − random (paired t, or Welch)."""
     runs = stats.need(results.runs, "run_id", "seed", "samples", "gap", "eps_app", "problem.critic_features")
     closed, eps, raw = {}, {}, {}
     for features in pl.values(runs, "problem.critic_features"):
@@ -83,6 +86,7 @@ def summarise(results: Results) -> Summary:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """Fraction of the gap closed vs updates for both feature kinds."""
     fig, axes = pl.new_figure(1, 1, 8, 4.6)
     ax = axes[0, 0]
     for i, (features, g) in enumerate(summary.curves.groupby("features", sort=True)):
@@ -96,6 +100,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: closed fractions, ε_app and the difference."""
     out = [Number("fraction of the gap closed at the end", f"critic features {f}", e)
            for f, e in summary.closed.items()]
     out += [Number("eps_app at the end", f"critic features {f}", e) for f, e in summary.eps_app.items()]
@@ -104,6 +109,7 @@ def numbers(summary: Summary) -> list[Number]:
 
 
 def verdict(summary: Summary) -> str:
+    """The module docstring's rule on the difference and the one-hot closed fraction."""
     d = summary.difference
     if np.isfinite(d.lo) and d.lo > 0 and summary.closed["one_hot"].value >= FLOOR_CLOSED:
         return "an ε_app floor"
@@ -113,6 +119,7 @@ def verdict(summary: Summary) -> str:
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The control's row of paper_repro.md."""
     c, e = summary.closed, summary.eps_app
     return [Claim(f"{summary.artifact}: the gap left open", "the rest of the gap is the O(ε_app) floor of Corollary 1",
                   "`feature_control.png`",

@@ -54,6 +54,7 @@ METRICS = {"closed": ("gap closed", False), "grad": ("(1/K) Σ‖∇J‖²", Tru
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """Spec settings: the instance, the horizons K, and the mixing family (kind, parameter, target)."""
     instance: str = "trap_chain"
     horizons: Annotated[tuple[Positive, ...], Items(min_len=3, span=100, sort=True)] = \
         (1000.0, 3000.0, 10000.0, 30000.0, 100000.0)
@@ -65,6 +66,7 @@ class Settings(StudySettings):
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """N_max(K) and N*(K) per sampling option and metric, their exponent fits, the mixing table, diagnostics."""
     instance: str
     mixing_parameter: str
     nmax: pd.DataFrame = field(repr=False)
@@ -107,6 +109,7 @@ def _seeds(table: pd.DataFrame) -> dict:
 
 
 def summarise(results: Results) -> Summary:
+    """Panels (a)–(c) of the module docstring from the runs (cells paired across N and K)."""
     s = results.settings
     runs = results.runs
     kinds = set(runs["kind"])
@@ -183,6 +186,7 @@ def _lambda2(summary: Summary, parameter: str) -> dict:
 
 # --------------------------------------------------------------------------- figure
 def draw(results: Results, summary: Summary, path) -> None:
+    """N_max(K) and N*(K) against K^(1/5), the targets, and Markovian E(N) vs mixing."""
     fig, axes = pl.new_figure(1, 3, 15.5, 4.3)
     ax_a, ax_b, ax_c = axes[0]
     for i, ((sampling, metric), g) in enumerate(summary.nmax.groupby(["sampling", "metric"], sort=True)):
@@ -236,6 +240,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 # --------------------------------------------------------------------------- report
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: exponents and E(N) at the largest N per mixing member."""
     out = [Number("exponent a of N_max ∝ K^a", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                   stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
            for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
@@ -300,6 +305,7 @@ def mixing_verdict(mixing: pd.DataFrame, lam: dict) -> str:
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The N_max and mixing rows of paper_repro.md with the module docstring's verdicts."""
     out = []
     name = pl.INSTANCE_NAMES.get(summary.instance, summary.instance)
     diag = summary.diagnostics[summary.diagnostics["instance"] == summary.instance]

@@ -149,6 +149,7 @@ def draw_worker_bands(ax, bands: pd.DataFrame, palette: dict, log_x=False, log_y
 
 
 def no_data(ax, what: str) -> None:
+    """Write ``what`` in the middle of an empty panel."""
     ax.text(0.5, 0.5, f"no {what} runs in this experiment", ha="center", va="center", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -189,6 +190,7 @@ def draw_speedup(ax, sp: pd.DataFrame, color, label: str, marker="o") -> bool:
 
 
 def unreached_legend_entry(ax) -> None:
+    """A legend entry for the hollow marker of cells where some runs never reached the target."""
     ax.plot([], [], linestyle="none", marker="o", mfc="white", color="0.3", ms=6,
             label="○ some runs never reached the target: speedup over those that did")
 

@@ -90,6 +90,7 @@ def _final(runs: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def summarise(results: Results) -> Summary:
+    """The cells, E(N) rows, exact fixed-point norms and bands of the module docstring."""
     runs = stats.need(results.runs, "run_id", "kind", "workers", "seed", "samples", "J", "gap", "critic_gap",
                       "algorithm.radius")
     meta = stats.need(results.meta, "run_id", "projections", "radius").set_index("run_id")
@@ -128,6 +129,7 @@ def _radius_label(cell: pd.Series, w0: float) -> str:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """One panel per instance: open gap fraction vs updates, one band per radius."""
     instances = list(summary.fixed_points["instance"])
     fig, axes = pl.new_figure(1, len(instances), 7.5 * len(instances), 4.6)
     for ax, kind in zip(axes[0], instances):
@@ -153,6 +155,7 @@ def _estimate(row, name: str) -> stats.Estimate:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: projected share, open gap, critic gap, E(N) and success share."""
     out = []
     for _, row in summary.cells.iterrows():
         out += [Number("share of critic steps projected", _setting(row), _estimate(row, "projected")),
@@ -178,6 +181,7 @@ def convergence_verdict(smallest: stats.Estimate, theory: stats.Estimate) -> str
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The theory-radius row and one row per instance with the module docstring's verdict."""
     out = []
     one = summary.cells[summary.cells["workers"] == 1]
     theory_cells = summary.cells[summary.cells["radius"] == THEORY]

@@ -95,6 +95,7 @@ def local_slopes(curves, window_decades: float) -> list[tuple[float, stats.Estim
 
 
 def summarise(results: Results) -> Summary:
+    """Local slopes of the running averages and instantaneous gradients per setting and window end."""
     columns = ("algorithm.sigma_alpha", "algorithm.sigma_beta", "lam")
     runs = stats.need(results.runs, "run_id", "seed", "samples", *columns, *AVERAGE.values(), *INSTANT.values())
     w = float(results.settings.window_decades)
@@ -140,6 +141,7 @@ def _setting(row) -> str:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """(a) running averages, (b) their local slopes against −ρ, (c) instantaneous local slopes against −σ_α."""
     fig, axes = pl.new_figure(1, 3, 16.5, 4.6)
     ax_a, ax_b, ax_c = axes[0]
     settings = summary.slopes[["sigma_alpha", "sigma_beta", "lam"]].drop_duplicates().itertuples(index=False)
@@ -170,11 +172,13 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: local slopes at the largest K."""
     return [Number(f"local slope of {row.metric} at the largest K", f"{_setting(row)}, K={row.K:g}", _estimate(row))
             for row in _last(summary).itertuples()]
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """One rate row per (σ_α, σ_β) at λ = 0 and the noise row, with the module docstring's verdicts."""
     last = _last(summary)
     out = []
     for row in last[last["metric"] == AVERAGE[0]].itertuples():

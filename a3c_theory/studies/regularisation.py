@@ -30,11 +30,13 @@ CLOSED_FRACTION = 0.9
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """No settings: the spec's λ grid is the study."""
     pass
 
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """Final values per (metric, λ), the bands drawn, and J_λ* with its certificate per λ."""
     lams: tuple
     final: dict
     """``{(metric, λ): Estimate}`` of the last snapshot's value (every metric is >= 0)."""
@@ -57,6 +59,7 @@ def regularised_optima(base: dict, lams) -> dict:
 
 
 def summarise(results: Results) -> Summary:
+    """Bands and final values of J* − J, ‖∇J_λ‖² and J_λ* − J_λ per λ (J_λ* exact)."""
     runs = stats.need(results.runs, "run_id", "workers", "seed", "lam", "samples", "J_lambda", *METRICS[:2])
     lams = tuple(pl.values(runs, "lam"))
     optimum = regularised_optima(results.configs[0], lams)
@@ -74,6 +77,7 @@ def summarise(results: Results) -> Summary:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """The three panels of the module docstring."""
     fig, axes = pl.new_figure(1, 3, 15.5, 4.2)
     ax_a, ax_b, ax_c = axes[0]
     curves = summary.curves
@@ -92,11 +96,13 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: final values per metric and λ."""
     return [Number(f"final {metric}", f"lam={lam:g}", summary.final[metric, lam])
             for lam in summary.lams for metric in METRICS]
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The J_λ* and the larger-λ rows of paper_repro.md."""
     first, last = summary.final["gap", summary.lams[0]], summary.final["gap", summary.lams[-1]]
     certificate = "; ".join(f"λ = {lam:g}: J_λ* = {v:.6g} (‖∇J_λ‖ {g:.1g}, spread over 3 starts {d:.1g})"
                             for lam, (v, g, d) in summary.optimum.items() if lam > 0)

@@ -43,7 +43,7 @@ from . import efficiency as ef
 from . import plotting as pl
 from . import hits, stats
 from . import time_to_target as ttt
-from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary
+from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary, no_interval
 
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
@@ -59,6 +59,7 @@ DEFAULT_TARGETS = (0.5, 0.8, 0.95)
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """Spec settings: gap targets per instance kind, running-average targets, the default c_α per kind."""
     targets: dict[str, tuple[Fraction, ...]] = field(default_factory=dict)
     """Instance kind -> fractions of the gap to close; a kind not listed gets :data:`DEFAULT_TARGETS`."""
     grad_targets: tuple[Fraction, ...] = (0.3, 0.1)
@@ -69,6 +70,7 @@ class Settings(StudySettings):
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """E(N) cells, verdicts per (instance, option, delay, rule, target), the start-up mechanism, diagnostics."""
     instances: tuple
     efficiency: pd.DataFrame = field(repr=False)
     """One row per instance, sampling, delay, step rule, target, N: E, interval, verdict, c_α used."""
@@ -184,6 +186,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
 
 
 def summarise(results: Results) -> Summary:
+    """The cells, verdict rows and mechanism rows of the module docstring."""
     eff = _efficiency_rows(results.settings, results.runs, results.meta)
     summary = Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
                       mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
@@ -196,6 +199,7 @@ def summarise(results: Results) -> Summary:
 
 # --------------------------------------------------------------------------- figure
 def draw(results: Results, summary: Summary, path) -> None:
+    """E(N) vs N per instance and option with verdict markers, and the start-up mechanism."""
     eff, mech = summary.efficiency, summary.mechanism
     kinds = list(summary.instances)
     options = [o for o in pl.OPTIONS if o in set(eff["sampling"])]
@@ -262,8 +266,32 @@ def _draw_mechanism(ax, mech: pd.DataFrame, option: str) -> None:
 
 
 # --------------------------------------------------------------------------- report
+CLEAR = (0.65, 0.85)
+"""Cells whose point estimate of E(N) lies outside this band count as clear (``decided_fraction_clear``)."""
+
+
+def decided_fractions(eff: pd.DataFrame) -> dict[str, tuple[float, int, float, int]]:
+    """Per instance: the share of N > 1 cells with round-robin delays and the fixed c_α (pooled over sampling
+    options and targets) whose E(N) verdict is decided, with the number of cells, and the same share among
+    the clear cells (point estimate outside :data:`CLEAR`) with their number."""
+    cells = eff[(eff["workers"] > 1) & (eff["delay"] == "round_robin") & (eff["step_rule"] == FIXED)]
+    out = {}
+    for kind, g in cells.groupby("instance", sort=True):
+        decided = g["verdict"] != ef.UNDETERMINED
+        clear = (g["efficiency"] < CLEAR[0]) | (g["efficiency"] > CLEAR[1])
+        out[kind] = (float(decided.mean()), len(g), float(decided[clear].mean()) if clear.any() else np.nan,
+                     int(clear.sum()))
+    return out
+
+
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: E(N) of every cell, and per instance the decided shares
+    (:func:`decided_fractions`)."""
     out = []
+    for kind, (share, n, clear_share, n_clear) in decided_fractions(summary.efficiency).items():
+        out.append(Number("decided_fraction", kind, no_interval(share, n)))
+        if n_clear:
+            out.append(Number("decided_fraction_clear", kind, no_interval(clear_share, n_clear)))
     for r in summary.efficiency.itertuples():
         label = (f"{pl.INSTANCE_NAMES.get(r.instance, r.instance)}, {pl.OPTIONS.get(r.sampling, r.sampling)}, {r.delay}, "
                  f"c_α {r.step_rule} ({r.c_alpha:g}), {r.target}, N={r.workers}")
@@ -357,6 +385,7 @@ def _bandit_claims(summary: Summary, fixed: pd.DataFrame) -> list[Claim]:
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The speedup rows of paper_repro.md with the module docstring's verdicts."""
     eff, diag = summary.efficiency, summary.diagnostics
     out = []
     fixed = eff[(eff["step_rule"] == FIXED) & (eff["delay"] == "round_robin")]

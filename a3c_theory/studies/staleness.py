@@ -96,6 +96,7 @@ class Fit:
 
 @dataclass(frozen=True)
 class InstanceResult:
+    """One instance's results: horizon, c_α, diagnostics, and per τ the excesses, costs, risks and fits."""
     instance: str
     horizon: int
     c_alpha: float
@@ -120,6 +121,7 @@ class InstanceResult:
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """One :class:`InstanceResult` per instance and the bands drawn."""
     instances: tuple
     table: pd.DataFrame = field(repr=False)
     fits: pd.DataFrame = field(repr=False)
@@ -248,6 +250,7 @@ def _per_instance(runs: pd.DataFrame, f: float, diagnostics: dict, c_alpha: floa
 
 
 def summarise(results: Results) -> Summary:
+    """ΔG(τ), the costs to target and their fits per instance, paired across τ (module docstring)."""
     runs = _runs(results)
     alphas = {_label(b): float(b["algorithm"]["c_alpha"]) for b in results.configs}
     out, rows, fits = [], [], []
@@ -285,6 +288,7 @@ def _reference_lines(ax, fit: Fit, color) -> None:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """ΔG(τ) and the cost to target vs τ per instance, with the fits."""
     fig, axes = pl.new_figure(1, 3, 15, 4.6)
     ax_a, ax_b, ax_c = axes[0]
     for i, res in enumerate(summary.instances):
@@ -336,6 +340,7 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: ΔG, costs and exponents per instance and τ."""
     out = []
     for res in summary.instances:
         for t in res.taus:
@@ -350,6 +355,7 @@ def numbers(summary: Summary) -> list[Number]:
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """One staleness row per instance with the module docstring's verdicts."""
     out = []
     for res in summary.instances:
         worst = max(res.taus)

@@ -32,6 +32,7 @@ SAMPLE_SPEEDUP_VERDICT = False
 
 @dataclass(frozen=True)
 class Settings(StudySettings):
+    """Spec settings: the gap target and the one-thread time the target must take at least."""
     target_fraction: Fraction = 0.9
     min_base_seconds: Annotated[float, Range(0.0, 3600.0, hi_open=True)] = 2.0
     """Seconds the one-worker runs must need to reach the target, for a wall-clock speedup to mean anything."""
@@ -39,6 +40,7 @@ class Settings(StudySettings):
 
 @dataclass(frozen=True)
 class Summary(StudySummary):
+    """Time to target, throughput and runtime speedup per N, and the core count."""
     target_fraction: float
     min_base_seconds: float
     cores: int
@@ -61,6 +63,7 @@ def _runs(results: Results) -> pd.DataFrame:
 
 
 def summarise(results: Results) -> Summary:
+    """Panels (a)–(c) of the module docstring from the threads runs."""
     runs = _runs(results)
     f = results.settings.target_fraction
     sp = stats.speedup_table(runs, "time", f)
@@ -77,6 +80,7 @@ def summarise(results: Results) -> Summary:
 
 
 def draw(results: Results, summary: Summary, path) -> None:
+    """The three panels, with the core count drawn and printed."""
     workers, cores = list(summary.workers), summary.cores
     sp, thr = summary.time_to_target, summary.throughput
     fig, axes = pl.new_figure(1, 3, 14, 4.2)
@@ -104,12 +108,14 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 
 def numbers(summary: Summary) -> list[Number]:
+    """The rows of summary.csv: times, throughputs and speedups per N."""
     return [*by_workers("throughput", summary.samples_per_s, "samples/s"),
             *by_workers("runtime speedup", summary.runtime_speedup),
             *by_workers("wall time to target", summary.wall_time, "s")]
 
 
 def claims(summary: Summary) -> list[Claim]:
+    """The runtime-speedup row of paper_repro.md."""
     base = summary.wall_time.get(1)
     meaningful = base is not None and np.isfinite(base.value) and base.value >= summary.min_base_seconds
     gain = any(n > 1 and np.isfinite(e.lo) and e.lo > 1 for n, e in summary.runtime_speedup.items())

@@ -128,3 +128,12 @@ def test_online_hitting_times_replace_the_snapshot_crossings_where_a_run_recorde
     eff = eff[(eff["target"] == "gap 50%") & (eff["step_rule"] == speedup.FIXED)].set_index("workers")
     assert eff.loc[16, "efficiency"] == pytest.approx(1000 / 4000)
     assert eff.loc[4, "efficiency"] == pytest.approx(1.0, rel=0.05)  # snapshot crossings at ≈ 1000 both
+
+
+def test_decided_fractions_count_round_robin_fixed_cells_above_one_worker():
+    eff = pd.DataFrame({"instance": "trap_chain", "workers": [1, 4, 16, 64, 4, 16], "delay": "round_robin",
+                        "step_rule": [speedup.FIXED] * 4 + [speedup.TUNED] * 2,
+                        "efficiency": [1.0, 0.95, 0.7, 0.3, 0.9, 0.9],
+                        "verdict": [ef.LINEAR, ef.LINEAR, ef.UNDETERMINED, ef.SUBLINEAR, ef.LINEAR, ef.LINEAR]})
+    share, n, clear_share, n_clear = speedup.decided_fractions(eff)["trap_chain"]
+    assert (n, n_clear) == (3, 2) and share == pytest.approx(2 / 3) and clear_share == 1.0
