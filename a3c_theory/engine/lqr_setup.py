@@ -30,7 +30,7 @@ from . import lqr_kernels
 from .kernels import make_hyper
 from .lqr_samplers import lqr_arrays, pending_width, scratch_size
 from .rng import seed_states
-from .run_setup import EnvKernels, RunSetup
+from .run_setup import EnvKernels, LawsState, RunSetup
 from .samplers import SAMPLING_CODES
 
 TAIL = 1e-4
@@ -132,9 +132,11 @@ def visitation_tv_bound(problem, K1: np.ndarray, S1: np.ndarray, K2: np.ndarray,
     return float(min(1.0, weights @ gaussian_tv_bound(C[:, 0], C[:, 1]) + g ** (t_max + 1)))
 
 
-class LQRSamplingLaws:
+class LQRSamplingLaws(LawsState):
     """Option-1 laws of a linear-quadratic run written into the kernels' arrays (``mu_sqrt``, ``K_law``); the
     interface of ``run_setup.SamplingLaws`` (``mu``: the Σ_K in use, ``d``: the gain in use)."""
+
+    ARRAYS = ("mu_sqrt", "K_law")
 
     def __init__(self, setup: RunSetup):
         self.setup = setup
@@ -157,13 +159,3 @@ class LQRSamplingLaws:
         self.mu, self.d = Sigma, K
         self.setup.arrays.mu_sqrt[:] = exact.psd_sqrt(Sigma)
         self.setup.arrays.K_law[:] = K.ravel()
-
-    def state(self) -> tuple:
-        """What the next refresh and the kernels depend on (as ``run_setup.SamplingLaws.state``)."""
-        arrays = self.setup.arrays
-        return self.mu, self.d, arrays.mu_sqrt.copy(), arrays.K_law.copy()
-
-    def restore(self, state: tuple) -> None:
-        self.mu, self.d, mu_sqrt, K_law = state
-        self.setup.arrays.mu_sqrt[:] = mu_sqrt
-        self.setup.arrays.K_law[:] = K_law

@@ -168,10 +168,30 @@ def check_problem(cfg, problem) -> None:
                           + ", ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else ""))
 
 
-class SamplingLaws:
+class LawsState:
+    """Saving and restoring option-1 laws (for replays): the laws in use ``mu``, ``d`` (the next refresh's warm
+    starts) and the kernels' arrays named by ``ARRAYS``, which hold what the kernels sample from."""
+
+    ARRAYS: tuple[str, ...] = ()
+
+    def state(self) -> tuple:
+        """What the next refresh and the kernels depend on (copies)."""
+        arrays = self.setup.arrays
+        return (self.mu, self.d, *(getattr(arrays, name).copy() for name in self.ARRAYS))
+
+    def restore(self, state: tuple) -> None:
+        """Put back a :meth:`state`."""
+        self.mu, self.d, *saved = state
+        for name, values in zip(self.ARRAYS, saved):
+            getattr(self.setup.arrays, name)[:] = values
+
+
+class SamplingLaws(LawsState):
     """Option-1 sampling laws ``μ_θ``, ``d_θ`` written into the kernels' CDF arrays; each refresh records the
     total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used since the previous refresh and
     the exact ones now (the bias of reusing them)."""
+
+    ARRAYS = ("mu_cdf", "d_cdf")
 
     def __init__(self, setup: RunSetup):
         self.setup = setup
@@ -194,15 +214,6 @@ class SamplingLaws:
         self.setup.arrays.mu_cdf[:] = distribution_cdf(mu)
         self.setup.arrays.d_cdf[:] = distribution_cdf(d)
 
-    def state(self) -> tuple:
-        """What the next refresh and the kernels depend on: the laws in use (their CDFs) and the warm starts."""
-        arrays = self.setup.arrays
-        return self.mu, self.d, arrays.mu_cdf.copy(), arrays.d_cdf.copy()
-
-    def restore(self, state: tuple) -> None:
-        self.mu, self.d, mu_cdf, d_cdf = state
-        self.setup.arrays.mu_cdf[:] = mu_cdf
-        self.setup.arrays.d_cdf[:] = d_cdf
 
 
 def sampling_law_bias(laws: list[SamplingLaws], refresh: int) -> dict:
