@@ -316,3 +316,16 @@ def test_cli_run_on_a_random_family_config(tmp_path, capsys):
     assert np.all(np.isfinite(table[["avg_grad_norm_sq", "avg_critic_gap_sq"]].to_numpy()))
     assert cli.main(["evaluate", str(tmp_path / "o"), "--out", str(tmp_path / "again.csv")]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), table)
+
+
+def test_cli_sweep_on_an_lqr_config_prints_its_diagnostics_and_runs(tmp_path, capsys):
+    """A sweep diagnoses an lqr instance with a3c_theory.lqr.diagnose (no finite-MDP myopia or start-up
+    warnings) and runs its grid."""
+    toml = tmp_path / "lqr.toml"
+    toml.write_text('[problem]\nkind = "lqr"\nstate_dim = 2\naction_dim = 1\n\n[algorithm]\nradius = 100.0\n'
+                    'c_alpha = 0.003\nc_beta = 0.02\nsampling = "markov"\n\n[run]\nsamples = 2000\nsnapshots = 4\n')
+    out = tmp_path / "sweep"
+    assert cli.main(["sweep", str(toml), "--grid", "run.workers=1,2", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "instance: linear-quadratic, rho(A - B K0)" in printed and "myopia" not in printed
+    assert len(pd.read_csv(out / "runs.csv")) == 2
