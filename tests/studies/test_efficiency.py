@@ -110,8 +110,19 @@ def test_paper_claim_verdicts():
     assert ef.paper_claim_verdict(ends, "iid") == "contradicted"
     assert ef.paper_claim_verdict({1: ef.LINEAR, 4: ef.UNDETERMINED}, "iid") == ef.UNDETERMINED
     assert ef.paper_claim_verdict(ends, "markov") == "reproduced"
-    assert ef.paper_claim_verdict(lin, "markov").startswith("contradicted")
+    assert ef.paper_claim_verdict(lin, "markov") == "consistent: linear at every N"  # "small N" says no more
     assert ef.paper_claim_verdict(early, "markov").startswith("partly")
+
+
+def test_only_n_inside_the_theorems_regime_can_contradict_linear_speedup():
+    """K = 3125 updates: K^(1/5) = 5, so N = 4 (K_0 = 3) is inside and N = 16 (K_0 = 15) outside."""
+    ends = {1: ef.LINEAR, 4: ef.LINEAR, 16: ef.SUBLINEAR}
+    assert ef.in_regime(4, 3125.0) and not ef.in_regime(16, 3125.0)
+    verdict = ef.paper_claim_verdict(ends, "iid", 3125.0)
+    assert verdict.startswith("consistent") and "N = 16" in verdict and ef.OUTSIDE in verdict
+    assert ef.paper_claim_verdict({1: ef.LINEAR, 4: ef.SUBLINEAR, 16: ef.LINEAR}, "iid", 3125.0) == "contradicted"
+    assert ef.paper_claim_verdict(ends, "iid", 10.0) == ef.OUTSIDE  # K^(1/5) = 1.6: no N > 1 inside
+    assert ef.paper_claim_verdict(ends, "iid") == "contradicted"  # without K every N counts
 
 
 def test_speedup_verdicts_scale_the_interval_by_n():

@@ -91,8 +91,9 @@ def test_speedup_study_finds_linear_speedup_when_every_n_needs_the_same_samples(
 
 def test_convergence_speedup_verdicts_follow_the_stated_rule():
     """E(N) = Speedup(N)/N with its interval: i.i.d. 1, 2, 3.9, 5.5 with [5, 5.9] at N = 8 -> E(8) in
-    [0.625, 0.74] < 0.75: sub-linear, 'contradicted'. Markovian: linear at every N contradicts 'linear only
-    for small N'; linear at N = 2 and sub-linear at N = 8 reproduces it."""
+    [0.625, 0.74] < 0.75: sub-linear, 'contradicted'. Markovian: linear at every N is consistent with 'roughly
+    linear for small N' (it does not say where linearity ends); linear at N = 2 and sub-linear at N = 8
+    reproduces it."""
     def speedups(rows):
         return {n: Estimate(m, lo, hi, 3) for n, m, lo, hi in rows}
 
@@ -100,7 +101,7 @@ def test_convergence_speedup_verdicts_follow_the_stated_rule():
     assert convergence.speedup_verdict(iid, "i.i.d.") == "contradicted"
     linear = speedups([(n, float(n), n * 0.9, n * 1.1) for n in (1, 2, 4, 8)])
     assert convergence.speedup_verdict(linear, "i.i.d.") == "consistent"
-    assert convergence.speedup_verdict(linear, "Markovian").startswith("contradicted")
+    assert convergence.speedup_verdict(linear, "Markovian").startswith("consistent")
     ends = speedups([(1, 1.0, 1.0, 1.0), (2, 1.9, 1.6, 2.4), (4, 3.5, 2.9, 4.1), (8, 4.0, 3.0, 5.0)])
     assert convergence.speedup_verdict(ends, "Markovian").startswith("reproduced")
 
