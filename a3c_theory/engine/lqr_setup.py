@@ -138,13 +138,6 @@ class LQRSamplingLaws(LawsState):
 
     ARRAYS = ("mu_sqrt", "K_law")
 
-    def __init__(self, setup: RunSetup):
-        self.setup = setup
-        self.mu = None
-        self.d = None
-        self.tv_mu: list[float] = []
-        self.tv_d: list[float] = []
-
     def refresh(self, record: bool = True) -> None:
         """Laws at the current K; kept as they are when K no longer stabilises (a Hogwild refresh can see it
         before the divergence check ends the run); ``record=False`` (a replay) records no drift."""

@@ -169,10 +169,19 @@ def check_problem(cfg, problem) -> None:
 
 
 class LawsState:
-    """Saving and restoring option-1 laws (for replays): the laws in use ``mu``, ``d`` (the next refresh's warm
-    starts) and the kernels' arrays named by ``ARRAYS``, which hold what the kernels sample from."""
+    """What the option-1 laws of every environment kind share: the laws in use ``mu``, ``d`` (the next
+    refresh's warm starts), the drifts recorded at each refresh (``tv_mu``, ``tv_d``), and saving and
+    restoring them (for replays) with the kernels' arrays named by ``ARRAYS``, which hold what the kernels
+    sample from."""
 
     ARRAYS: tuple[str, ...] = ()
+
+    def __init__(self, setup: RunSetup):
+        self.setup = setup
+        self.mu = None
+        self.d = None
+        self.tv_mu: list[float] = []
+        self.tv_d: list[float] = []
 
     def state(self) -> tuple:
         """What the next refresh and the kernels depend on (copies)."""
@@ -192,13 +201,6 @@ class SamplingLaws(LawsState):
     the exact ones now (the bias of reusing them)."""
 
     ARRAYS = ("mu_cdf", "d_cdf")
-
-    def __init__(self, setup: RunSetup):
-        self.setup = setup
-        self.mu = None
-        self.d = None
-        self.tv_mu: list[float] = []
-        self.tv_d: list[float] = []
 
     def refresh(self, record: bool = True) -> None:
         """Recompute the laws at the current θ; ``record=False`` (a replay) records no drift."""
