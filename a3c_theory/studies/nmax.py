@@ -240,10 +240,13 @@ def draw(results: Results, summary: Summary, path) -> None:
 
 # --------------------------------------------------------------------------- report
 def numbers(summary: Summary) -> list[Number]:
-    """The rows of summary.csv: exponents and E(N) at the largest N per mixing member."""
+    """The rows of summary.csv: exponents (``nmax_exponent`` per sampling option: N_max's on the gap target)
+    and E(N) at the largest N per mixing member."""
     out = [Number("exponent a of N_max ∝ K^a", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                   stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
            for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
+    out += [Number("nmax_exponent", r.sampling, stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
+            for r in summary.fits.itertuples() if r.metric == METRICS["closed"][0] and np.isfinite(r.a)]
     out += [Number("exponent a of N* ∝ K^a (E(N*) = 0.75)", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                    stats.Estimate(r.a_cross, r.a_cross_lo, r.a_cross_hi, int(r.cross_points), stats.BOOTSTRAP_INTERVAL))
             for r in summary.fits.itertuples() if np.isfinite(r.a_cross)]

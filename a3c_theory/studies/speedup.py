@@ -90,7 +90,7 @@ def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool,
     name: the key of its hitting time in a run's metadata, ``engine.targets.target_name``)."""
     out = [(f"gap {f:.0%}", "closed", f, False, target_name("gap", f))
            for f in settings.targets.get(kind, DEFAULT_TARGETS)]
-    out += [(f"avg|grad J|^2 <= {e:g}|grad J0|^2", "grad", e, True, target_name("avg_grad", e))
+    out += [(f"(1/K)Σ‖∇J‖² ≤ {e:g}‖∇J(θ0)‖²", "grad", e, True, target_name("avg_grad", e))
             for e in settings.grad_targets]
     return out
 
