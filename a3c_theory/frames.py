@@ -53,7 +53,7 @@ def read_csv(path) -> pd.DataFrame:
     compressed file that is cut or damaged is a ValidationError naming it."""
     try:
         return pd.read_csv(path, keep_default_na=False, na_values=[NA])
-    except (EOFError, gzip.BadGzipFile, OSError) as err:
+    except (EOFError, OSError) as err:  # (gzip.BadGzipFile is an OSError)
         if not is_compressed(path) or isinstance(err, FileNotFoundError):
             raise
         raise ValidationError(str(path), f"is not a readable gzip-compressed table ({err})") from None

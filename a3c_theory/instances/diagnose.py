@@ -377,7 +377,9 @@ def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
         problem = build_problem(cfg)
         where = ", ".join(f"{key}={value}" for key, value in zip(problem_axes, values)) or "instance"
         if cfg.problem.kind == "lqr":  # no myopia or step-size start-up numbers: a3c_theory.lqr.diagnose
-            lines.append(f"{where}: " + _lqr_line(problem, cfg.algorithm.radius))
+            from ..lqr.diagnose import diagnose_lqr, lqr_summary_line
+
+            lines.append(f"{where}: " + lqr_summary_line(diagnose_lqr(problem, cfg.algorithm.radius)))
             continue
         diag = diagnose(problem, radius=cfg.algorithm.radius or None)
         found.append(diag)
@@ -388,15 +390,6 @@ def sweep_diagnostics(base_config: dict, grid: dict) -> list[str]:
             lines += [f"warning: {where}: {line.removeprefix('warning: ')}" for line in step_size_warnings(at_c)]
     warning = discrimination_warning(found) if "run.workers" in grid and found else None
     return lines + ([warning] if warning else [])
-
-
-def _lqr_line(problem, radius: float) -> str:
-    """One line of a linear-quadratic instance's diagnostics (:func:`a3c_theory.lqr.diagnose.diagnose_lqr`)."""
-    from ..lqr.diagnose import diagnose_lqr
-
-    d = diagnose_lqr(problem, radius)
-    return (f"linear-quadratic, rho(A - B K0) {d.rho_K0:.3g}, rho(A - B K*) {d.rho_K_star:.3g}, "
-            f"cond(Sigma_K0) {d.cond_Sigma_K0:.3g}, ||w*_K0|| {d.w_star_norm:.3g} vs radius {d.radius:.3g}")
 
 
 def diagnostics_table(configs):

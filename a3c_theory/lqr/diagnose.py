@@ -72,6 +72,13 @@ def diagnose_lqr(problem: LQRProblem, radius: float) -> LQRDiagnostics:
         seconds=time.perf_counter() - start)
 
 
+def lqr_summary_line(d: LQRDiagnostics) -> str:
+    """The one-line form (a sweep's instance line): the spectral radii at K0 and K*, cond(Σ_K0) and ‖w*‖
+    against the radius."""
+    return (f"linear-quadratic, rho(A - B K0) {d.rho_K0:.3g}, rho(A - B K*) {d.rho_K_star:.3g}, "
+            f"cond(Sigma_K0) {d.cond_Sigma_K0:.3g}, ||w*_K0|| {d.w_star_norm:.3g} vs radius {d.radius:.3g}")
+
+
 def format_lqr_report(d: LQRDiagnostics) -> str:
     """The human-readable report: one line per number, with what it means."""
     star_note = ("(>= 1: no stationary law mu_K*; only sqrt(gamma) rho < 1 holds)" if d.rho_K_star >= 1

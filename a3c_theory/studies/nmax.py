@@ -242,16 +242,16 @@ def draw(results: Results, summary: Summary, path) -> None:
 def numbers(summary: Summary) -> list[Number]:
     """The rows of summary.csv: exponents (``nmax_exponent`` per sampling option: N_max's on the gap target)
     and E(N) at the largest N per mixing member."""
-    out = [Number("exponent a of N_max ∝ K^a", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
-                  stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
-           for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
-    out += [Number("nmax_exponent", r.sampling, stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
-            for r in summary.fits.itertuples() if r.metric == METRICS["closed"][0] and np.isfinite(r.a)]
+    fitted = [(r, stats.Estimate(r.a, r.lo, r.hi, int(r.points), POWER_LAW))
+              for r in summary.fits.itertuples() if np.isfinite(r.a)]  # (the claims state the unfitted ones)
+    out = [Number("exponent a of N_max ∝ K^a", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}", a)
+           for r, a in fitted]
+    out += [Number("nmax_exponent", r.sampling, a) for r, a in fitted if r.metric == METRICS["closed"][0]]
     out += [Number("exponent a of N* ∝ K^a (E(N*) = 0.75)", f"{pl.OPTIONS.get(r.sampling, r.sampling)}, target on {r.metric}",
                    stats.Estimate(r.a_cross, r.a_cross_lo, r.a_cross_hi, int(r.cross_points), stats.BOOTSTRAP_INTERVAL))
             for r in summary.fits.itertuples() if np.isfinite(r.a_cross)]
     out += [Number("efficiency E(N) (Markovian, mixing family)", f"value={r.value}, N={r.workers}",
-                   stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL))
+                   ef.efficiency_estimate(r))
             for r in summary.mixing.itertuples()]
     return out
 

@@ -163,8 +163,7 @@ def numbers(summary: Summary) -> list[Number]:
                 Number("critic gap at the end", _setting(row), _estimate(row, "critic_gap"))]
     for _, row in summary.efficiency.iterrows():
         out.append(Number(f"efficiency E(N) at {summary.target_fraction:.0%} of the gap (runs that reach it)",
-                          _setting(row), stats.Estimate(row["efficiency"], row["lo"], row["hi"], int(row["n"]),
-                                                        stats.BOOTSTRAP_INTERVAL)))
+                          _setting(row), ef.efficiency_estimate(row)))
         out.append(Number(f"share of runs reaching {summary.target_fraction:.0%} of the gap", _setting(row),
                           stats.Estimate(row["success"], row["success_lo"], row["success_hi"], int(row["runs"]),
                                          intervals.CLOPPER_PEARSON)))

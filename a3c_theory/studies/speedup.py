@@ -297,8 +297,7 @@ def numbers(summary: Summary) -> list[Number]:
     for r in summary.efficiency.itertuples():
         label = (f"{pl.INSTANCE_NAMES.get(r.instance, r.instance)}, {pl.OPTIONS.get(r.sampling, r.sampling)}, {r.delay}, "
                  f"c_α {r.step_rule} ({r.c_alpha:g}), {r.target}, N={r.workers}")
-        out.append(Number("efficiency E(N) = Speedup(N)/N", label,
-                          stats.Estimate(r.efficiency, r.lo, r.hi, int(r.n), stats.BOOTSTRAP_INTERVAL)))
+        out.append(Number("efficiency E(N) = Speedup(N)/N", label, ef.efficiency_estimate(r)))
     return out
 
 
