@@ -37,7 +37,7 @@ import numpy as np
 from . import atomic, frames, outputs, report, sweep
 from .errors import RunsFailed, ValidationError
 from .instances import instance_label
-from .reproduce import check_tables, diagnostics, print_diagnostics, runs_table, study_step, _existing
+from .reproduce import check_tables, diagnostics, existing_runs_table, print_diagnostics, runs_table, study_step
 from .studies import Study, spec, study_module
 
 DEFAULT_DIR = Path("runs") / "studies"
@@ -162,7 +162,7 @@ def run_study(spec_source, out=None, quick: bool = False, redraw: bool = False, 
     out = output_dir(out, s.name, quick)
     diagnosed = diagnostics({s.name: s}, {s.name: module.SAMPLE_SPEEDUP_VERDICT})  # loads every instance
     if redraw:
-        _existing(runs_table(out, s.name))
+        existing_runs_table(out, s.name)
     atomic.check_writable(out, "--out", folder=True)
     if redraw:
         check_tables(out, s.name)

@@ -198,7 +198,9 @@ def _table(out: Path, name: str, kind: str) -> Path:
     return plain if plain.is_file() and not compressed.is_file() else compressed
 
 
-def _existing(path: Path) -> Path:
+def existing_runs_table(out: Path, name: str) -> Path:
+    """:func:`runs_table`, which a redraw needs: a ValidationError naming ``--redraw`` when it is missing."""
+    path = runs_table(out, name)
     if not path.is_file():
         raise ValidationError("--redraw", f"no runs table at {path} to redraw from; run this study first")
     return path
@@ -284,7 +286,7 @@ def study_step(study, s: spec.Spec, out: Path, runs_dir: Path, execute: bool, al
     t0 = time.perf_counter()
     timing = out / f"{study.name}__timing.json"
     if not execute:
-        runs = frames.read_csv(_existing(runs_table(out, study.name)))
+        runs = frames.read_csv(existing_runs_table(out, study.name))
         meta_path = meta_table(out, study.name)
         meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
         run_time = read_run_time(timing)
@@ -327,7 +329,7 @@ def reproduce(out_dir=None, quick: bool = False, jobs: int | None = None, progre
     to_run = studies_to_run(specs, redraw, only)
     out, report_path = output_paths(out_dir, report_path, quick)
     for name in (name for name in specs if name not in to_run):  # the runs tables to redraw from exist
-        _existing(runs_table(out, name))
+        existing_runs_table(out, name)
     atomic.check_writable(out, "--out", folder=True)
     atomic.check_writable(report_path, "--report")
     for name in (name for name in specs if name not in to_run):  # ... and are whole

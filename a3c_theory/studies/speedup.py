@@ -123,7 +123,7 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
     metadata, whose online hitting times are used where recorded (:func:`_costs`)."""
     meta = pd.DataFrame({"run_id": []}) if meta is None else meta
     stats.need(runs, "algorithm.c_alpha")  # a grid column in every part (one value where it is not swept)
-    rows = []
+    rows, online = [], {}
     table = ef.curves_per_run(runs)
     for (kind, sampling, delay), group in table.groupby(["kind", "sampling", "delay"], sort=True):
         grid = sorted(group["c_alpha"].unique())
@@ -131,7 +131,9 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
         if default not in grid:
             raise ValidationError(f"default_c_alpha.{kind}", f"{default:g} is not among the runs' c_α {grid}")
         for label, column, level, decreasing, name in _targets(settings, kind):
-            costs = _costs(group, column, level, decreasing, _online(meta, name))
+            if name not in online:
+                online[name] = _online(meta, name)
+            costs = _costs(group, column, level, decreasing, online[name])
             workers = sorted({n for _, n in costs})
             rules = [(FIXED, {n: default for n in workers})]
             if len(grid) > 1:
