@@ -140,7 +140,7 @@ def draw(results: Results, summary: Summary, path) -> None:
             band = summary.curves[(summary.curves["instance"] == kind) & (summary.curves["radius"] == cell["radius"])]
             pl.draw_band(ax, band, palette[cell["radius"]], _radius_label(cell, w0), log_y=True)
         ax.set(xscale="log", yscale="log", xlabel="updates k (one worker)", ylabel="open gap fraction gap_k / gap_0",
-               title=f"{kind}: ‖ω*_θ0‖ = {w0:.3g}, ‖ω*_π*‖ = {w_opt:.3g} (mean, 95% t-band)")
+               title=f"{kind}: ‖ω*_θ0‖ = {w0:.3g}, ‖ω*_π*‖ = {w_opt:.3g} ({int(cells['n'].min())} seeds, mean, 95% t-band)")
         ax.legend(loc="lower left", fontsize=7)
     pl.save(fig, path, results.title)
 
