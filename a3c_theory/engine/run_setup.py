@@ -13,6 +13,7 @@ picks it from the problem; the drivers call only ``setup.kernels``.
 """
 
 import sys
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,9 +21,11 @@ import numpy as np
 
 from .. import __version__, config, divergence
 from ..errors import ValidationError
+from ..policy import softmax_rows
 from ..trace import machine_description
 from .kernels import initialise_chains, make_hyper, simulated_chunk, sync_chunk
 from .rng import seed_states
+from .small_exact import REFRESH_MAX_STATES, dense_sampling_laws
 from .samplers import SAMPLING_CODES, distribution_cdf, pending_arrays, problem_arrays, scratch_buffer
 
 CHUNK = 1 << 16
@@ -198,24 +201,70 @@ class LawsState:
 class SamplingLaws(LawsState):
     """Option-1 sampling laws ``μ_θ``, ``d_θ`` written into the kernels' CDF arrays; each refresh records the
     total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used since the previous refresh and
-    the exact ones now (the bias of reusing them)."""
+    the exact ones now (the bias of reusing them).
+
+    Two paths, one arithmetic: up to ``small_exact.REFRESH_MAX_STATES`` states (:attr:`compiled`) ``π_θ`` and
+    ``P_π`` are formed by the NumPy calls ``exact.sampling_laws`` makes on its dense path and the two solves,
+    the normalisations, the CDFs and the drift run in one compiled call (``small_exact.dense_sampling_laws``);
+    larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started at the laws in use). Where both
+    solve with the same LAPACK rounding (``tests/test_engine_small_exact.py``) the laws are the same bits."""
 
     ARRAYS = ("mu_cdf", "d_cdf")
+
+    def __init__(self, setup: RunSetup):
+        super().__init__(setup)
+        mdp = setup.problem.mdp
+        self._dense = _dense_law_inputs(mdp) if mdp.n_states <= REFRESH_MAX_STATES else None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the refreshes run in compiled code (a small instance)."""
+        return self._dense is not None
 
     def refresh(self, record: bool = True) -> None:
         """Recompute the laws at the current θ; ``record=False`` (a replay) records no drift."""
         from .. import exact
 
         problem = self.setup.problem
-        pi = problem.policy.probabilities(self.setup.theta)
-        mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
-        if self.mu is not None and record:
-            self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
-            self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
+        if self._dense is None:
+            pi = problem.policy.probabilities(self.setup.theta)
+            mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
+            if self.mu is not None and record:
+                self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
+                self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
+            self.mu, self.d = mu, d
+            self.setup.arrays.mu_cdf[:] = distribution_cdf(mu)
+            self.setup.arrays.d_cdf[:] = distribution_cdf(d)
+            return
+        P3, eta, gamma = self._dense
+        policy, theta = problem.policy, self.setup.theta
+        logits = theta.reshape(policy.n_states, policy.n_actions) if policy.is_tabular else \
+            policy.actor_features @ theta
+        pi = softmax_rows(logits)
+        P_pi = np.matmul(pi[:, None, :], P3)[:, 0, :]
+        first = self.mu is None
+        if first:  # a chain with several recurrent classes has no unique μ_θ (ValidationError, field P)
+            exact.check_unique_stationary(P_pi)
+        drift = record and not first
+        mu, d, tv_mu, tv_d = dense_sampling_laws(P_pi, eta, gamma, eta if first else self.mu,
+                                                 eta if first else self.d, drift, self.setup.arrays.mu_cdf,
+                                                 self.setup.arrays.d_cdf)
+        if drift:
+            self.tv_mu.append(tv_mu)
+            self.tv_d.append(tv_d)
         self.mu, self.d = mu, d
-        self.setup.arrays.mu_cdf[:] = distribution_cdf(mu)
-        self.setup.arrays.d_cdf[:] = distribution_cdf(d)
 
+
+_DENSE_LAW_INPUTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _dense_law_inputs(mdp) -> tuple:
+    """``(P[s, a, s'] dense, η, γ)`` of a small MDP for the compiled refresh, built once per MDP."""
+    inputs = _DENSE_LAW_INPUTS.get(mdp)
+    if inputs is None:
+        inputs = _DENSE_LAW_INPUTS[mdp] = (np.ascontiguousarray(mdp.dense_P(), np.float64),
+                                           np.ascontiguousarray(mdp.eta, np.float64), float(mdp.gamma))
+    return inputs
 
 
 def sampling_law_bias(laws: list[SamplingLaws], refresh: int) -> dict:

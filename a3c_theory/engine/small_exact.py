@@ -37,3 +37,134 @@ def dense_objective(logits, P3, r_sa, eta, gamma):
                 M[s, t] -= gamma * p * P3[s, a, t]
     V = np.linalg.solve(M, r_pi)
     return (1.0 - gamma) * np.dot(eta, V)
+
+
+REFRESH_MAX_STATES = 128
+"""Largest ``nS`` whose option-1 laws are refreshed by :func:`dense_sampling_laws` (two dense LU solves of
+``nS × nS``, ~2·nS³/3 flops each: a few µs on a 6-state chain, ~0.1 ms at 128 states); larger instances keep
+``exact.sampling_laws`` (sparse GMRES with warm starts)."""
+
+
+@njit(cache=True, nogil=True)
+def _block_sum(x, lo, n):
+    """NumPy's pairwise sum of ``x[lo : lo + n]`` for ``n ≤ 128``: a plain loop below 8 terms, else 8
+    accumulators combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the tail."""
+    if n < 8:
+        total = 0.0
+        for i in range(lo, lo + n):
+            total += x[i]
+        return total
+    r = np.empty(8)
+    for j in range(8):
+        r[j] = x[lo + j]
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += x[lo + i + j]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        total += x[lo + i]
+        i += 1
+    return total
+
+
+@njit(cache=True, nogil=True)
+def pairwise_sum(x, lo, n):
+    """``Σ x[lo : lo + n]`` in NumPy's order (``np.add.reduce``: :func:`_block_sum` up to 128 terms, above
+    that the sum of the two halves, the first of ``⌊n/2⌋`` rounded down to a multiple of 8), so that a sum
+    here rounds as ``x.sum()`` does. The halving recursion runs on an explicit stack."""
+    if n <= 128:
+        return _block_sum(x, lo, n)
+    # post-order walk of the halving tree: each frame is (lo, n, stage); values holds finished halves
+    frames_lo = np.empty(64, np.int64)
+    frames_n = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    values = np.empty(64)
+    depth = 0
+    frames_lo[0], frames_n[0], stage[0] = lo, n, 0
+    n_values = 0
+    while depth >= 0:
+        f_lo, f_n = frames_lo[depth], frames_n[depth]
+        if f_n <= 128:
+            values[n_values] = _block_sum(x, f_lo, f_n)
+            n_values += 1
+            depth -= 1
+            continue
+        half = f_n // 2
+        half -= half % 8
+        if stage[depth] == 0:
+            stage[depth] = 1
+            frames_lo[depth + 1], frames_n[depth + 1], stage[depth + 1] = f_lo, half, 0
+            depth += 1
+        elif stage[depth] == 1:
+            stage[depth] = 2
+            frames_lo[depth + 1], frames_n[depth + 1], stage[depth + 1] = f_lo + half, f_n - half, 0
+            depth += 1
+        else:
+            values[n_values - 2] = values[n_values - 2] + values[n_values - 1]
+            n_values -= 1
+            depth -= 1
+    return values[0]
+
+
+@njit(cache=True, nogil=True)
+def _distribution(x):
+    """``exact._as_distribution``: ``max(x, 0) / Σ max(x, 0)``, in place."""
+    for i in range(x.shape[0]):
+        x[i] = max(x[i], 0.0)
+    total = pairwise_sum(x, 0, x.shape[0])
+    for i in range(x.shape[0]):
+        x[i] = x[i] / total
+
+
+@njit(cache=True, nogil=True)
+def _write_cdf(p, cdf):
+    """``samplers.distribution_cdf(p)`` into ``cdf``: the cumulative sums of ``p / Σp`` (p ≥ 0 here), the
+    last entry set to exactly 1."""
+    total = pairwise_sum(p, 0, p.shape[0])
+    acc = 0.0
+    for i in range(p.shape[0]):
+        acc += p[i] / total
+        cdf[i] = acc
+    cdf[p.shape[0] - 1] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def _half_l1(p, q):
+    diff = np.abs(p - q)
+    return 0.5 * pairwise_sum(diff, 0, diff.shape[0])
+
+
+@njit(cache=True, nogil=True)
+def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf):
+    """The linear algebra of one option-1 refresh on a small dense instance, from ``P_π`` (nS, nS)
+    (DESIGN.md, option-1 laws; ``exact.sampling_laws``'s dense path: the same systems, assembled and
+    solved in the same order, so the laws and CDFs are those of the exact path bit for bit)
+
+        μ_θ:  (I − P_πᵀ + u1ᵀ) μ = u,  u = 1/nS      (stationary law of P_π, Brauer shift)
+        d_θ:  (I − γP_πᵀ) d = (1−γ) η               (discounted visitation)
+
+    each clipped at 0 and normalised; writes their CDFs (``samplers.distribution_cdf``) into ``mu_cdf`` and
+    ``d_cdf`` and returns ``(μ, d, tv_μ, tv_d)``, new arrays, with ``tv = ½‖p_new − p_old‖₁`` when ``record``
+    (else 0)."""
+    n_states = P_pi.shape[0]
+    u = np.full(n_states, 1.0 / n_states)
+    M = np.empty((n_states, n_states))
+    for i in range(n_states):
+        for j in range(n_states):
+            M[i, j] = u[i] - P_pi[j, i]
+        M[i, i] += 1.0
+    mu = np.linalg.solve(M, u)
+    _distribution(mu)
+    for i in range(n_states):
+        for j in range(n_states):
+            M[i, j] = -gamma * P_pi[j, i]
+        M[i, i] += 1.0
+    d = np.linalg.solve(M, (1.0 - gamma) * eta)
+    _distribution(d)
+    _write_cdf(mu, mu_cdf)
+    _write_cdf(d, d_cdf)
+    if record:
+        return mu, d, _half_l1(mu, mu_old), _half_l1(d, d_old)
+    return mu, d, 0.0, 0.0
