@@ -64,8 +64,8 @@ def run_one(cfg: config_module.Config, problem=None, progress=False) -> RunResul
 def run_batch(cfgs: list, problem=None):
     """Run a seed batch: configs equal but for ``run.seed`` (else a ValidationError naming the first key that
     differs), one :class:`RunResult` per config, yielded as each run finishes. The problem, its packed
-    arrays' inputs, the theory radius, the exact evaluator (and ``J*``) and the compiled kernels are built
-    or loaded once (``engine.run_setup.Shared``), BLAS is pinned once, and each run is
+    arrays' inputs, the theory radius, the exact evaluator (and ``J*``, and the metrics at ``θ_0, ω_0``) and the
+    compiled kernels are built or loaded once (``engine.run_setup.Shared``), BLAS is pinned once, and each run is
     :func:`run_one`'s, bit for bit."""
     from .engine.run_setup import Shared
     from .exact import single_thread_blas
@@ -84,9 +84,26 @@ def run_batch(cfgs: list, problem=None):
             raise ValidationError(key, "differs between the configs of a seed batch (only run.seed may)")
     _check_kind(cfgs[0])
     shared = Shared(cfgs[0], problem)
+    evaluator = _StartMemo(shared.evaluator)
     with single_thread_blas():
         for cfg in cfgs:
-            yield _run(cfg, False, shared=shared)
+            yield _run(cfg, False, shared=shared, evaluator=evaluator)
+
+
+class _StartMemo:
+    """A seed batch's ``exact.Evaluator`` that computes the metrics at ``θ = 0, ω = 0`` (every seed's first
+    snapshot, ``θ_0, ω_0``) once per ``λ``; any other point goes to the evaluator."""
+
+    def __init__(self, evaluator):
+        self._evaluator = evaluator
+        self._at_start: dict[float, dict] = {}
+
+    def metrics(self, theta, w, lam: float = 0.0) -> dict:
+        if theta.any() or w.any():
+            return self._evaluator.metrics(theta, w, lam)
+        if lam not in self._at_start:
+            self._at_start[lam] = self._evaluator.metrics(theta, w, lam)
+        return dict(self._at_start[lam])
 
 
 def _check_kind(cfg) -> None:
@@ -95,12 +112,11 @@ def _check_kind(cfg) -> None:
                               "configs one at a time (pipeline.run_one)")
 
 
-def _run(cfg, progress, problem=None, shared=None) -> RunResult:
+def _run(cfg, progress, problem=None, shared=None, evaluator=None) -> RunResult:
     started = time.perf_counter()
     trace = engine.run(cfg, progress=progress, problem=problem, shared=shared)
     engine_seconds = time.perf_counter() - started
-    table, diverged = evaluate_run(trace, problem if shared is None else shared.problem,
-                                   evaluator=None if shared is None else shared.evaluator)
+    table, diverged = evaluate_run(trace, problem if shared is None else shared.problem, evaluator=evaluator)
     trace.meta.update(divergence.meta_fields(diverged))  # a divergence seen in the metrics, too
     if cfg.notes:  # defaults resolved from the instance (config.Config.notes)
         trace.meta["config_notes"] = "; ".join(cfg.notes)

@@ -91,7 +91,8 @@ class EnvKernels:
 class Shared:
     """What the runs of a seed batch (``pipeline.run_batch``: one config, many ``run.seed``) build once and
     share: the problem, its fingerprint, the theory radius at ``θ_0 = 0`` (the same for every seed), an
-    ``exact.Evaluator`` (with its ``J*``) and the targets' ``J`` (``targets.objective_function``)."""
+    ``exact.Evaluator`` (with its ``J*``), the targets' ``J`` (``targets.objective_function``) and their values
+    at ``θ_0, ω_0``."""
 
     def __init__(self, cfg, problem=None):
         from .. import exact
@@ -102,6 +103,7 @@ class Shared:
         self.fingerprint = self.problem.fingerprint()
         self.evaluator = exact.Evaluator(self.problem)
         self.objective = objective_function(self.problem)
+        self.target_start = {}  # the online targets' values at θ_0, ω_0 (the same for every seed)
         self._radius = None
 
     def theory_radius(self) -> float:

@@ -296,7 +296,8 @@ def run(cfg, progress=None, problem=None, shared: Shared | None = None) -> Trace
         targets = None
         if cfg.targets.any:
             targets = OnlineTargets(cfg.targets, setup.problem, rcfg.samples, step,
-                                    *((shared.evaluator, shared.objective) if shared is not None else ()))
+                                    *((shared.evaluator, shared.objective, shared.target_start)
+                                      if shared is not None else ()))
         started = time.perf_counter()
         with progress_bar(rcfg.samples, progress) as bar:
             stepper = (_SyncStepper if sync else _SimulatedStepper)(cfg, setup, recorder, bar)

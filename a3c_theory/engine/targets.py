@@ -132,9 +132,11 @@ class OnlineTargets:
     """The targets of one run, checked at :attr:`checks` by :meth:`at_check` (module docstring).
 
     ``evaluator``: an ``exact.Evaluator`` of ``problem`` to reuse (a seed batch shares one, and its ``J*``);
-    ``objective``: a :func:`objective_function` of ``problem`` to reuse."""
+    ``objective``: a :func:`objective_function` of ``problem`` to reuse; ``start_values``: a dict the runs of a
+    seed batch share, holding the values at ``θ_0, ω_0`` (the same for every seed) once computed."""
 
-    def __init__(self, settings, problem, total: int, step: int = 1, evaluator=None, objective=None):
+    def __init__(self, settings, problem, total: int, step: int = 1, evaluator=None, objective=None,
+                 start_values: dict | None = None):
         from .. import exact
 
         self.targets = [Target(kind, float(f)) for kind in KINDS for f in getattr(settings, kind)]
@@ -143,7 +145,7 @@ class OnlineTargets:
         self.step = step
         self.checks = check_counts(total, settings.check_ratio, settings.resolution, step)
         self._pending = list(self.targets)
-        self._need_metrics = any(t.kind != "gap" for t in self.targets)
+        self._start_values = {} if start_values is None else start_values
         self._evaluator = evaluator if evaluator is not None else exact.Evaluator(problem)
         self._objective = objective if objective is not None else objective_function(problem)
         self._checkpoint = None
@@ -159,11 +161,11 @@ class OnlineTargets:
         return self._pending
 
     def _values(self, k: int, theta, w, targets: list[Target], last=None) -> dict:
-        """The quantities ``targets`` check at ``θ_k, ω_k``; ``last`` = (c, g, A) of the previous check,
-        for ``G(k)``."""
+        """The quantities ``targets`` check at ``θ_k, ω_k`` (``J`` only for gap targets, the exact metrics only
+        for the others); ``last`` = (c, g, A) of the previous check, for ``G(k)``."""
         self.evaluations += 1
         values = {"J": self._objective(theta)} if any(t.kind == "gap" for t in targets) else {}
-        if self._need_metrics:
+        if any(t.kind != "gap" for t in targets):
             m = self._evaluator.metrics(theta, w)
             values["critic_gap"] = m["critic_gap"]
             values["grad_norm_sq"] = g = m["grad_norm_sq"]
@@ -178,14 +180,15 @@ class OnlineTargets:
     def start(self, stepper) -> None:
         """Levels from the values at ``θ_0, ω_0`` (the check ``c_0 = 0``), then that check."""
         tick = time.perf_counter()
-        J0 = self._objective(stepper.theta)
-        m = self._evaluator.metrics(stepper.theta, stepper.w) if self._need_metrics else {}
-        base = {"gap": None, "avg_grad": m.get("grad_norm_sq"), "critic_gap": m.get("critic_gap")}
+        key = (stepper.theta.tobytes(), stepper.w.tobytes(), tuple(t.name for t in self.targets))
+        if key not in self._start_values:
+            self._start_values[key] = self._values(0, stepper.theta, stepper.w, self.targets)
+        self._start = values = self._start_values[key]
         for t in self.targets:
             if t.kind == "gap":
-                t.level = J0 + t.fraction * (self._evaluator.J_star - J0)
+                t.level = values["J"] + t.fraction * (self._evaluator.J_star - values["J"])
             else:
-                t.level = t.fraction * base[t.kind]
+                t.level = t.fraction * values["grad_norm_sq" if t.kind == "avg_grad" else "critic_gap"]
         self.seconds += time.perf_counter() - tick
         self.at_check(stepper)
 
@@ -194,7 +197,7 @@ class OnlineTargets:
         fine grid of the bracket by a replay from the previous check's checkpoint."""
         tick = time.perf_counter()
         k = stepper.k
-        values = self._values(k, stepper.theta, stepper.w, self._pending, self._last)
+        values = self._start if k == 0 else self._values(k, stepper.theta, stepper.w, self._pending, self._last)
         newly = [t for t in self._pending if t.reached(values)]
         if newly:
             self._pending = [t for t in self._pending if t not in newly]
