@@ -4,25 +4,23 @@ them (engine/run_setup.SamplingLaws, issue 18 item 2).
 - ``pairwise_sum`` rounds as NumPy's ``x.sum()`` (bit for bit), which the laws' normalisations rely on.
 - On small instances the compiled refresh gives the laws, CDFs and drifts of ``exact.sampling_laws`` bit for
   bit (both solve with LAPACK; measured on the instances below), so runs keep their snapshots byte for byte.
-- Where the rounding may differ (the 100-state paper instance, where the two LAPACK builds block the LU
-  differently), the hitting times of the two paths agree in distribution: a two-sample Kolmogorov–Smirnov
-  test on 200 seeds per path (slow).
+- The compiled path is taken only up to ``small_exact.REFRESH_MAX_STATES`` states, where it rounds as the
+  exact path does (above, the 100-state paper instance keeps ``exact.sampling_laws``), so no run changes and
+  no distributional comparison is needed.
 """
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from a3c_theory import config, engine, exact
 from a3c_theory.engine import run_setup
 from a3c_theory.engine.run_setup import SamplingLaws, prepare_run
 from a3c_theory.engine.samplers import distribution_cdf
 from a3c_theory.engine.small_exact import pairwise_sum
-from a3c_theory.pipeline import run_batch
 
 TRAP = {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}
 SMALL = [TRAP, {"n_states": 12, "n_actions": 3, "feature_dim": 4},
-         {"n_states": 30, "n_actions": 5, "feature_dim": 4},
+         {"n_states": 30, "n_actions": 5, "feature_dim": 4}, {"n_states": 64, "n_actions": 5, "feature_dim": 6},
          {"n_states": 12, "n_actions": 3, "feature_dim": 4, "actor": "linear", "actor_dim": 5}]
 
 
@@ -67,35 +65,3 @@ def test_a_run_with_compiled_refreshes_equals_the_exact_path_run(monkeypatch):
         assert np.array_equal(getattr(compiled, name), getattr(plain, name)), name
     assert compiled.meta["sampling_law_bias"] == plain.meta["sampling_law_bias"]
     assert compiled.meta["sampling_law_bias"]["refreshes"] == 200
-
-
-PAPER = {"problem": {"n_states": 100, "n_actions": 5, "feature_dim": 10},
-         "algorithm": {"refresh": 1000},
-         "run": {"workers": 4, "delay": "round_robin", "samples": 20000, "snapshots": 2},
-         "targets": {"gap": [0.05, 0.1]}}
-ALPHA = 1e-3
-"""False-alarm rate of each Kolmogorov–Smirnov test below (two targets: 2·10⁻³ for the test)."""
-
-
-@pytest.mark.slow
-def test_compiled_and_exact_refreshes_agree_in_distribution_on_the_paper_instance(monkeypatch):
-    """200 seeds per path, the paper instance (100 states: the compiled LU may round otherwise). For each
-    gap target, the hitting times (a run that never reached it counts as the horizon + 1) of the two paths
-    pass a two-sample KS test at ``ALPHA``; the laws of one refresh agree to 1e-12 in L1."""
-    cfgs = [config.from_dict({**PAPER, "run": {**PAPER["run"], "seed": s}}) for s in range(200)]
-
-    def hits():
-        out = {}
-        for result in run_batch(cfgs):
-            for f in PAPER["targets"]["gap"]:
-                hit = result.meta[f"hits_gap_{f:g}"]
-                out.setdefault(f, []).append(PAPER["run"]["samples"] + 1 if hit is None else hit)
-        return out
-
-    compiled = hits()
-    monkeypatch.setattr(run_setup, "REFRESH_MAX_STATES", 0)
-    plain = hits()
-    for f in PAPER["targets"]["gap"]:
-        a, b = np.array(compiled[f]), np.array(plain[f])
-        assert np.mean(a <= PAPER["run"]["samples"]) > 0.5  # the targets are reached: the test has data
-        assert stats.ks_2samp(a, b).pvalue > ALPHA, f
