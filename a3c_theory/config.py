@@ -34,6 +34,11 @@ Notes on a few keys:
   .npz file with its own ``gamma`` and ``sigma``) or, with ``path`` empty, a seeded random instance
   (``state_dim``, ``action_dim``, ``spectral_radius`` of A, ``noise_scale``, ``sigma``, ``gamma``). Its rewards
   are unbounded, so ``algorithm.radius`` must be given (> 0). Runs start at ``K0`` (``a3c_theory.engine.lqr_setup``).
+- ``cartpole`` (``a3c_theory.envs``): gymnasium CartPole-v1 with a Fourier-basis critic and softmax actor of
+  order ``fourier_order``, discount ``gamma``; Markovian sampling only (``markov`` or ``shared``: μ_θ and d_θ are
+  unknown), TD(0), no KL prior, ``algorithm.radius`` > 0 required. No exact J exists: its metric table holds
+  Monte Carlo returns (``eval_episodes`` per snapshot, running average over ``return_window`` snapshots;
+  ``a3c_theory.engine.cartpole_setup``).
 - ``algorithm.radius = 0`` means the theory default ``R_ω = r_max / λ_min(−A_θ0)`` at ``θ0 = 0``.
 - ``algorithm.refresh = M``: with i.i.d. sampling, ``μ_θ`` and ``d_θ`` are recomputed every M updates
   (M = 1 is exact sampling); ``algorithm.n_step > 1`` needs Markovian sampling.
@@ -175,9 +180,10 @@ DEFAULT_FEATURE_DIM = 10
 class ProblemSettings:
     """``[problem]``: the instance (MDP, critic features, actor)."""
 
-    kind: str = key("paper", FINITE_KINDS + ("lqr",),
+    kind: str = key("paper", FINITE_KINDS + ("lqr", "cartpole"),
                     "the instance: paper (dense U(0,1) rows), a garnet, a trap chain, gymnasium toy-text, an .npz file "
-                    "(a3c_theory.instances) or a linear-quadratic problem (lqr, a3c_theory.lqr)")
+                    "(a3c_theory.instances), a linear-quadratic problem (lqr, a3c_theory.lqr) or CartPole-v1 "
+                    "(cartpole, a3c_theory.envs)")
     reward: str = key("state_action", ("state_action", "transition"),
                       "paper instance rewards: r(s, a) ~ U(0,1) (state_action) or r(s, a, s') ~ U(0,1) (transition)",
                       {"problem.kind": ("paper",)})
@@ -190,7 +196,7 @@ class ProblemSettings:
                          {"problem.kind": ("paper", "garnet", "sparse_garnet", "drift_ring")})
     gamma: float = key(0.9, Range(0.0, 1.0, True, True),
                        "discount factor γ (a file instance, finite or lqr, uses its own)",
-                       {"problem.kind": GENERATED_KINDS + ("gymnasium", "lqr")})
+                       {"problem.kind": GENERATED_KINDS + ("gymnasium", "lqr", "cartpole")})
     feature_dim: int = key(DEFAULT_FEATURE_DIM, Range(1, 100_000),
                            "critic feature dimension d of φ(s), ‖φ(s)‖₂ ≤ 1 (ignored for one_hot); left out: "
                            "min(10, n_states), stated in the run's notes",
@@ -244,6 +250,15 @@ class ProblemSettings:
     sigma: float = key(0.5, Range(0.0, 1e6, True, False),
                        "lqr random instance: standard deviation σ of the Gaussian policy N(−Kx, σ²I)",
                        {"problem.kind": ("lqr",)})
+    fourier_order: int = key(1, Range(0, 8),
+                             "cartpole: order n of the Fourier basis over the scaled state ((n+1)^4 features, "
+                             "‖φ‖ ≤ 1; a3c_theory.envs.fourier)", {"problem.kind": ("cartpole",)})
+    eval_episodes: int = key(100, Range(2, 100_000),
+                             "cartpole: compiled evaluation episodes per snapshot (mean undiscounted return, "
+                             "95% t-interval)", {"problem.kind": ("cartpole",)})
+    return_window: int = key(5, Range(1, 100_000),
+                             "cartpole: m of the running-average test reward (mean return of the last m snapshots)",
+                             {"problem.kind": ("cartpole",)})
 
 
 @dataclass(frozen=True)
@@ -414,7 +429,7 @@ def from_dict(d: dict) -> Config:
 def _with_instance_defaults(cfg: Config, given: dict) -> Config:
     """``cfg`` with the defaults that depend on the instance resolved (module docstring), one note each."""
     p = cfg.problem
-    if "feature_dim" in given or p.critic_features != "random" or p.kind == "lqr":
+    if "feature_dim" in given or p.critic_features != "random" or p.kind in ("lqr", "cartpole"):
         return cfg
     n_states, where = known_states(p)
     if n_states is None or n_states >= DEFAULT_FEATURE_DIM:
@@ -461,6 +476,9 @@ def _check_consistency(cfg: Config) -> None:
     p, a, r = cfg.problem, cfg.algorithm, cfg.run
     if p.kind == "lqr":
         _check_lqr(cfg)
+    if p.kind == "cartpole":
+        _check_cartpole(cfg)
+        return
     if p.kind == "paper" and p.n_states > PAPER_MAX_STATES:
         raise ValidationError("problem.n_states", f"the paper instance is dense: must be <= {PAPER_MAX_STATES} "
                               f"(use problem.kind = \"garnet\" for more), got {p.n_states}")
@@ -514,6 +532,40 @@ def _check_lqr(cfg: Config) -> None:
     if cfg.targets.any:
         raise ValidationError("targets", "online hitting times are evaluated on finite MDPs only: an lqr run's "
                               "hitting times are read from its snapshots (leave [targets] empty)")
+
+
+def _check_cartpole(cfg: Config) -> None:
+    """A CartPole run (``a3c_theory.engine.cartpole_setup``): Markovian sampling (μ_θ and d_θ are unknown, so
+    there is nothing to draw i.i.d. samples from), TD(0), no KL prior, a given radius (no theory default:
+    λ_min(−A_θ) is unknown), and the mode rules of every run."""
+    a, r = cfg.algorithm, cfg.run
+    if a.sampling == "iid":
+        raise ValidationError("algorithm.sampling", "kind = \"cartpole\" has no known stationary law μ_θ or "
+                              "visitation d_θ to draw i.i.d. samples from: must be 'markov' or 'shared', got 'iid'")
+    if a.n_step != 1:
+        raise ValidationError("algorithm.n_step", f"cartpole runs are TD(0): must be 1, got {a.n_step}")
+    if a.lam != 0:
+        raise ValidationError("algorithm.lam", f"cartpole runs have no KL prior: must be 0, got {a.lam!r}")
+    if a.radius <= 0:
+        raise ValidationError("algorithm.radius", "kind = \"cartpole\" has no theory radius (λ_min(−A_θ0) is "
+                              "unknown): must be > 0")
+    if cfg.targets.any:
+        raise ValidationError("targets", "online hitting times need an exact J: a cartpole run has none (its "
+                              "return is a Monte Carlo estimate at the snapshots; leave [targets] empty)")
+    if r.mode == "sync" and r.samples % r.workers:
+        raise ValidationError("run.samples", f"sync mode applies N = {r.workers} updates per round: must be a "
+                              f"multiple of run.workers, got {r.samples}")
+    if r.mode == "sync" and r.delay not in ("none", "exponential", "lognormal", "straggler"):
+        raise ValidationError("run.delay", "sync mode takes a compute-time model: 'none', 'exponential', "
+                              f"'lognormal' or 'straggler', got {r.delay!r}")
+    if r.mode == "threads" and r.delay != "none":
+        raise ValidationError("run.delay", f"threads mode has real delays: must be 'none', got {r.delay!r}")
+    if r.batch != 1 and r.mode != "threads":
+        raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
+                              f"got {r.batch}")
+    if cfg.problem.return_window > r.snapshots:
+        raise ValidationError("problem.return_window", f"must be <= run.snapshots ({r.snapshots}), got "
+                              f"{cfg.problem.return_window}")
 
 
 SIZED_BY_SOURCE = ("gymnasium", "file")
@@ -668,6 +720,10 @@ def build_problem(cfg: Config):
     p = cfg.problem
     if p.kind == "lqr":
         return _build_lqr(p)
+    if p.kind == "cartpole":
+        from .envs.problem import CartPoleProblem
+
+        return CartPoleProblem.make(p.fourier_order, p.gamma, p.eval_episodes, p.return_window, settings=p)
     mdp_seed, feature_seed, actor_seed = np.random.SeedSequence(p.seed).spawn(3)
     Phi = None
     if p.kind == "paper":

@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import divergence
 from .errors import ValidationError
+from .envs.problem import CartPoleProblem
 from .exact import Evaluator, single_thread_blas
 from .lqr.evaluator import LQREvaluator
 from .lqr.problem import LQRProblem
@@ -105,7 +106,9 @@ def evaluate(trace, problem: Problem | LQRProblem | None = None) -> pd.DataFrame
     """The metric table of ``trace``: a DataFrame with columns :data:`COLUMNS` (``k``, ``samples`` int64, the
     rest float64), one row per snapshot (see module docstring) up to a divergence. On a linear-quadratic
     problem ``theta`` is the gain K (flattened row-major) and the metrics are
-    :class:`a3c_theory.lqr.evaluator.LQREvaluator`'s (an unstable gain, J = −inf, is a divergence).
+    :class:`a3c_theory.lqr.evaluator.LQREvaluator`'s (an unstable gain, J = −inf, is a divergence). On CartPole
+    no exact quantity exists: the table has the columns of :data:`a3c_theory.envs.evaluation.COLUMNS`
+    (Monte Carlo returns with intervals, the running-average test reward) instead.
 
     ``trace`` needs ``config`` (nested dict; λ at ``config["algorithm"]["lam"]``), ``k``, ``theta``,
     ``w``, ``time_s`` and ``samples_per_worker``. ``problem`` defaults to the one rebuilt from the config.
@@ -123,8 +126,12 @@ def evaluate_run(trace, problem: Problem | LQRProblem | None = None,
 
         problem = config_module.build_problem(config_module.from_dict(trace.config))
     check_problem(trace, problem)
-    lam = float(trace.config["algorithm"]["lam"])
     arrays = _trace_arrays(trace)
+    if isinstance(problem, CartPoleProblem):  # no exact quantities: Monte Carlo returns
+        from .envs.evaluation import metric_table
+
+        return metric_table(trace, arrays, problem)
+    lam = float(trace.config["algorithm"]["lam"])
     if evaluator is None:
         evaluator = LQREvaluator(problem) if isinstance(problem, LQRProblem) else Evaluator(problem)
     diverged = divergence.from_meta(getattr(trace, "meta", {}))

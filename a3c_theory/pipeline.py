@@ -83,6 +83,11 @@ def run_batch(cfgs: list, problem=None):
                        if first[section][key] != other[section][key])
             raise ValidationError(key, "differs between the configs of a seed batch (only run.seed may)")
     _check_kind(cfgs[0])
+    if cfgs[0].problem.kind == "cartpole":  # no exact evaluator to share: the problem only
+        problem = config_module.build_problem(cfgs[0]) if problem is None else problem
+        for cfg in cfgs:
+            yield _run(cfg, False, problem=problem)
+        return
     shared = Shared(cfgs[0], problem)
     evaluator = _StartMemo(shared.evaluator)
     with single_thread_blas():

@@ -237,6 +237,8 @@ def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list,
     for name, s in specs.items():
         found = []
         for label, cfg in instances(s):
+            if cfg["problem"].get("kind") == "cartpole":  # no finite MDP to diagnose (no P, μ_θ or J*)
+                continue
             key = json.dumps([cfg["problem"], cfg["algorithm"]["radius"]], sort_keys=True)
             if key not in cache:
                 cache[key] = diagnose.diagnose(config.from_dict(cfg))

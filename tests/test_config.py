@@ -18,7 +18,8 @@ def test_defaults_cover_every_key_of_the_contract():
     assert set(d["problem"]) == {"kind", "reward", "seed", "n_states", "n_actions", "gamma", "feature_dim", "critic_features",
                                  "branching", "locality", "actor", "actor_dim", "slip", "restart", "small_reward",
                                  "large_reward", "reward_fraction", "distractor", "drift", "env", "map_name", "path",
-                                 "max_load_bytes", "state_dim", "action_dim", "spectral_radius", "noise_scale", "sigma"}
+                                 "max_load_bytes", "state_dim", "action_dim", "spectral_radius", "noise_scale", "sigma",
+                                 "fourier_order", "eval_episodes", "return_window"}
     assert set(d["algorithm"]) == {"sampling", "refresh", "n_step", "lam", "radius", "c_alpha", "sigma_alpha",
                                    "c_beta", "sigma_beta", "a2c_step_sizes"}
     assert set(d["run"]) == {"mode", "workers", "delay", "tau", "max_delay", "lognormal_sigma", "straggler_prob",

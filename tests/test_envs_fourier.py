@@ -43,8 +43,8 @@ def test_left_probability_is_the_softmax():
         phi = fourier.features(state, order)
         logits = theta @ phi
         expected = np.exp(logits[0] - logits.max()) / np.exp(logits - logits.max()).sum()
-        assert fourier.left_probability(theta, phi) == pytest.approx(expected, rel=1e-12)
-    assert fourier.left_probability(np.array([[0.0], [1e4]]), np.ones(1)) == 0.0  # no overflow NaN
+        assert fourier.left_probability(theta.ravel(), phi) == pytest.approx(expected, rel=1e-12)
+    assert fourier.left_probability(np.array([0.0, 1e4]), np.ones(1)) == 0.0  # no overflow NaN
 
 
 def _gym_returns(policy, episodes, seed):

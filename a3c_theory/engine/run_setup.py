@@ -6,8 +6,8 @@ Initial state (Algorithm 1): ``θ_0 = 0`` (uniform policy), ``ω_0 = 0``, radius
 Seeds: ``SeedSequence(run.seed).spawn(3)`` = (sampling, compute times, delays); the sampling stream is
 spawned once more into one xoshiro stream per worker, and every worker starts its chains at ``s_0, ŝ_0 ~ η``.
 
-One engine, two kinds of environment: :class:`EnvKernels` holds what differs between finite MDPs
-(:data:`FINITE`) and linear-quadratic problems (``lqr_setup.LQR``): the compiled loops, the pending-update
+One engine, three kinds of environment: :class:`EnvKernels` holds what differs between finite MDPs
+(:func:`finite_kernels`), linear-quadratic problems (``lqr_setup``) and CartPole (``cartpole_setup``): the compiled loops, the pending-update
 and scratch arrays, the option-1 laws, the divergence check and the problem's metadata. ``prepare_run``
 picks it from the problem; the drivers call only ``setup.kernels``.
 """
@@ -119,6 +119,7 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
     is then used)."""
     from .. import exact
     from ..config import build_problem
+    from ..envs.problem import CartPoleProblem
     from ..lqr.problem import LQRProblem
 
     if shared is not None:
@@ -131,6 +132,10 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
         from .lqr_setup import prepare_lqr_run
 
         return prepare_lqr_run(cfg, problem)
+    if isinstance(problem, CartPoleProblem):
+        from .cartpole_setup import prepare_cartpole_run
+
+        return prepare_cartpole_run(cfg, problem)
     alg = cfg.algorithm
     arrays = problem_arrays(problem)
     theta = np.zeros(problem.policy.dim)

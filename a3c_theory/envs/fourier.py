@@ -9,8 +9,8 @@ basis has ``M = (n + 1)^4`` functions, one per ``c ∈ {0, …, n}^4`` in lexico
 (:func:`coefficients`), ``φ_c(s) = cos(π c·ŝ) / √M``, so ``‖φ(s)‖₂ ≤ 1`` (each ``|cos| ≤ 1``); ``c = 0``
 is the constant ``1/√M``.
 
-**Actor.** ``f(s, a) = φ(s) ⊗ e_a`` (``2M`` entries, ``‖f‖₂ ≤ 1``), stored as ``theta[a, :]`` of shape
-``(2, M)``: logits ``l_a = θ_aᵀ φ(s)``, ``π_θ(a | s) = e^{l_a} / (e^{l_0} + e^{l_1})``. A compiled draw
+**Actor.** ``f(s, a) = φ(s) ⊗ e_a`` (``2M`` entries, ``‖f‖₂ ≤ 1``): ``θ`` is a ``(2, M)`` array ``theta[a, c]``,
+which compiled code takes flattened row-major (``θ[a·M + c]``, the engine's layout): logits ``l_a = θ_aᵀ φ(s)``, ``π_θ(a | s) = e^{l_a} / (e^{l_0} + e^{l_1})``. A compiled draw
 takes ``a = 0`` when ``u < π_θ(0 | s)`` (``u ~ U[0, 1)`` from the stream) and ``a = 1`` otherwise.
 
 **Evaluation.** :func:`evaluate` runs ``episodes`` episodes of CartPole-v1 under ``π_θ`` from one xoshiro
@@ -52,7 +52,7 @@ def _scaled(value, i):
     return (min(max(value, lo), hi) - lo) / (hi - lo)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def features_into(x, x_dot, theta, theta_dot, coeffs, out):
     """``out[c] = φ_c(s) = cos(π c·ŝ) / √M`` for the rows ``c`` of ``coeffs`` (``M`` rows)."""
     u0 = _scaled(x, 0)
@@ -65,18 +65,20 @@ def features_into(x, x_dot, theta, theta_dot, coeffs, out):
                                              + coeffs[c, 3] * u3))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def left_probability(theta, phi):
-    """``π_θ(0 | s) = 1 / (1 + exp(l_1 − l_0))`` from ``φ(s)`` (``l_a = θ_aᵀφ``; no NaN for large logits)."""
+    """``π_θ(0 | s) = 1 / (1 + exp(l_1 − l_0))`` from ``φ(s)`` and the flat ``θ`` (``l_a = Σ_c θ[a·M + c] φ_c``;
+    no NaN for large logits)."""
+    m = phi.shape[0]
     diff = 0.0
-    for c in range(phi.shape[0]):
-        diff += (theta[1, c] - theta[0, c]) * phi[c]
+    for c in range(m):
+        diff += (theta[m + c] - theta[c]) * phi[c]
     return 1.0 / (1.0 + math.exp(diff))
 
 
 @njit(cache=True, nogil=True)
 def episode_returns(theta, coeffs, states, out):
-    """``out[e]`` = undiscounted return of episode ``e`` under ``π_θ``, from stream 0 of ``states``."""
+    """``out[e]`` = undiscounted return of episode ``e`` under ``π_θ`` (flat ``θ``), from stream 0 of ``states``."""
     phi = np.empty(coeffs.shape[0])
     s0, s1, s2, s3 = rng.load_state(states, 0)
     for e in range(out.shape[0]):
@@ -95,12 +97,12 @@ def episode_returns(theta, coeffs, states, out):
 
 
 def check_theta(theta, order: int) -> np.ndarray:
-    """Actor parameters of shape ``(2, (order + 1)^4)``, finite."""
+    """Actor parameters of shape ``(2, (order + 1)^4)``, finite; returned flattened row-major (a copy)."""
     theta = finite_array("theta", theta, ndim=2)
     shape = (cartpole.N_ACTIONS, (order + 1) ** cartpole.STATE_DIM)
     if theta.shape != shape:
         raise ValidationError("theta", f"must have shape {shape} for order {order}, got {theta.shape}")
-    return theta
+    return np.ascontiguousarray(theta, dtype=np.float64).ravel().copy()
 
 
 def features(state, order: int) -> np.ndarray:
