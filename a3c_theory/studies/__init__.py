@@ -17,6 +17,7 @@ regularisation      regularisation         KL regularisation toward the uniform 
 projection          projection             the critic projection Π_R below ‖ω*_θ‖: convergence, critic gap, E(N)
 threads_runtime     threads_runtime        real Hogwild threads where N = 1 needs seconds to the target
 staleness           staleness              cost of staleness alone: N = 1, constant delay τ up to 4096
+lqr                 lqr                    continuous actions: LQR with Gaussian policies, convergence and E(N)
 ==================  =====================  ==========================================================
 
 Interface contract (what a study module provides; read this to add a study)
@@ -102,6 +103,7 @@ REGISTRY = {
     "projection": "projection",
     "threads_runtime": "threads_runtime",
     "staleness": "staleness",
+    "lqr": "lqr",
 }
 """Every study, in run order (a study that reuses others' runs comes after them) -> its module."""
 
