@@ -307,7 +307,9 @@ def draw(results: Results, summary: Summary, path) -> None:
                 ax.set_xscale("log")
                 ax.set_yscale("log")
                 what = "J* − J(K_k)" if metric == "gap" else "‖ω_k − w*(K_k)‖₂"
-                ax.set(xlabel="total samples k", ylabel=what, title=f"{label}\n{pl.OPTIONS[option]}: {what}")
+                seeds = int(part["runs"].max()) if len(part) else 0
+                ax.set(xlabel="total samples k", ylabel=what,
+                       title=f"{label}, {seeds} seeds\n{pl.OPTIONS[option]}: {what}")
                 ax.legend(loc="lower left", fontsize=6.5)
     for j, option in enumerate(options):
         for i, label in enumerate(kinds):
@@ -378,7 +380,8 @@ def _cell_text(r) -> str:
     if not np.isfinite(r.efficiency):
         return "n/e" + (f" ({r.censored}/{r.runs} never reached)" if r.censored else "")
     short = {ef.LINEAR: "lin", ef.SUBLINEAR: "SUB", ef.UNDETERMINED: "und"}[r.verdict]
-    return f"{r.efficiency:.2f}{'*' if r.censored else ''} [{r.lo:.2f}, {r.hi:.2f}] {short}{' ↑' if r.superlinear else ''}"
+    flags = ("*" if r.censored else "", " ↑" if r.superlinear else "")
+    return f"{r.efficiency:.2f}{flags[0]} [{r.lo:.2f}, {r.hi:.2f}] {short}{flags[1]}"
 
 
 def verdict_table(summary: Summary) -> list[str]:
