@@ -195,16 +195,22 @@ def paper_repro_markdown(outcomes: list[Outcome], figures: str, seconds: float, 
         lines.append(f"| {o.name} | `a3c_theory.studies.{o.module}` | [{o.name}.png]({figures}/{o.name}.png) | "
                      f"{_cell(o.runs_text)} | {run_time_text(o.run_time)} | "
                      f"{o.seconds:.1f}{' (redrawn)' if o.redrawn else ''} | {_cell(_diagnostics_text(o))} |")
-    lines += ["", "## Artifacts", "",
-              "| paper artifact | claim | command | seeds/runs | our number | verdict | notes |",
-              "|---|---|---|---|---|---|---|"]
-    for o in outcomes:
-        for c in o.claims:
-            where = c.where.replace("`", "")
-            lines.append(f"| {_cell(c.artifact)} | {_cell(c.claim)} | `{command}` → `{where}` | {_cell(o.runs_text)} | "
-                         f"{_cell(c.number)} | {_cell(c.verdict)} | {_cell(c.notes)} |")
+    head = ["| paper artifact | claim | command | seeds/runs | our number | verdict | notes |",
+            "|---|---|---|---|---|---|---|"]
+
+    def rows(section: str) -> list[str]:
+        out = []
+        for o in outcomes:
+            for c in (c for c in o.claims if c.section == section):
+                where = c.where.replace("`", "")
+                out.append(f"| {_cell(c.artifact)} | {_cell(c.claim)} | `{command}` → `{where}` | {_cell(o.runs_text)} | "
+                           f"{_cell(c.number)} | {_cell(c.verdict)} | {_cell(c.notes)} |")
+        return out
+    lines += ["", "## Artifacts", "", *head, *rows("")]
     c = NOT_REPRODUCED
     lines.append(f"| {c.artifact} | {c.claim} | {c.where} | — | {c.number} | {c.verdict} | {c.notes} |")
+    for section in dict.fromkeys(c.section for o in outcomes for c in o.claims if c.section):
+        lines += ["", f"## {section}", "", *head, *rows(section)]
     for title, rows in [t for o in outcomes for t in o.summary.tables]:
         lines += ["", f"## {title}", "", *rows]
     lines += ["", "## Notes on deviations and open choices", "", *DEVIATION_NOTES]

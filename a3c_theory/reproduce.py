@@ -73,14 +73,15 @@ SEED_BATCH = 10
 def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str = "local") -> tuple[list, list]:
     """Execute every part of one study (resumable): one runs table (a row per snapshot, with each run's
     ``outcome``) and one metadata table (a row per run, ``sweep.run_table``) per part. Simulated and sync
-    parts run in seed batches of up to :data:`SEED_BATCH` (``sweep.run_sweep(batch=)``: each run as
+    parts on finite MDPs run in seed batches of up to :data:`SEED_BATCH` (``sweep.run_sweep(batch=)``: each run as
     ``pipeline.run_one`` would, bit for bit; an interrupt loses at most the batches in flight)."""
     tables, metas = [], []
     for i, part in enumerate(s.parts):
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
+        lqr = "lqr" in [part.value("problem.kind"), *part.grid.get("problem.kind", [])]  # run_batch: finite MDPs only
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
                                jobs=1 if threaded else jobs, executor=executor, progress=progress,
-                               batch=1 if threaded else min(part.seeds, SEED_BATCH))
+                               batch=1 if threaded or lqr else min(part.seeds, SEED_BATCH))
         table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
         for t in (table, meta):
             t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]

@@ -181,7 +181,9 @@ def diagnose(cfg_or_problem, radius: float | None = None, c_alpha: float | None 
     """Diagnostics of a :class:`~a3c_theory.problem.Problem` or a :class:`~a3c_theory.config.Config` at
     ``θ_0 = 0``. ``radius`` and ``c_alpha`` (a Problem only) are the projection radius and actor step size
     constant a run would use; default the theory radius, and no step-size numbers. A config takes them from
-    ``algorithm.radius`` (0 = theory radius) and ``algorithm.c_alpha``."""
+    ``algorithm.radius`` (0 = theory radius) and ``algorithm.c_alpha``. A config of ``problem.kind = "lqr"``
+    gets :func:`a3c_theory.lqr.diagnose.diagnose_lqr` (an ``LQRDiagnostics``: no myopia, no mixing of a
+    finite chain)."""
     start = time.perf_counter()
     if isinstance(cfg_or_problem, Problem):
         problem = cfg_or_problem
@@ -189,6 +191,10 @@ def diagnose(cfg_or_problem, radius: float | None = None, c_alpha: float | None 
         from ..config import build_problem
 
         problem = build_problem(cfg_or_problem)
+        if cfg_or_problem.problem.kind == "lqr":
+            from ..lqr.diagnose import diagnose_lqr
+
+            return diagnose_lqr(problem, cfg_or_problem.algorithm.radius)
         radius = cfg_or_problem.algorithm.radius or None
         c_alpha = cfg_or_problem.algorithm.c_alpha
     if radius is not None and not radius > 0:
@@ -303,7 +309,12 @@ def summary_line(d, label: str | None = None) -> str:
     """The one-line form of an instance's diagnostics, used wherever one line is printed (reproduce, study
     reports, sweeps, the studies' claims): ``[label: ]myopia …, |λ2| critic … / actor …, TV(μ, d) …,
     ε_app …`` (3 significant digits). ``d``: a :class:`Diagnostics`, its :meth:`~Diagnostics.to_dict`, or any
-    mapping with those keys (a row of a diagnostics table); a missing or non-finite value reads n/a."""
+    mapping with those keys (a row of a diagnostics table); a missing or non-finite value reads n/a. An
+    ``LQRDiagnostics`` gets :func:`a3c_theory.lqr.diagnose.lqr_summary_line`."""
+    from ..lqr.diagnose import LQRDiagnostics, lqr_summary_line
+
+    if isinstance(d, LQRDiagnostics):
+        return (f"{label}: " if label else "") + lqr_summary_line(d)
     if isinstance(d, Diagnostics):
         d = asdict(d)
     else:
@@ -351,7 +362,10 @@ def format_report(diag: Diagnostics) -> str:
 
 def discrimination_warning(diagnostics_list) -> str | None:
     """One line when a verdict-drawing study uses only instances with ``myopia ≥`` :data:`MYOPIA_WARNING`
-    (a NaN myopia — no gap to close — counts as myopic), else None. Accepts Diagnostics or their dicts."""
+    (a NaN myopia — no gap to close — counts as myopic), else None. Accepts Diagnostics or their dicts. Myopia
+    is a finite-MDP notion: a list with a linear-quadratic instance (no ``myopia``) gets no warning."""
+    if any(not isinstance(d, dict) and not hasattr(d, "myopia") for d in diagnostics_list):
+        return None
     values = [d["myopia"] if isinstance(d, dict) else d.myopia for d in diagnostics_list]
     values = [math.nan if v is None else v for v in values]
     if not values or not all(math.isnan(v) or v >= MYOPIA_WARNING for v in values):

@@ -18,6 +18,7 @@ projection          projection             the critic projection Π_R below ‖�
 threads_runtime     threads_runtime        real Hogwild threads where N = 1 needs seconds to the target
 staleness           staleness              cost of staleness alone: N = 1, constant delay τ up to 4096
 fig3_cartpole       fig3_cartpole          paper Fig. 3 on CartPole-v1: Monte Carlo return, sample and runtime speedup
+lqr                 lqr                    continuous actions: LQR with Gaussian policies, convergence and E(N)
 ==================  =====================  ==========================================================
 
 Interface contract (what a study module provides; read this to add a study)
@@ -104,6 +105,7 @@ REGISTRY = {
     "threads_runtime": "threads_runtime",
     "staleness": "staleness",
     "fig3_cartpole": "fig3_cartpole",
+    "lqr": "lqr",
 }
 """Every study, in run order (a study that reuses others' runs comes after them) -> its module."""
 

@@ -69,7 +69,8 @@ class Number:
 class Claim:
     """One row of the paper-artifact table in ``paper_repro.md``: the artifact, the claim, where it is drawn
     (file and panel), our number (text built from the summary), the verdict by the study's stated rule,
-    and notes. The report adds the command and the runs."""
+    and notes. The report adds the command and the runs. ``section``: the heading of ``paper_repro.md`` the row
+    goes under (empty: the paper's artifacts table; e.g. ``"Continuous actions"``)."""
 
     artifact: str
     claim: str
@@ -77,6 +78,7 @@ class Claim:
     number: str
     verdict: str
     notes: str = ""
+    section: str = ""
 
 
 @dataclass(frozen=True)
