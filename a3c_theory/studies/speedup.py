@@ -23,6 +23,17 @@ with round-robin delays the first N updates of an N-worker run are all computed 
 of the gap closed after those first N updates (interpolated between snapshots) is compared with what one
 worker closes after the same N updates.
 
+Sequential seeds (``settings.sequential``, :class:`sequential.Plan`; :func:`more_seeds`): the cells that
+``decided_fractions`` counts (round-robin delays, the fixed c_α) start at the plan's initial seeds; an open
+cell's config and the one-worker config it is paired with get the schedule's next count (10, 20, 40, 80,
+160, 300), until the cell decides, reaches the cap, or its power calculation asks for more than the cap
+(futility). Each such cell is judged on the seeds both its configs have, with its interval at the look
+confidence ``1 − (1 − c)/L`` (Bonferroni over the ``L`` looks, so coverage ``c`` holds under the stopping
+rule); "linear up to N" and the first sub-linear N search the N grid at ``1 − (1 − c)/(L·G)`` (``G`` the
+N > 1 of the grid). Every other cell is judged once, on the initial seeds, at 95%. An open cell states the
+seeds :func:`sequential.seeds_needed` gives and the CPU-seconds its missing runs would take (its configs'
+mean wall time per run); the report states the expected number of false verdicts of the table.
+
 Verdict rules (paper_repro.md): at every N, :data:`efficiency.VERDICT_RULE`. Per instance and sampling
 option the report states "linear up to N" and the first sub-linear N for the fixed and the tuned step
 sizes. The paper's i.i.d. claim (linear speedup, Theorem 1) counts as contradicted on an instance only
