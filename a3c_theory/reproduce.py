@@ -31,13 +31,14 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import atomic, config, frames, outputs, report, sweep
 from .instances import diagnose, instance_label
 from .errors import ValidationError
 from .studies import SPEC_DIR, plotting, registered, spec
-from .studies.study import Results
+from .studies.study import Results, SequentialStudy
 
 FULL_DIR = Path("figures")
 QUICK_DIR = FULL_DIR / "quick"
@@ -70,11 +71,13 @@ SEED_BATCH = 10
 """Most seeds of one grid point a reproduce task runs in one process call (:func:`run_parts`)."""
 
 
-def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str = "local") -> tuple[list, list]:
+def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str = "local",
+              module=None, cores: int = 1) -> tuple[list, list]:
     """Execute every part of one study (resumable): one runs table (a row per snapshot, with each run's
     ``outcome``) and one metadata table (a row per run, ``sweep.run_table``) per part. Simulated and sync
     parts on finite MDPs run in seed batches of up to :data:`SEED_BATCH` (``sweep.run_sweep(batch=)``: each run as
-    ``pipeline.run_one`` would, bit for bit; an interrupt loses at most the batches in flight)."""
+    ``pipeline.run_one`` would, bit for bit; an interrupt loses at most the batches in flight). A study
+    ``module`` that takes sequential seeds then gets its rounds (:func:`sequential_rounds`)."""
     tables, metas = [], []
     for i, part in enumerate(s.parts):
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
@@ -82,14 +85,100 @@ def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str 
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
                                jobs=1 if threaded else jobs, executor=executor, progress=progress,
                                batch=1 if threaded or lqr else min(part.seeds, SEED_BATCH))
-        table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
-        for t in (table, meta):
-            t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]
-        if "outcome" in meta:  # a diverged run counts as never reaching a target (studies.stats)
-            table["outcome"] = table["run_id"].map(dict(zip(meta["run_id"], meta["outcome"])))
-        tables.append(_with_short_columns(table, part))
+        table, meta = _read_sweep(path, s.name, i, part)
+        tables.append(table)
         metas.append(meta)
+    if sequential_plan(s, module) is not None:
+        tables, metas = sequential_rounds(s, module, runs_dir, tables, metas, jobs, progress, executor, cores)
     return tables, metas
+
+
+def _read_sweep(path: Path, study: str, i: int, part: spec.Part) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sweep's runs and metadata tables, run ids prefixed ``<study>/part<i>/``, with the short columns."""
+    table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
+    for t in (table, meta):
+        t["run_id"] = [f"{study}/part{i}/{r}" for r in t["run_id"]]
+    if "outcome" in meta:  # a diverged run counts as never reaching a target (studies.stats)
+        table["outcome"] = table["run_id"].map(dict(zip(meta["run_id"], meta["outcome"])))
+    return _with_short_columns(table, part), meta
+
+
+def sequential_plan(s: spec.Spec, module):
+    """The study's sequential-seeds plan (``settings.sequential``, :class:`studies.sequential.Plan`) when its
+    module takes sequential seeds (:class:`studies.study.SequentialStudy`), else None. Every part must start
+    with the plan's initial seeds (a ValidationError naming the spec's key otherwise)."""
+    plan = getattr(s.settings, "sequential", None)
+    if plan is None or module is None or not isinstance(module, SequentialStudy):
+        return None
+    for i, part in enumerate(s.parts):
+        if part.seeds != plan.initial:
+            raise ValidationError(f"{s.name}.toml:experiment.settings.sequential.initial",
+                                  f"must equal the seeds of every part ({part.seeds} in part {i}), got {plan.initial}")
+    return plan
+
+
+def _point_folder(point: dict) -> str:
+    """A folder name for one grid point: its run id without the seed (hashed when long, as run ids are)."""
+    return sweep.run_id(point, 0).removesuffix("__seed=0").replace("~", "_")
+
+
+def sequential_rounds(s: spec.Spec, module, runs_dir: Path, tables: list, metas: list, jobs, progress: bool,
+                      executor: str, cores: int) -> tuple[list, list]:
+    """Sequential seeds (:mod:`studies.sequential`): ask the module which configs need more seeds
+    (``module.more_seeds`` on the runs so far), run seeds ``have … wanted − 1`` of each into its own resumable
+    sweep ``<part>/more/<grid point>`` (run ids as the part's own), and ask again, until it asks for nothing new
+    or the plan's ``rounds`` are spent. What a config gets depends only on the runs, so a rerun from the cache
+    asks for, and finds, the same seeds."""
+    plan = s.settings.sequential
+    extra: dict[tuple[int, str], tuple] = {}  # (part, folder) -> (table, meta)
+    configs = tuple(p.base for p in s.parts)
+    done = 0
+    while plan.rounds is None or done < plan.rounds:
+        runs = pd.concat(tables + [t for t, _ in extra.values()], ignore_index=True)
+        meta = pd.concat(metas + [m for _, m in extra.values()], ignore_index=True)
+        wanted = module.more_seeds(Results(s.name, s.title, runs, s.settings, meta, configs, False, cores))
+        todo = _seed_requests(s, runs, wanted)
+        if not todo:
+            break
+        print(f"[{s.name}] sequential round {done + 1}: {len(todo)} configs, "
+              f"{sum(len(seeds) for _, _, seeds in todo)} runs", flush=True)
+        for i, point, seeds in todo:
+            part = s.parts[i]
+            folder = runs_dir / s.name / f"part{i}" / "more" / _point_folder(point)
+            grid = {**{key: [value] for key, value in point.items()}, sweep.SEED_KEY: seeds}
+            path = sweep.run_sweep(part.base, grid, seeds=1, out_dir=folder, jobs=jobs, executor=executor,
+                                   progress=progress, batch=max(1, -(-len(seeds) // max(1, cores))))
+            extra[(i, folder.name)] = _read_sweep(path, s.name, i, part)
+        done += 1
+    for (i, _), (table, meta) in sorted(extra.items()):
+        tables[i] = pd.concat([tables[i], table], ignore_index=True)
+        metas[i] = pd.concat([metas[i], meta], ignore_index=True)
+    return tables, metas
+
+
+def _seed_requests(s: spec.Spec, runs: pd.DataFrame, wanted: dict[str, int]) -> list[tuple[int, dict, list[int]]]:
+    """``(part index, grid point, seeds to run)`` for each config of ``wanted`` (run id -> seeds it should have)
+    that has fewer; a run id the study does not have is a ValueError (a bug in the study module)."""
+    out = []
+    first = runs.drop_duplicates("run_id").set_index("run_id")
+    for rid, count in sorted(wanted.items()):
+        if rid not in first.index:
+            raise ValueError(f"more_seeds named run {rid!r}, which {s.name} does not have")
+        i = int(rid.split("/")[1].removeprefix("part"))
+        part, row = s.parts[i], first.loc[rid]
+        point = {key: _scalar(row[key]) for key in part.grid}
+        same = first.index.str.startswith(f"{s.name}/part{i}/")
+        for key, value in point.items():
+            same &= (first[key] == value).to_numpy()
+        have = int(first.loc[same, "seed"].max()) + 1
+        if count > have:
+            out.append((i, point, list(range(have, int(count)))))
+    return out
+
+
+def _scalar(value):
+    """A grid value as read back from a table (numpy scalar) as the plain Python value the grid holds."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def runs_text(s: spec.Spec) -> str:
@@ -97,6 +186,9 @@ def runs_text(s: spec.Spec) -> str:
     texts = [f"{p.seeds} seeds × {p.configs} configs ({p.value('run.mode')}, {p.value('run.samples'):.3g} samples)"
              for p in s.parts]
     texts += [f"runs of {other}" for other in s.reuse]
+    plan = getattr(s.settings, "sequential", None)
+    if plan is not None:
+        texts.append(f"then sequential seeds up to {plan.cap} for the open cells ({', '.join(map(str, plan.counts))})")
     return "; ".join(texts)
 
 
@@ -162,8 +254,9 @@ def studies_to_run(specs: dict, redraw: bool, only: list[str] | None) -> set[str
 
 
 def _finished_runs(folder: Path) -> int:
-    """Runs with a result file in a study's sweep folders (``folder/part<i>/runs/<run_id>.csv``)."""
-    return sum(1 for _ in folder.glob("part*/runs/*.csv"))
+    """Runs with a result file in a study's sweep folders (``folder/part<i>/runs/<run_id>.csv``, and those of
+    its sequential rounds, ``folder/part<i>/more/<point>/runs/``)."""
+    return sum(1 for _ in folder.glob("part*/**/runs/*.csv"))
 
 
 def write_run_time(path: Path, run_time: report.RunTime) -> None:
@@ -257,7 +350,10 @@ def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Pat
     began; ``redrawn``: they were read from ``out``, which keeps them as they are). The figures folder gets
     CSV only (no Parquet), so it stays readable under version control."""
     module = study.module
-    title = f"{s.title}; {runs['seed'].nunique()} seeds{' (--quick)' if quick else ''}"
+    plan = getattr(s.settings, "sequential", None)
+    seeds = runs["seed"].nunique()
+    counted = f"{plan.initial}–{seeds} seeds (sequential)" if plan is not None and seeds > plan.initial else f"{seeds} seeds"
+    title = f"{s.title}; {counted}{' (--quick)' if quick else ''}"
     results = Results(study.name, title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick, cores)
     summary = module.summarise(results)
     with plotting.styled():
@@ -295,7 +391,7 @@ def study_step(study, s: spec.Spec, out: Path, runs_dir: Path, execute: bool, al
         run_time = read_run_time(timing)
     else:
         before = _finished_runs(runs_dir / s.name)
-        tables, metas = run_parts(s, runs_dir, jobs, progress, executor)
+        tables, metas = run_parts(s, runs_dir, jobs, progress, executor, study.module, os.cpu_count() or 1)
         run_time = report.RunTime(time.perf_counter() - t0, _finished_runs(runs_dir / s.name) - before,
                                   sum(len(m) for m in metas), os.cpu_count() or 1)
         if run_time.executed or not run_time.runs:

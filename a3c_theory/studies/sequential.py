@@ -16,6 +16,14 @@ False verdicts. A decided verdict is false only when its cell's interval missed;
 false verdicts in a table is at most the sum of the per-cell miss bounds of its decided cells
 (:func:`expected_false_verdicts`), which the report states.
 
+Futility (optional, ``futility = true``). After a look, an open cell whose :func:`seeds_needed` exceeds the
+cap, or is not finite, gets no more seeds: the cap could not decide it if its estimate were the truth. This
+only stops cells earlier, so the Bonferroni bound above still holds.
+
+The plan is declared in a study's spec as ``settings.sequential = { initial = 10, cap = 300, ... }``
+(:class:`Plan`); a study module that has it and a ``more_seeds`` function gets the rounds from the run
+pipeline (:func:`a3c_theory.reproduce.run_parts`).
+
 Seeds needed. For an open cell, :func:`seeds_needed` says how many seeds a two-sided interval at the look's
 confidence needs to exclude the threshold with probability ``power``, if the point estimate were the truth:
 with the standard error of ``log Ê`` read from the current interval and scaled as ``1/√n``,
@@ -23,16 +31,66 @@ with the standard error of ``log Ê`` read from the current interval and scaled 
 """
 
 import math
+from dataclasses import dataclass
+from typing import Annotated, Optional
 
 import numpy as np
 from scipy import stats as st
 
 from ..errors import ValidationError
+from .study import Range, StudySettings
 
 MIN_CAP = 300
 """The smallest cap on runs per cell (issue "speedup studies that decide")."""
 
 POWER = 0.8
+
+
+@dataclass(frozen=True)
+class Plan(StudySettings):
+    """A sequential-seeds plan (module docstring), from a spec's ``settings.sequential`` table."""
+
+    initial: Annotated[int, Range(2, MIN_CAP)] = 10
+    """Seeds every config starts with (must equal the spec's ``seeds``)."""
+    cap: Annotated[int, Range(MIN_CAP, math.inf)] = MIN_CAP
+    """Most seeds per cell."""
+    confidence: Annotated[float, Range(0.0, 1.0, lo_open=True, hi_open=True)] = 0.95
+    """Coverage of a cell's intervals over all its looks together."""
+    rounds: Optional[Annotated[int, Range(0, math.inf)]] = None
+    """Most extra rounds (None: up to the cap); fewer looks than the schedule only make intervals conservative."""
+    futility: bool = True
+    """Stop a cell whose power calculation asks for more than the cap (module docstring)."""
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """The round schedule (:func:`schedule`)."""
+        return schedule(self.initial, self.cap)
+
+    @property
+    def looks(self) -> int:
+        """Looks per cell, ``L`` (the schedule's length)."""
+        return len(self.counts)
+
+    def level(self, cells: int = 1) -> float:
+        """Confidence of each look's interval, split over ``cells`` more for a claim over a grid
+        (:func:`look_confidence`)."""
+        return look_confidence(self.confidence, self.looks, cells)
+
+    def wants(self, n: int, needed: float) -> int | None:
+        """Seeds an open cell at ``n`` seeds asks for next (the schedule's next count), or None when it stops:
+        at the cap, or by futility when ``needed`` (:func:`seeds_needed`) exceeds the cap or is not finite."""
+        if self.futility and not (np.isfinite(needed) and needed <= self.cap):
+            return None
+        return next_count(n, self.counts)
+
+    def text(self) -> str:
+        """The plan in words for the report."""
+        return (f"sequential seeds: schedule {', '.join(map(str, self.counts))} seeds per cell ({self.looks} looks"
+                f"{'' if self.rounds is None else f', at most {self.rounds} extra rounds'}); each look's interval at "
+                f"{self.level():.4g} = 1 − (1 − {self.confidence:g})/{self.looks} (Bonferroni over looks, so every "
+                f"cell keeps {self.confidence:g} coverage under the stopping rule)"
+                + ("; an open cell whose power calculation asks for more than the cap stops (futility)"
+                   if self.futility else ""))
 
 
 def schedule(initial: int, cap: int) -> tuple[int, ...]:

@@ -23,6 +23,17 @@ with round-robin delays the first N updates of an N-worker run are all computed 
 of the gap closed after those first N updates (interpolated between snapshots) is compared with what one
 worker closes after the same N updates.
 
+Sequential seeds (``settings.sequential``, :class:`sequential.Plan`; :func:`more_seeds`): the cells that
+``decided_fractions`` counts (round-robin delays, the fixed c_α) start at the plan's initial seeds; an open
+cell's config and the one-worker config it is paired with get the schedule's next count (10, 20, 40, 80,
+160, 300), until the cell decides, reaches the cap, or its power calculation asks for more than the cap
+(futility). Each such cell is judged on the seeds both its configs have, with its interval at the look
+confidence ``1 − (1 − c)/L`` (Bonferroni over the ``L`` looks, so coverage ``c`` holds under the stopping
+rule); "linear up to N" and the first sub-linear N search the N grid at ``1 − (1 − c)/(L·G)`` (``G`` the
+N > 1 of the grid). Every other cell is judged once, on the initial seeds, at 95%. An open cell states the
+seeds :func:`sequential.seeds_needed` gives and the CPU-seconds its missing runs would take (its configs'
+mean wall time per run); the report states the expected number of false verdicts of the table.
+
 Verdict rules (paper_repro.md): at every N, :data:`efficiency.VERDICT_RULE`. Per instance and sampling
 option the report states "linear up to N" and the first sub-linear N for the fixed and the tuned step
 sizes. The paper's i.i.d. claim (linear speedup, Theorem 1) counts as contradicted on an instance only
@@ -34,6 +45,7 @@ the smallest N > 1 is linear and a larger one sub-linear, consistent when every 
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -44,7 +56,9 @@ from ..instances.diagnose import MYOPIA_WARNING, diagnostics_table, format_eps_a
 from . import efficiency as ef
 from . import plotting as pl
 from . import hits, stats
+from . import sequential as sq
 from . import time_to_target as ttt
+from .resample import CONFIDENCE
 from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary, no_interval
 
 SAMPLE_SPEEDUP_VERDICT = True
@@ -68,6 +82,8 @@ class Settings(StudySettings):
     """ε / ‖∇J(θ_0)‖² for the targets on (1/K) Σ ‖∇J(θ_k)‖²."""
     default_c_alpha: dict[str, Positive] = field(default_factory=lambda: {"paper": 30.0})
     """Instance kind -> the fixed c_α (must be one of its grid values; a kind not listed: the smallest)."""
+    sequential: Optional[sq.Plan] = None
+    """Sequential seeds for the cells :func:`in_rounds` (module docstring); None: every cell on the spec's seeds."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,8 @@ class Summary(StudySummary):
     """Gap closed after the first N updates: N workers (all computed at θ_0) vs one worker."""
     diagnostics: pd.DataFrame = field(repr=False)
     """Instance diagnostics at θ_0 (myopia, |λ₂|, TV(μ, d), ε_app)."""
+    plan: Optional[sq.Plan] = None
+    """The sequential-seeds plan of the spec (None: every cell on the spec's seeds)."""
 
 
 # --------------------------------------------------------------------------- per-run curves
@@ -95,17 +113,36 @@ def _targets(settings: Settings, kind: str) -> list[tuple[str, str, float, bool,
     return out
 
 
-def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool, online: dict) -> dict:
-    """``{(c_α, N): (costs over seeds, each run's horizon, seeds)}`` for one instance, sampling option and
-    delay model. A run that recorded the target online (``online``: run id -> (hitting time, horizon), from
-    :func:`hits.online_costs`) contributes that hitting time, to ``hit_resolution`` of the count; another
-    contributes the first crossing read from its snapshots (``efficiency.cost_to_level``)."""
+@dataclass(frozen=True)
+class _Config:
+    """One config's runs to one target: per-seed costs, horizons, seeds, one of its run ids, mean wall seconds."""
+    cost: np.ndarray
+    horizon: np.ndarray
+    seeds: np.ndarray
+    run_id: str
+    seconds: float
+
+    def keep(self, seeds) -> "_Config":
+        """The runs of the given seeds only."""
+        mask = np.isin(self.seeds, np.asarray(list(seeds)))
+        return dataclasses.replace(self, cost=self.cost[mask], horizon=self.horizon[mask], seeds=self.seeds[mask])
+
+
+def _costs(table: pd.DataFrame, column: str, level: float, decreasing: bool, online: dict,
+           seconds: dict | None = None) -> dict:
+    """``{(c_α, N): _Config}`` for one instance, sampling option and delay model. A run that recorded the target
+    online (``online``: run id -> (hitting time, horizon), from :func:`hits.online_costs`) contributes that
+    hitting time, to ``hit_resolution`` of the count; another contributes the first crossing read from its
+    snapshots (``efficiency.cost_to_level``). ``seconds``: run id -> wall seconds (NaN where missing)."""
     out = {}
+    seconds = seconds or {}
     for (c, n), g in table.groupby(["c_alpha", "workers"]):
         pairs = [online[rid] if rid in online else (ef.cost_to_level(k, y, level, decreasing), float(k[-1]))
                  for rid, k, y in zip(g["run_id"], g["k"], g[column])]
-        out[(float(c), int(n))] = (np.array([c for c, _ in pairs]), np.array([h for _, h in pairs]),
-                                   g["seed"].to_numpy())
+        walls = [seconds.get(rid, np.nan) for rid in g["run_id"]]
+        out[(float(c), int(n))] = _Config(np.array([c for c, _ in pairs]), np.array([h for _, h in pairs]),
+                                          g["seed"].to_numpy(), str(g["run_id"].iloc[0]),
+                                          float(np.nanmean(walls)) if np.isfinite(walls).any() else np.nan)
     return out
 
 
@@ -118,13 +155,37 @@ def _online(meta: pd.DataFrame, name: str) -> dict:
     return {rid: (cost, horizon) for rid, cost, horizon in zip(costs["run_id"], costs["cost"], costs["horizon"])}
 
 
-def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None) -> pd.DataFrame:
+ROUND_ROBIN = "round_robin"
+
+
+def in_rounds(settings: Settings, delay: str, rule: str) -> bool:
+    """Whether a cell takes sequential seeds: the cells ``decided_fractions`` counts (round-robin delays, the
+    fixed c_α), when the spec declares ``settings.sequential``."""
+    return settings.sequential is not None and delay == ROUND_ROBIN and rule == FIXED
+
+
+def _grid_cells(workers) -> int:
+    """Cells a claim over the N grid searches ("linear up to N"): the N > 1 of the grid."""
+    return max(1, sum(1 for n in workers if n > 1))
+
+
+def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None,
+                     only_rounds: bool = False) -> pd.DataFrame:
     """The split-estimand cells of every (instance, sampling, delay, step rule, target, N); ``meta``: the runs'
-    metadata, whose online hitting times are used where recorded (:func:`_costs`)."""
+    metadata, whose online hitting times are used where recorded (:func:`_costs`). ``only_rounds``: only the
+    cells that take sequential seeds (:func:`in_rounds`).
+
+    Seeds and confidence (module docstring, "Sequential seeds"): a cell in the rounds is judged on every seed
+    that both its configs have, at the plan's look confidence (``verdict``), and at the plan's joint
+    confidence over the N grid (``joint_verdict``, for the claims that search it); any other cell on the
+    plan's initial seeds, at 95% (both verdicts). The tuned c_α is chosen on the initial seeds."""
     meta = pd.DataFrame({"run_id": []}) if meta is None else meta
     stats.need(runs, "algorithm.c_alpha")  # a grid column in every part (one value where it is not swept)
+    plan = settings.sequential
+    seconds = dict(zip(meta["run_id"], meta["wall_seconds"])) if "wall_seconds" in meta.columns else {}
     rows, online = [], {}
     table = ef.curves_per_run(runs)
+    initial = range(plan.initial) if plan is not None else None
     for (kind, sampling, delay), group in table.groupby(["kind", "sampling", "delay"], sort=True):
         grid = sorted(group["c_alpha"].unique())
         default = float(settings.default_c_alpha.get(kind, grid[0]))
@@ -133,36 +194,85 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
         for label, column, level, decreasing, name in _targets(settings, kind):
             if name not in online:
                 online[name] = _online(meta, name)
-            costs = _costs(group, column, level, decreasing, online[name])
+            costs = _costs(group, column, level, decreasing, online[name], seconds)
+            first = costs if initial is None else {key: entry.keep(initial) for key, entry in costs.items()}
             workers = sorted({n for _, n in costs})
             rules = [(FIXED, {n: default for n in workers})]
-            if len(grid) > 1:
-                rules.append((TUNED, {n: min(grid, key=lambda c, n=n: _mean(costs.get((c, n)))) for n in workers}))
+            if len(grid) > 1 and not only_rounds:
+                rules.append((TUNED, {n: min(grid, key=lambda c, n=n: _mean(first.get((c, n)))) for n in workers}))
             for rule, chosen in rules:
-                if (chosen[1], 1) not in costs:
+                rounds = in_rounds(settings, delay, rule)
+                if (chosen[1], 1) not in costs or (only_rounds and not rounds):
                     continue
-                base, base_horizon, base_seeds = costs[(chosen[1], 1)]
+                levels = (plan.level(), plan.level(_grid_cells(workers))) if rounds else (CONFIDENCE, CONFIDENCE)
                 for n in workers:
-                    scaled, horizon, seeds = costs[(chosen[n], n)]
-                    row = ef.cell_row(ef.cell(base, base_horizon, scaled, horizon, (base_seeds, seeds)), n)
+                    scaled, base = ((costs if rounds else first)[key] for key in ((chosen[n], n), (chosen[1], 1)))
+                    if rounds:  # the seeds both configs have (the N = 1 config may have more, for other cells)
+                        common = np.intersect1d(scaled.seeds, base.seeds)
+                        scaled, base = scaled.keep(common), base.keep(common)
+                    cells = [ef.cell(base.cost, base.horizon, scaled.cost, scaled.horizon, (base.seeds, scaled.seeds),
+                                     level=lev) for lev in dict.fromkeys(levels)]
+                    row, joint = ef.cell_row(cells[0], n), ef.cell_row(cells[-1], n)
                     rows.append({"instance": kind, "sampling": sampling, "delay": delay, "step_rule": rule,
                                  "target": label, "workers": n, "c_alpha": chosen[n], **row,
                                  "superlinear": bool(np.isfinite(row["lo"]) and row["lo"] > SUPERLINEAR),
-                                 "horizon": float(horizon.min())})
+                                 "horizon": float(scaled.horizon.min()), "confidence": levels[0],
+                                 "joint_confidence": levels[1], "joint_verdict": joint["verdict"],
+                                 "joint_ert_verdict": ef.verdict(stats.Estimate(joint["ert_efficiency"], joint["ert_lo"],
+                                                                                joint["ert_hi"], n), n),
+                                 "in_rounds": rounds,
+                                 **_needs(row, n, levels[0], scaled, base),
+                                 "config_run": scaled.run_id, "base_run": base.run_id})
     return pd.DataFrame(rows)
 
 
 def _mean(entry) -> float:
-    return float(np.mean(entry[0])) if entry is not None else np.inf
+    return float(np.mean(entry.cost)) if entry is not None else np.inf
+
+
+RUN_KEYS = ("config_run", "base_run")
+"""Columns of :func:`_efficiency_rows` that name a run of each config of a cell (for :func:`more_seeds`)."""
+
+
+def _needs(row: dict, workers: int, level: float, scaled: "_Config", base: "_Config") -> dict:
+    """An open cell's seeds (:func:`sequential.seeds_needed` at its confidence, if its estimate were the
+    truth) and the CPU-seconds the missing runs of its two configs would take (their mean wall time per
+    run); NaN for a decided or not estimable cell."""
+    if workers == 1 or row["verdict"] != ef.UNDETERMINED:
+        return {"seeds_needed": np.nan, "cpu_seconds_needed": np.nan}
+    needed = sq.seeds_needed(row["efficiency"], row["lo"], row["hi"], int(row["runs"]), ef.EFFICIENCY_LINEAR, level)
+    missing = max(0.0, needed - row["runs"]) if np.isfinite(needed) else needed
+    return {"seeds_needed": needed, "cpu_seconds_needed": missing * (scaled.seconds + base.seconds)}
+
+
+def more_seeds(results: Results) -> dict[str, int]:
+    """:class:`study.SequentialStudy`: the configs of the open cells in the rounds (:func:`in_rounds`), each
+    with the next count of the plan's schedule for its cell (:meth:`sequential.Plan.wants`), and the one-worker
+    config each is paired with, at the largest count any of its cells asks for."""
+    plan = results.settings.sequential
+    if plan is None:
+        return {}
+    eff = _efficiency_rows(results.settings, results.runs, results.meta, only_rounds=True)
+    wanted: dict[str, int] = {}
+    for r in eff[(eff["workers"] > 1) & (eff["verdict"] == ef.UNDETERMINED)].itertuples():
+        count = plan.wants(int(r.runs), float(r.seeds_needed))
+        if count is not None:
+            for rid in (r.config_run, r.base_run):
+                wanted[rid] = max(wanted.get(rid, 0), count)
+    return wanted
 
 
 def _verdict_rows(eff: pd.DataFrame) -> pd.DataFrame:
+    """Per (instance, sampling, delay, step rule, target): linear up to N and the first sub-linear N, on the
+    verdicts at the joint confidence over the N grid (``joint_verdict``); the cells still open at their own
+    confidence; the superlinear N."""
     rows = []
     keys = ["instance", "sampling", "delay", "step_rule", "target"]
     for key, g in eff.groupby(keys, sort=False):
+        joint = dict(zip(g["workers"], g["joint_verdict"]))
         verdicts = dict(zip(g["workers"], g["verdict"]))
-        first = ef.first_sublinear(verdicts)
-        rows.append({**dict(zip(keys, key)), "linear_up_to": ef.linear_up_to(verdicts),
+        first = ef.first_sublinear(joint)
+        rows.append({**dict(zip(keys, key)), "linear_up_to": ef.linear_up_to(joint),
                      "first_sublinear": first if first is not None else 0,
                      "undetermined": ",".join(str(n) for n, v in sorted(verdicts.items()) if v == ef.UNDETERMINED),
                      "superlinear": ",".join(str(n) for n in g["workers"][g["superlinear"]])})
@@ -191,13 +301,13 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
 
 def summarise(results: Results) -> Summary:
     """The cells, verdict rows and mechanism rows of the module docstring."""
-    eff = _efficiency_rows(results.settings, results.runs, results.meta)
+    eff = _efficiency_rows(results.settings, results.runs, results.meta).drop(columns=list(RUN_KEYS), errors="ignore")
     summary = Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
                       mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
-                      diagnostics=diagnostics_table(results.configs))
-    title = (f"Speedup verdicts: E(N) [95% CI] and verdict per N ({ef.VERDICT_RULE}; lin/SUB/und; * = some runs "
+                      diagnostics=diagnostics_table(results.configs), plan=results.settings.sequential)
+    title = (f"Speedup verdicts: E(N) [CI] and verdict per N ({rule_text(summary.plan)}; lin/SUB/und; * = some runs "
              "never reached the target: E(N) over those that did; ! = more of them than with one worker (exact test); "
-             "↑ = interval above 1)")
+             "↑ = interval above 1; → n: an open cell's seeds by the power calculation)")
     return dataclasses.replace(summary, tables=((title, tuple(verdict_table(summary))),))
 
 
@@ -215,8 +325,9 @@ def draw(results: Results, summary: Summary, path) -> None:
     for j, option in enumerate(options):
         _draw_mechanism(axes[-1, j], mech[(mech["sampling"] == option) & mech["default_c_alpha"]], pl.OPTIONS[option])
     pl.save(fig, path, results.title,
-            f"Rule: {ef.VERDICT_RULE}.\nMarkers (round-robin, fixed c_α): filled = linear, hollow = undetermined, "
-            "x = sub-linear; solid: round-robin delays, fixed c_α (bars: 95% CI); dotted: tuned c_α; "
+            f"Rule: {ef.VERDICT_RULE}" + (f"; round-robin fixed c_α at {summary.plan.level():.4g} (sequential seeds)"
+                                         if summary.plan is not None else "") + ".\nMarkers (round-robin, fixed c_α): filled = linear, hollow = undetermined, "
+            "x = sub-linear; solid: round-robin delays, fixed c_α (bars: the cell's CI); dotted: tuned c_α; "
             "dash-dot: exponential compute times, fixed c_α")
 
 
@@ -322,13 +433,50 @@ def verdict_table(summary: Summary) -> list[str]:
         by_n = {r.workers: r for r in g.itertuples()}
         cells = [efficiency_cell(by_n[n]) if n in by_n else "" for n in workers]
         estimable = 1 in by_n and np.isfinite(by_n[1].efficiency)
-        up_to = ef.linear_up_to(dict(zip(g["workers"], g["verdict"]))) if estimable else NOT_ESTIMABLE
+        up_to = ef.linear_up_to(dict(zip(g["workers"], g["joint_verdict"]))) if estimable else NOT_ESTIMABLE
         lines.append(f"| {pl.INSTANCE_NAMES.get(key[0], key[0])} | {pl.OPTIONS.get(key[1], key[1])} | {key[2]} | {key[3]} | "
                      f"{key[4]} | " + " | ".join(cells) + f" | {up_to} |")
     return head + lines + ["", f"`*`: some runs at that N never reached the target; E(N) is over those that did "
                            f"({ttt.RESTS_ON}). `{NOT_ESTIMABLE}`: not estimable (no run at that N, or no one-worker "
                            "run, reached the target); the cell gives the runs at that N that never reached it, of "
-                           "those run."]
+                           "those run.", ""] + seeds_lines(summary)
+
+
+def seeds_lines(summary: Summary) -> list[str]:
+    """The report's lines on seeds: the plan (schedule, Bonferroni split, looks), the confidence of "linear up to
+    N" (joint over the N grid), the expected false verdicts of the table (the sum of the decided cells' miss
+    bounds, :func:`sequential.expected_false_verdicts`), and what the open cells in the rounds would need."""
+    eff, plan = summary.efficiency, summary.plan
+    above = eff[eff["workers"] > 1]
+    decided = above["verdict"] != ef.UNDETERMINED
+    rounds = above["in_rounds"].astype(bool)
+    out = []
+    if plan is not None:
+        grid = _grid_cells(sorted(set(eff["workers"])))
+        out.append(f"Round-robin, fixed c_α: {plan.text()}. \"Linear up to N\" and the first sub-linear N search the "
+                   f"grid of {grid} N > 1 at the joint confidence {plan.level(grid):.4g} = 1 − (1 − {plan.confidence:g})/"
+                   f"({plan.looks}·{grid}). Other cells: one look on the initial {plan.initial} seeds at "
+                   f"{CONFIDENCE:g} (the tuned c_α chosen on those seeds).")
+        expected = sq.expected_false_verdicts(int((decided & rounds).sum()), plan.confidence, plan.looks)
+    else:
+        expected = 0.0
+    expected += int((decided & ~rounds).sum()) * (1.0 - CONFIDENCE)
+    seeds = above.groupby(rounds)["runs"].agg(["min", "max"])
+    out.append(f"{int(decided.sum())} of {len(above)} cells with N > 1 are decided (seeds per cell "
+               + ", ".join(f"{'in the rounds' if k else 'other cells'} {int(r['min'])}–{int(r['max'])}"
+                           for k, r in seeds.iterrows())
+               + f"); expected false verdicts in the table at most {expected:.2f}.")
+    open_cells = above[rounds & ~decided]
+    if len(open_cells):
+        finite = open_cells[np.isfinite(open_cells["seeds_needed"].to_numpy(float))]
+        beyond = int((finite["seeds_needed"] > (plan.cap if plan else np.inf)).sum())
+        out.append(f"Open cells in the rounds: {len(open_cells)}; the power calculation ({sq.POWER:.0%} power, "
+                   f"estimate taken as true) gives {len(finite)} of them a finite seed count (median "
+                   f"{np.median(finite['seeds_needed']) if len(finite) else np.nan:.0f}, {beyond} above the cap), "
+                   f"{int(np.isinf(open_cells['seeds_needed'].to_numpy(float)).sum())} an infinite one (estimate at 0.75), "
+                   f"{int(open_cells['seeds_needed'].isna().sum())} none (not estimable); the finite ones would take "
+                   f"{np.nansum(finite['cpu_seconds_needed']):.3g} CPU-seconds more (their configs' mean wall time per run).")
+    return out
 
 
 NOT_ESTIMABLE = "n/e"
@@ -344,20 +492,37 @@ def efficiency_cell(r) -> str:
         return NOT_ESTIMABLE + (f" ({r.censored}/{r.runs} never reached)" if r.censored else "")
     flag = (" ↑" if r.superlinear else "") + (" !" if r.risk == ttt.RAISED else "")
     cens = "*" if r.censored else ""
-    return f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {SHORT_VERDICTS[r.verdict]}{flag}"
+    needed = getattr(r, "seeds_needed", np.nan)
+    more = f" → {needed:.0f}" if np.isfinite(needed) else (" → ∞" if needed == np.inf else "")
+    return f"{r.efficiency:.2f}{cens} [{r.lo:.2f}, {r.hi:.2f}] {SHORT_VERDICTS[r.verdict]}{more}{flag}"
 
 
 def ert_verdicts(rows: pd.DataFrame) -> dict:
-    """``{N: verdict}`` of the same rule on ERT(1)/ERT(N), the unconditional summary beside E(N)."""
-    return {int(r.workers): ef.verdict(stats.Estimate(r.ert_efficiency, r.ert_lo, r.ert_hi, int(r.runs)),
-                                       int(r.workers)) for r in rows.itertuples()}
+    """``{N: verdict}`` of the same rule on ERT(1)/ERT(N), the unconditional summary beside E(N), at the joint
+    confidence over the N grid (``joint_ert_verdict``)."""
+    return dict(zip(rows["workers"].astype(int), rows["joint_ert_verdict"]))
+
+
+def rule_text(plan, joint: bool = False) -> str:
+    """The verdict rule with the confidence of the cells in the rounds (each cell's own, or ``joint``: over the
+    N grid, which "linear up to N" and the first sub-linear N use)."""
+    if plan is None:
+        return ef.VERDICT_RULE
+    return (f"{ef.VERDICT_RULE}; with sequential seeds ({', '.join(map(str, plan.counts))}) each cell's interval at "
+            f"{plan.level():.4g} (Bonferroni over {plan.looks} looks)"
+            + (", and the searches over N at the joint confidence over the N > 1 of the grid" if joint else ""))
+
+
+def _seeds_text(cells: pd.DataFrame) -> str:
+    lo, hi = int(cells["runs"].min()), int(cells["runs"].max())
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
 def _first_target(fixed: pd.DataFrame, kind: str, option: str) -> tuple[str, dict]:
     g = fixed[(fixed["instance"] == kind) & (fixed["sampling"] == option)]
     target = g["target"].iloc[0]
     g = g[g["target"] == target]
-    return target, dict(zip(g["workers"], g["verdict"]))
+    return target, dict(zip(g["workers"], g["joint_verdict"]))
 
 
 def _bandit_claims(summary: Summary, fixed: pd.DataFrame) -> list[Claim]:
@@ -400,7 +565,7 @@ def claims(summary: Summary) -> list[Claim]:
                 continue
             parts, verdicts = [], []
             for target, g in sub.groupby("target", sort=False):
-                vd = dict(zip(g["workers"], g["verdict"]))
+                vd = dict(zip(g["workers"], g["joint_verdict"]))  # a search over the N grid: joint confidence
                 first = ef.first_sublinear(vd)
                 risk = ttt.risk_raised_from(dict(zip(g["workers"], g["risk"])))
                 on_ert = ef.linear_up_to(ert_verdicts(g))
@@ -418,7 +583,7 @@ def claims(summary: Summary) -> list[Claim]:
             if not tuned.empty:
                 tparts = []
                 for target, g in tuned.groupby("target", sort=False):
-                    up_to = ef.linear_up_to(dict(zip(g["workers"], g["verdict"])))
+                    up_to = ef.linear_up_to(dict(zip(g["workers"], g["joint_verdict"])))
                     tparts.append(f"{target}: linear up to N = {up_to}")
                 tuned_text = "; tuned c_α: " + "; ".join(tparts)
             superlinear = sub[sub["superlinear"]]
@@ -430,8 +595,8 @@ def claims(summary: Summary) -> list[Claim]:
                              "`speedup.png`", "; ".join(parts) + tuned_text + sl,
                              " / ".join(dict.fromkeys(verdicts)),
                              f"{_diag_text(diag, kind)}. Round-robin delays τ = N − 1, fixed c_α = "
-                             f"{sub['c_alpha'].iloc[0]:g}; {ef.VERDICT_RULE}; {ttt.RESTS_ON}; "
-                             f"≥ {int(sub['runs'].min())} seeds" + (", paired by seed (common random numbers)"
+                             f"{sub['c_alpha'].iloc[0]:g}; {rule_text(summary.plan, joint=True)}; {ttt.RESTS_ON}; "
+                             f"{_seeds_text(sub)} seeds" + (", paired by seed (common random numbers)"
                                                                    if sub["paired"].all() else "")))
     out += _bandit_claims(summary, fixed)
     mech = summary.mechanism

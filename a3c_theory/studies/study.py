@@ -6,7 +6,8 @@ described in :mod:`a3c_theory.studies`.
 Settings are validated in one place, from their type hints: a field annotated
 ``Annotated[float, Range(0, 1, lo_open=True)]`` must be a number in (0, 1]; ``tuple[float, ...]`` takes a
 TOML list (stored as a tuple); ``dict[str, X]`` a table whose values are checked as ``X``; ``Literal[...]``
-one of its values; ``Items(min_len, span, sort)`` constrains a sequence. A bad value raises
+one of its values; ``Items(min_len, span, sort)`` constrains a sequence; a :class:`StudySettings` subclass
+takes a table of its own fields (checked alike, e.g. ``sequential.Plan``). A bad value raises
 ``ValidationError(<field>[.<key>], "must ..., got ...")``, naming the allowed range.
 """
 
@@ -137,6 +138,13 @@ def check_value(value, hint, where: str):
         if value not in args:
             raise ValidationError(where, f"must be one of {list(args)}, got {value!r}")
         return value
+    if isinstance(hint, type) and issubclass(hint, StudySettings):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, dict):
+            raise ValidationError(where, f"must be a table of {sorted(f.name for f in dataclasses.fields(hint))}, "
+                                         f"got {value!r}")
+        return settings_from(hint, value, where)
     if hint is bool:
         if not isinstance(value, bool):
             raise ValidationError(where, f"must be true or false, got {value!r}")
@@ -246,3 +254,17 @@ def no_interval(value: float, n: int) -> Estimate:
     """A number without an interval (a median over runs of an exactly computed quantity)."""
     nan = float("nan")
     return Estimate(float(value), nan, nan, int(n), "none (exact)")
+
+
+@runtime_checkable
+class SequentialStudy(Protocol):
+    """A study module that takes sequential seeds (:mod:`sequential`): its ``Settings`` has a ``sequential``
+    field (a :class:`sequential.Plan` or None) and it says, from the runs so far, which configs need more.
+
+    ``more_seeds(results)`` returns ``{run id: seeds}``: for each config (part and grid point) that should
+    have more seeds, the id of one of its runs and the number of seeds it should have in all (seeds
+    ``0 … seeds − 1``). It depends only on the runs, so a rerun from cached runs asks for the same seeds.
+    The run pipeline (:func:`a3c_theory.reproduce.run_parts`) runs them and asks again, until it asks for
+    nothing new."""
+
+    def more_seeds(self, results: "Results") -> dict[str, int]: ...

@@ -61,3 +61,68 @@ def test_seeds_needed_follows_the_normal_power_formula():
     assert closer > expected
     assert sequential.seeds_needed(0.75, 0.5, 1.1, 10, 0.75, 0.95) == math.inf
     assert math.isnan(sequential.seeds_needed(0.6, math.nan, math.nan, 10, 0.75, 0.95))
+
+
+# --------------------------------------------------------------------------- the plan the studies declare
+from a3c_theory.studies import efficiency as ef  # noqa: E402
+from a3c_theory.studies.study import settings_from  # noqa: E402
+
+
+@pytest.mark.parametrize("given, field", [
+    ({"cap": 200}, "sequential.cap"), ({"initial": 1}, "sequential.initial"), ({"initial": 2.5}, "sequential.initial"),
+    ({"rounds": -1}, "sequential.rounds"), ({"confidence": 1.0}, "sequential.confidence"), ({"caps": 300}, "sequential.caps"),
+])
+def test_a_bad_plan_is_one_error_naming_the_key(given, field):
+    with pytest.raises(ValidationError) as err:
+        settings_from(sequential.Plan, given, "sequential")
+    assert err.value.field == field
+
+
+def test_the_plan_looks_at_the_bonferroni_confidence_and_stops_at_the_cap_or_by_futility():
+    plan = sequential.Plan(initial=10, cap=300)
+    assert plan.counts == (10, 20, 40, 80, 160, 300) and plan.looks == 6
+    assert plan.level() == pytest.approx(1 - 0.05 / 6) and plan.level(5) == pytest.approx(1 - 0.05 / 30)
+    assert plan.wants(10, 65.0) == 20 and plan.wants(160, 200.0) == 300
+    assert plan.wants(300, 200.0) is None  # the cap
+    assert plan.wants(10, 2000.0) is None and plan.wants(10, math.nan) is None  # futility
+    assert sequential.Plan(futility=False).wants(10, math.inf) == 20
+
+
+def _sequential_cell(rng, efficiency: float, plan: sequential.Plan):
+    """One replication of the rounds on paired synthetic costs of known E (each seed's speed shared by N = 1
+    and N, lognormal own noise with mean 1, so E = mean T(1) / mean T(N) = ``efficiency``): the verdicts of
+    every look until the cell is decided, at the plan's look confidence, by the study's own cell."""
+    speed = rng.lognormal(0.0, 0.5, plan.cap)
+    noise = rng.lognormal(-0.3 ** 2 / 2, 0.3, plan.cap)
+    base, scaled = 1e3 * speed, 1e3 * speed * noise / efficiency
+    seeds = np.arange(plan.cap)
+    verdicts = []
+    n = plan.initial
+    while n is not None:
+        c = ef.cell(base[:n], 1e9, scaled[:n], 1e9, (seeds[:n], seeds[:n]), level=plan.level())
+        row = ef.cell_row(c, 4)
+        verdicts.append(row["verdict"])
+        if row["verdict"] != ef.UNDETERMINED:
+            break
+        n = plan.wants(n, sequential.seeds_needed(row["efficiency"], row["lo"], row["hi"], n, 0.75, plan.level()))
+    return verdicts
+
+
+def test_the_sequential_cell_keeps_its_false_verdict_rate_when_e_sits_at_the_threshold():
+    """E = 0.75 exactly: every decided verdict is false. With looks at 1 − 0.05/6 (no futility, so every cell
+    looks up to 6 times), at most 5% of cells decide. 150 seeded replications; tolerance 3 binomial standard
+    errors (0.053), false-alarm rate of the check about 0.1%. Looking at 95% every time (the planted bug)
+    fails it."""
+    plan = sequential.Plan(initial=10, cap=300, futility=False)
+    rng = np.random.default_rng(20121551)
+    false = [_sequential_cell(rng, 0.75, plan)[-1] != ef.UNDETERMINED for _ in range(150)]
+    assert np.mean(false) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 150)
+
+
+def test_a_clear_cell_decides_and_one_at_the_threshold_stays_undetermined_at_the_cap():
+    plan = sequential.Plan(initial=10, cap=300)
+    assert _sequential_cell(np.random.default_rng(7), 0.5, plan)[-1] == ef.SUBLINEAR
+    assert _sequential_cell(np.random.default_rng(8), 1.0, plan)[-1] == ef.LINEAR
+    # E = 0.75 with no futility: looked at up to the cap and left open
+    verdicts = _sequential_cell(np.random.default_rng(3), 0.75, sequential.Plan(initial=10, cap=300, futility=False))
+    assert verdicts == [ef.UNDETERMINED] * 6

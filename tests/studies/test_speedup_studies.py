@@ -137,3 +137,39 @@ def test_decided_fractions_count_round_robin_fixed_cells_above_one_worker():
                         "verdict": [ef.LINEAR, ef.LINEAR, ef.UNDETERMINED, ef.SUBLINEAR, ef.LINEAR, ef.LINEAR]})
     share, n, clear_share, n_clear = speedup.decided_fractions(eff)["trap_chain"]
     assert (n, n_clear) == (3, 2) and share == pytest.approx(2 / 3) and clear_share == 1.0
+
+
+def test_sequential_cells_look_at_the_bonferroni_confidence_and_ask_seeds_for_their_config_and_its_baseline():
+    """With ``settings.sequential``: round-robin fixed-c_α cells at 1 − 0.05/6 (joint over the 3 N > 1: 1 − 0.05/18),
+    tuned cells at 95% on the initial seeds; an open cell asks for the schedule's next count (20) for its config
+    and the one-worker config it is paired with; a decided one asks nothing."""
+    from a3c_theory.studies import sequential
+    plan = sequential.Plan(initial=10, cap=300)
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0},
+                                sequential=plan)
+    runs = _runs({1.0: 100.0, 3.0: 10.0})
+    eff = speedup._efficiency_rows(settings, runs)
+    fixed = eff[eff["step_rule"] == speedup.FIXED]
+    assert np.allclose(fixed["confidence"], 1 - 0.05 / 6) and np.allclose(fixed["joint_confidence"], 1 - 0.05 / 18)
+    assert np.allclose(eff[eff["step_rule"] == speedup.TUNED]["confidence"], 0.95)
+    results = speedup.Results("speedup", "t", runs, settings)
+    wanted = speedup.more_seeds(results)
+    gap = fixed[fixed["target"] == "gap 50%"].set_index("workers")
+    open_n = [n for n in (4, 16, 64) if gap.loc[n, "verdict"] == ef.UNDETERMINED]
+    assert gap.loc[16, "verdict"] == ef.SUBLINEAR  # E(16) = 0.4: decided at 10 seeds
+    for n in open_n:
+        assert wanted.get(gap.loc[n, "config_run"]) == 20 and wanted.get(gap.loc[n, "base_run"]) == 20
+    assert open_n and all(rid.startswith("1.0-") for rid in wanted)  # only the fixed c_α's configs
+
+
+def test_reproduce_asks_for_the_missing_seeds_of_a_config_only():
+    from a3c_theory import reproduce
+    from a3c_theory.studies import spec
+    s = spec.load({"experiment": {"type": "speedup", "seeds": 2},
+                   "part": [{"grid": {"run.workers": [1, 4]}}]}, speedup.Settings)
+    runs = pd.DataFrame({"run_id": [f"study/part0/w{n}s{k}" for n in (1, 4) for k in (0, 1)],
+                         "run.workers": [1, 1, 4, 4], "seed": [0, 1, 0, 1]})
+    assert reproduce._seed_requests(s, runs, {"study/part0/w4s0": 5}) == [(0, {"run.workers": 4}, [2, 3, 4])]
+    assert reproduce._seed_requests(s, runs, {"study/part0/w1s1": 2}) == []
+    with pytest.raises(ValueError):
+        reproduce._seed_requests(s, runs, {"study/part0/nope": 5})
