@@ -80,7 +80,7 @@ def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str 
         threaded = part.value("run.mode") == "threads" or "threads" in part.grid.get("run.mode", [])
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
                                jobs=1 if threaded else jobs, executor=executor, progress=progress,
-                               batch=1 if threaded else min(part.seeds, SEED_BATCH))
+                               batch=1 if threaded else min(part.seeds, SEED_BATCH), first_seed=part.first_seed)
         table, meta = frames.read_csv(path), frames.read_csv(path.parent / "runs.csv")
         for t in (table, meta):
             t["run_id"] = [f"{s.name}/part{i}/{r}" for r in t["run_id"]]
