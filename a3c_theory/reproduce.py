@@ -84,7 +84,7 @@ def run_parts(s: spec.Spec, runs_dir: Path, jobs, progress: bool, executor: str 
         lqr = "lqr" in [part.value("problem.kind"), *part.grid.get("problem.kind", [])]  # run_batch: finite MDPs only
         path = sweep.run_sweep(part.base, part.grid, seeds=part.seeds, out_dir=runs_dir / s.name / f"part{i}",
                                jobs=1 if threaded else jobs, executor=executor, progress=progress,
-                               batch=1 if threaded or lqr else min(part.seeds, SEED_BATCH))
+                               batch=1 if threaded or lqr else min(part.seeds, SEED_BATCH), first_seed=part.first_seed)
         table, meta = _read_sweep(path, s.name, i, part)
         tables.append(table)
         metas.append(meta)

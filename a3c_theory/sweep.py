@@ -384,12 +384,12 @@ def _task_name(task) -> str:
 # The sweep
 
 
-def _definition(base_config: Mapping, grid: Mapping, seeds: int, task) -> dict:
+def _definition(base_config: Mapping, grid: Mapping, seeds: int, task, first_seed: int = 0) -> dict:
     """The manifest of a sweep: task name, base config, grid axes (without run.seed) and seed list."""
     base_config = _canonical(dict(base_config))
     _lookup(base_config, SEED_KEY)
     grid = check_grid(grid, schema=base_config)
-    seed_values = list(range(seeds))
+    seed_values = list(range(first_seed, first_seed + seeds))
     if SEED_KEY in grid:
         if seeds != 1:
             raise ValidationError("seeds", f"must be 1 when {SEED_KEY} is a grid axis, got {seeds}")
@@ -402,11 +402,11 @@ def _definition(base_config: Mapping, grid: Mapping, seeds: int, task) -> dict:
 
 def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs/sweep", jobs: int | None = None,
               executor: str = "local", address: str | None = None, progress: bool = True,
-              task=DEFAULT_TASK, validate=DEFAULT_VALIDATE, batch: int = 1) -> Path:
+              task=DEFAULT_TASK, validate=DEFAULT_VALIDATE, batch: int = 1, first_seed: int = 0) -> Path:
     """Run every (grid point, seed) not yet finished in ``out_dir``; return the path of ``results.csv``.
 
-    ``seeds``: run seeds 0..seeds-1 (a grid axis ``run.seed`` replaces them; then seeds must be 1).
-    ``jobs``: concurrent runs (default: CPU count; with a Ray ``address``, default no cap).
+    ``seeds``: run seeds first_seed..first_seed+seeds-1 (a grid axis ``run.seed`` replaces them; then seeds
+    must be 1). ``jobs``: concurrent runs (default: CPU count; with a Ray ``address``, default no cap).
     ``executor``: "local" (process pool) or "ray" (``address`` None starts a local Ray instance).
     ``task``: called as ``task(config)`` in the workers; returns a table (DataFrame or dict of equal-length
     1-D columns) or an object with ``table`` and ``meta`` (``pipeline.RunResult``); a dotted name or a
@@ -430,7 +430,9 @@ def run_sweep(base_config: Mapping, grid: Mapping, seeds: int = 1, out_dir="runs
         jobs = positive_int("jobs", jobs)
     if address is not None and executor != "ray":
         raise ValidationError("address", f"is only used with executor='ray', got executor={executor!r}")
-    definition = _definition(base_config, grid, seeds, task)
+    if isinstance(first_seed, bool) or not isinstance(first_seed, int) or first_seed < 0:
+        raise ValidationError("first_seed", f"must be an integer >= 0, got {first_seed!r}")
+    definition = _definition(base_config, grid, seeds, task, first_seed)
     if executor == "ray":
         import_ray()
     resolve_task(task)

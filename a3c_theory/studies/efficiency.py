@@ -43,6 +43,8 @@ from .stats import first_crossing
 
 EFFICIENCY_LINEAR = 0.75
 """Threshold of the three-way verdict on ``E(N) = Speedup(N)/N``."""
+LEVEL_DIGITS = 4
+"""Significant digits a spec states a pilot level to (:func:`round_level`)."""
 
 LINEAR, SUBLINEAR, UNDETERMINED = "linear", "sub-linear", "undetermined"
 
@@ -202,32 +204,71 @@ def efficiency_table(curves_by_workers: dict[int, list], levels: dict, decreasin
     return pd.DataFrame(rows, columns=["target", "level", "workers", *CELL_COLUMNS])
 
 
-def n_max_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
-                     seeds: dict | None = None, level_curves: list | None = None) -> pd.DataFrame:
-    """``N_max(K)`` for every horizon ``K`` (module docstring): columns ``horizon, level, n_max,
-    first_sublinear, censored, never_reached, runs, risk_from`` where ``censored`` is "above" when every N of
-    the grid is linear and "below" when N_max = 1 (then only a bound), else ""; ``never_reached`` counts the
-    runs with N > 1 that never reached the level (of ``runs`` such runs); ``risk_from`` is the smallest N whose
-    share of runs reaching the level is lower than one worker's (exact test; 0 if none).
+def round_level(level: float, digits: int = LEVEL_DIGITS) -> float:
+    """``level`` rounded to ``digits`` significant digits: the precision a spec states a pilot level to."""
+    if not (np.isfinite(level) and level != 0):
+        return float(level)
+    return float(round(float(level), digits - 1 - int(np.floor(np.log10(abs(level))))))
 
-    The efficiency rows behind it are :func:`efficiency_table` with ``levels = {K: level(K)}``, taken from
-    ``level_curves`` (one-worker pilot runs kept out of the verdict, so adding seeds never moves a level;
-    default: the one-worker curves judged)."""
-    grid = sorted(curves_by_workers)
+
+def costs_from_curves(curves_by_workers: dict[int, list], levels, decreasing: bool = False) -> dict:
+    """``{N: costs[level, seed]}``: each curve's first crossing of each level (:func:`cost_to_level`; ``+inf``
+    where it never gets there), in the seed order of the curves."""
+    return {int(n): np.array([[cost_to_level(k, y, lev, decreasing) for k, y in curves] for lev in levels])
+            for n, curves in curves_by_workers.items()}
+
+
+def cells_by_horizon(costs: dict, run_horizons: dict, horizons, seeds: dict | None = None,
+                     level: float = CONFIDENCE) -> pd.DataFrame:
+    """The split-estimand cell (:func:`cell`, :data:`CELL_COLUMNS`) of every N against N = 1 at every horizon's
+    target, plus the verdict of the ERT ratio (``ert_verdict``, the same three-way rule on ERT) and whether
+    N is inside Theorem 1's regime at K (:func:`in_regime`).
+
+    ``costs``: ``{N: costs[horizon, seed]}`` to the target of each horizon ``K`` (the level one worker
+    reaches at K, so ``T(1) ≈ K``), ``+inf`` where a run never got there; ``run_horizons``: ``{N: horizon of
+    each run}`` (its ``run.samples``); ``seeds``: ``{N: seeds}`` to pair the worker counts."""
+    if 1 not in costs:
+        raise ValidationError("workers", "needs runs with one worker as the baseline")
     rows = []
-    for K in horizons:
-        lev = level_at(level_curves or curves_by_workers[1], float(K))
-        table = efficiency_table(curves_by_workers, {float(K): lev}, decreasing, seeds=seeds)
+    for i, K in enumerate(horizons):
+        for n in sorted(costs):
+            c = cell(costs[1][i], run_horizons[1], costs[n][i], run_horizons[n],
+                     None if seeds is None else (seeds[1], seeds[n]), level)
+            row = cell_row(c, int(n))
+            ert = Estimate(row["ert_efficiency"], row["ert_lo"], row["ert_hi"], c.runs)
+            rows.append({"horizon": float(K), "workers": int(n), **row, "ert_verdict": verdict(ert, int(n)),
+                         "in_regime": in_regime(int(n), float(K))})
+    return pd.DataFrame(rows, columns=["horizon", "workers", *CELL_COLUMNS, "ert_verdict", "in_regime"])
+
+
+def n_max_by_horizon(cells: pd.DataFrame) -> pd.DataFrame:
+    """``N_max(K)`` (module docstring) from the cells of :func:`cells_by_horizon`: columns ``horizon, n_max,
+    n_max_ert, first_sublinear, censored, never_reached, runs, risk_from, regime_n, theorem``.
+
+    ``n_max`` rests on E(N) over the runs that reach the target (part (b)), ``n_max_ert`` on the ERT ratio
+    (beside it: a run stuck for good costs its whole horizon there); ``censored`` is "above" when every N of
+    the grid is linear and "below" when N_max = 1 (then only a bound), else ""; ``never_reached`` counts the
+    runs with N > 1 that never reached the level (of ``runs`` such runs); ``risk_from`` is the smallest N
+    whose share of runs reaching the level is lower than one worker's (exact test; 0 if none); ``regime_n``
+    the largest N of the grid inside the theorem's regime at K; ``theorem`` the verdict of
+    :func:`paper_claim_verdict` on the N inside that regime."""
+    rows = []
+    for K, table in cells.groupby("horizon", sort=True):
+        grid = sorted(table["workers"])
         verdicts = dict(zip(table["workers"], table["verdict"]))
         nmax = linear_up_to(verdicts)
         censored = "above" if nmax == grid[-1] else ("below" if nmax == grid[0] else "")
         above_1 = table["workers"] > 1
         risk = ttt.risk_raised_from(dict(zip(table["workers"], table["risk"])))
-        rows.append({"horizon": float(K), "level": lev, "n_max": nmax, "first_sublinear": first_sublinear(verdicts),
-                     "censored": censored, "never_reached": int(table.loc[above_1, "censored"].sum()),
-                     "runs": int(table.loc[above_1, "runs"].sum()), "risk_from": int(risk or 0)})
-    return pd.DataFrame(rows, columns=["horizon", "level", "n_max", "first_sublinear", "censored", "never_reached",
-                                       "runs", "risk_from"])
+        rows.append({"horizon": float(K), "n_max": nmax,
+                     "n_max_ert": linear_up_to(dict(zip(table["workers"], table["ert_verdict"]))),
+                     "first_sublinear": first_sublinear(verdicts), "censored": censored,
+                     "never_reached": int(table.loc[above_1, "censored"].sum()),
+                     "runs": int(table.loc[above_1, "runs"].sum()), "risk_from": int(risk or 0),
+                     "regime_n": int(max(n for n in grid if in_regime(n, float(K)))),
+                     "theorem": paper_claim_verdict(verdicts, "iid", float(K))})
+    return pd.DataFrame(rows, columns=["horizon", "n_max", "n_max_ert", "first_sublinear", "censored",
+                                       "never_reached", "runs", "risk_from", "regime_n", "theorem"])
 
 
 def exponent_bounds(x, lower, upper) -> tuple[float, float]:
@@ -249,74 +290,90 @@ def exponent_bounds(x, lower, upper) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- where E(N) crosses the threshold
+def antitonic(values) -> np.ndarray:
+    """The least-squares non-increasing fit of a sequence (pool adjacent violators, equal weights)."""
+    means, sizes = [], []
+    for v in np.asarray(values, dtype=float):
+        means.append(float(v))
+        sizes.append(1)
+        while len(means) > 1 and means[-2] < means[-1]:
+            m, w = means.pop(), sizes.pop()
+            means[-1] = (means[-1] * sizes[-1] + m * w) / (sizes[-1] + w)
+            sizes[-1] += w
+    return np.repeat(means, sizes)
+
+
 def crossing_workers(workers, eff, threshold: float = EFFICIENCY_LINEAR) -> float:
-    """``N*``: where the efficiency curve first falls below ``threshold``, interpolated linearly in
-    ``log N`` between the last grid point at or above it and the first below it. ``+inf`` when no N of the
-    grid falls below (``N*`` lies above the grid); NaN when an ``E`` before the crossing is NaN."""
+    """``N*``: where the efficiency curve falls below ``threshold``. The curve is the non-increasing
+    least-squares fit (:func:`antitonic`) of ``E`` over the N where it is defined (a dip of one noisy N is
+    pooled with its neighbours instead of setting N*), interpolated linearly in ``log N`` between the last N
+    at or above the threshold and the first below it. ``+inf`` when no N falls below (``N*`` lies above the
+    grid); the smallest N when the first already does; NaN when ``E`` is defined at fewer than 2 N."""
     order = np.argsort(np.asarray(workers, dtype=float))
     n = np.asarray(workers, dtype=float)[order]
     e = np.asarray(eff, dtype=float)[order]
-    for i in range(e.size):
-        if np.isnan(e[i]):
-            return float("nan")
-        if e[i] < threshold:
-            if i == 0:
-                return float(n[0])
-            t = (e[i - 1] - threshold) / (e[i - 1] - e[i])
-            return float(np.exp(np.log(n[i - 1]) + t * (np.log(n[i]) - np.log(n[i - 1]))))
-    return float("inf")
+    keep = np.isfinite(e)
+    if keep.sum() < 2:
+        return float("nan")
+    n, e = n[keep], antitonic(e[keep])
+    below = np.flatnonzero(e < threshold)
+    if below.size == 0:
+        return float("inf")
+    i = int(below[0])
+    if i == 0:
+        return float(n[0])
+    t = (e[i - 1] - threshold) / (e[i - 1] - e[i])
+    return float(np.exp(np.log(n[i - 1]) + t * (np.log(n[i]) - np.log(n[i - 1]))))
 
 
-def _costs_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool, level_curves) -> dict:
-    """``{N: costs[K, seed]}`` to the levels ``level(K)`` of :func:`n_max_by_horizon`, NaN where a run never
-    got there (a failure of part (a), which the means over successes leave out)."""
-    levels = np.array([level_at(level_curves or curves_by_workers[1], float(K)) for K in horizons])
-    costs = {int(n): np.array([[cost_to_level(k, y, lev, decreasing) for k, y in curves] for lev in levels])
-             for n, curves in curves_by_workers.items()}
-    return {n: np.where(np.isfinite(c), c, np.nan) for n, c in costs.items()}
+def crossing_by_horizon(costs: dict, horizons, seeds: dict | None = None, level: float = CONFIDENCE,
+                        n_boot: int = 2000) -> tuple[np.ndarray, Estimate, float]:
+    """``N*(K)`` (:func:`crossing_workers` of the point estimates ``E(N)`` over the runs that reach the target,
+    paired by seed where ``seeds`` pairs the N) for every horizon of ``costs`` (``{N: costs[horizon, seed]}``,
+    as in :func:`cells_by_horizon`), and the exponent ``a`` of ``N* ∝ K^a``.
 
-
-def crossing_by_horizon(curves_by_workers: dict[int, list], horizons, decreasing: bool = False,
-                        level: float = CONFIDENCE, n_boot: int = 1000, seeds: dict | None = None,
-                        level_curves: list | None = None) -> tuple[np.ndarray, Estimate, float]:
-    """``N*(K)`` (:func:`crossing_workers` of the point estimates ``E(N)`` at the targets of
-    :func:`n_max_by_horizon`) for every horizon, and the exponent ``a`` of ``N* ∝ K^a``.
-
-    ``a`` is the :func:`intervals.power_law` exponent of ``N*`` on ``K`` over the horizons with ``N*`` inside
-    the grid (≥ 3 needed); its interval is :func:`resample.bootstrap` over seeds: one draw for all horizons
-    (they share runs), and for all N too when ``seeds`` pairs them (the levels stay those of the full
-    sample, or of ``level_curves`` as in :func:`n_max_by_horizon`); ``N*(K)`` and the exponent recomputed.
-    Returns ``(N*, a, fitted)``, ``fitted`` the share of resamples with ≥ 3 horizons inside the grid; below 0.95
-    the interval is NaN."""
-    costs = _costs_by_horizon(curves_by_workers, horizons, decreasing, level_curves)
+    ``a`` is the :func:`intervals.power_law` exponent of ``N*`` on ``K`` over the horizons whose point ``N*``
+    lies inside the grid (≥ 3 needed). Its interval is :func:`resample.bootstrap` over seeds: one draw of
+    seeds for all horizons (they share runs) and for all N too when they are paired (common random
+    numbers: a seed is a block); in each resample the same horizons are refitted, and a resample in which one
+    of them leaves the grid is undefined (more than 5% undefined: no interval). Returns ``(N*, a, share of
+    resamples defined)``."""
     grid = sorted(costs)
     K = np.asarray(horizons, dtype=float)
-    samples, paired = [costs[n] for n in grid], False
+    samples, paired = [np.where(np.isfinite(costs[n]), costs[n], np.nan) for n in grid], False
     if seeds is not None:
-        samples, paired = resample.by_seed(*[(seeds[n], costs[n]) for n in grid])
-
-    def exponent(nstar: np.ndarray) -> float:
-        inside = np.isfinite(nstar) & (nstar > grid[0])
-        return power_law(K[inside], nstar[inside])[0].value if inside.sum() >= 3 else float("nan")
+        samples, paired = resample.by_seed(*[(seeds[n], samples[i]) for i, n in enumerate(grid)])
 
     def crossings(groups) -> np.ndarray:
         """``N*`` per horizon (and resample) from the costs of every N, E(N) over successes."""
         pairs = [ttt.successes(groups[0], g, paired) for g in groups]
-        eff = np.stack([np.nanmean(b, axis=-1) / np.nanmean(g, axis=-1) for b, g in pairs])  # [N, horizon, ...]
-        return np.apply_along_axis(lambda e: crossing_workers(grid, e), 0, eff)
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a cell without a success is NaN
+            eff = np.stack([np.nanmean(b, axis=-1) / np.nanmean(g, axis=-1) for b, g in pairs])
+        return np.apply_along_axis(lambda e: crossing_workers(grid, e), 0, eff)  # [horizon(, resample)]
+
+    point = crossings(samples)
+    fitted = np.isfinite(point) & (point > grid[0])
+
+    def exponent(nstar: np.ndarray) -> float:
+        if fitted.sum() < 3 or not (np.all(np.isfinite(nstar[fitted])) and np.all(nstar[fitted] > grid[0])):
+            return float("nan")
+        return power_law(K[fitted], nstar[fitted])[0].value
 
     def statistic(*groups, axis=-1):
-        nstar = crossings(groups)  # [horizon(, resample)]
-        if nstar.ndim == 1:
-            return exponent(nstar)
-        return np.array([exponent(nstar[:, b]) for b in range(nstar.shape[1])])
+        nstar = crossings(groups)
+        return exponent(nstar) if nstar.ndim == 1 else np.array([exponent(nstar[:, b]) for b in range(nstar.shape[1])])
 
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a horizon without a success is NaN
-        point = crossings(samples)
     iv = resample.bootstrap(statistic, samples, paired=paired, level=level, n_resamples=n_boot)
-    return point, Estimate(exponent(point), iv.lo, iv.hi, int(np.sum(np.isfinite(point) & (point > grid[0]))),
-                           iv.method), iv.defined
+    return point, Estimate(exponent(point), iv.lo, iv.hi, int(fitted.sum()), iv.method), iv.defined
+
+
+def seeds_for_width(width: float, seeds: int, target: float) -> float:
+    """Seeds for an interval of width ``width`` at ``seeds`` seeds to shrink to ``target``, its standard error
+    scaling as ``1/√seeds``: ``seeds · (width / target)²`` (rounded up); NaN without a finite width."""
+    if not (np.isfinite(width) and width > 0 and target > 0):
+        return float("nan")
+    return float(np.ceil(seeds * (width / target) ** 2))
 
 
 def curves_per_run(runs: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ A spec::
     [base]                            # a run config (sections problem / algorithm / run), shared by all parts
     [[part]]                          # one sweep: fixed overrides + a grid (dotted keys)
     seeds = 3                         # optional: this part's own number of seeds
+    first_seed = 1000                 # optional: run seeds first_seed..first_seed+seeds-1 (default 0)
     set = { "run.mode" = "simulated" }
     grid = { "run.workers" = [1, 2, 4, 8, 16] }
 
@@ -41,7 +42,7 @@ from .study import settings_from
 
 TOP_KEYS = {"experiment", "base", "part", "quick"}
 EXPERIMENT_KEYS = {"type", "title", "seeds", "reuse", "settings"}
-PART_KEYS = {"seeds", "set", "grid"}
+PART_KEYS = {"seeds", "first_seed", "set", "grid"}
 QUICK_KEYS = {"seeds", "set", "grid", "settings"}
 
 
@@ -52,6 +53,13 @@ class Part:
     base: dict
     grid: dict
     seeds: int
+    first_seed: int = 0
+    """Run seeds ``first_seed .. first_seed + seeds − 1`` (a part's own seed range: no run shared with
+    another part or study that uses the default 0)."""
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.first_seed, self.first_seed + self.seeds))
 
     def value(self, dotted: str):
         """The base config's value of ``section.key``."""
@@ -93,6 +101,12 @@ def _keys(table: dict, allowed: set, field: str) -> dict:
         if key not in allowed:
             raise ValidationError(f"{field}.{key}" if field else key, f"unknown key; expected one of {sorted(allowed)}")
     return table
+
+
+def _first_seed(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(field, f"must be an integer >= 0, got {value!r}")
+    return value
 
 
 def _seeds(value, field: str) -> int:
@@ -165,6 +179,7 @@ def _parse(raw: dict, name: str, settings_cls, quick: bool, folder: Path) -> tup
         grid = _grid(part.get("grid", {}), f"{field}.grid", folder)
         swept |= set(grid)
         seeds = _seeds(part.get("seeds", default_seeds), f"{field}.seeds")
+        first_seed = _first_seed(part.get("first_seed", 0), f"{field}.first_seed")
         overrides = dict(part.get("set", {}))
         base = _resolve(raw.get("base", {}), overrides, f"{field}.set", folder)
         if quick:
@@ -172,9 +187,9 @@ def _parse(raw: dict, name: str, settings_cls, quick: bool, folder: Path) -> tup
             base = _resolve(raw.get("base", {}), overrides, "quick.set", folder)
             grid.update({k: v for k, v in quick_grid.items() if k in grid})
             seeds = min(seeds, quick_seeds or seeds)
-        for run in sweep.plan_runs(base, grid, list(range(seeds))):
+        for run in sweep.plan_runs(base, grid, list(range(first_seed, first_seed + seeds))):
             config.from_dict(run.config)
-        parts.append(Part(base, grid, seeds))
+        parts.append(Part(base, grid, seeds, first_seed))
     for key in quick_grid:
         if key not in swept:
             raise ValidationError(f"quick.grid.{key}", "no [[part]] sweeps this key, so --quick would ignore it")

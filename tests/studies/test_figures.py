@@ -23,8 +23,7 @@ CASES = {  # module -> (groups of the synthetic runs, settings)
     "speedup": (dict(workers=[1, 4, 16], kind=["trap_chain"], sampling=["iid", "markov"],
                      **{"algorithm.c_alpha": [1.0, 3.0]}),
                 {"targets": {"trap_chain": [0.5]}, "default_c_alpha": {"trap_chain": 1.0}}),
-    "nmax": (dict(workers=[1, 2, 4, 8], kind=["trap_chain", "drift_ring"], sampling=["iid", "markov"],
-                  **{"problem.locality": [1, 8]}), {"horizons": [10.0, 100.0, 1000.0]}),
+    "nmax": None,  # judged runs and pilot runs told apart by seed: test_nmax.results
     "feature_control": (dict(**{"problem.critic_features": ["random", "one_hot"]}), {}),
     "a3c_vs_a2c": None,  # runs told apart by their parts' configs: test_a3c_vs_a2c.results
     "staleness": None,  # one worker, constant delays: test_staleness.results
@@ -36,9 +35,6 @@ CASES = {  # module -> (groups of the synthetic runs, settings)
 
 CONFIGS = {  # module -> the problems a study evaluates: diagnostics, J_λ* (tiny instances)
     "speedup": [{"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}}],
-    "nmax": [{"problem": {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}},
-             {"problem": {"kind": "drift_ring", "n_states": 20, "n_actions": 2, "branching": 2, "locality": 1,
-                          "critic_features": "one_hot"}}],
     "regularisation": [{"problem": {"kind": "paper", "seed": 0, "n_states": 4, "n_actions": 3, "feature_dim": 2}}],
 }
 

@@ -1,11 +1,11 @@
-"""The speedup, N_max and feature-control studies on synthetic runs tables with known answers."""
+"""The speedup and feature-control studies on synthetic runs tables with known answers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from a3c_theory.studies import efficiency as ef
-from a3c_theory.studies import feature_control, nmax, speedup
+from a3c_theory.studies import feature_control, speedup
 from a3c_theory.studies.stats import Estimate
 
 
@@ -68,39 +68,6 @@ def test_mechanism_compares_the_first_n_updates():
     mech = speedup._mechanism_rows(_runs({3.0: 10.0}))
     row = mech[mech["workers"] == 64].iloc[0]
     assert row["closed_one_worker"] > row["closed_n_workers"]  # staleness delays the first 64 updates
-
-
-def test_exponent_and_mixing_verdicts():
-    assert nmax.exponent_verdict(0.5, 0.9).startswith("consistent (steeper")
-    assert nmax.exponent_verdict(0.1, 0.3) == "consistent (interval contains 1/5)"
-    assert nmax.exponent_verdict(0.05, 0.15).startswith("contradicted")
-    assert nmax.exponent_verdict(0.05, 0.15, -0.15, 0.3) == "consistent (interval contains 1/5)"
-    assert nmax.exponent_verdict(np.nan, np.nan).startswith("undetermined")
-    # a constant N_max: no fit interval, only the grid's coarse range, which cannot contradict 1/5
-    assert nmax.exponent_verdict(np.nan, np.nan, -0.198, 0.198).startswith("undetermined")
-    assert nmax.exponent_verdict(0.0, 0.1, -0.198, 0.198).startswith("contradicted")
-
-
-def test_crossing_exponent_verdicts():
-    assert nmax.crossing_verdict(0.3, 0.9).startswith("consistent (steeper")
-    assert nmax.crossing_verdict(0.1, 0.3) == "consistent (interval contains 1/5)"
-    assert nmax.crossing_verdict(0.0, 0.15).startswith("contradicted")
-    assert nmax.crossing_verdict(np.nan, np.nan).startswith("undetermined")
-    mixing = pd.DataFrame({"value": [8, 8, 1, 1], "workers": [1, 64, 1, 64],
-                           "verdict": [ef.LINEAR, ef.LINEAR, ef.LINEAR, ef.SUBLINEAR],
-                           "efficiency": [1.0, 0.9, 1.0, 0.4]})
-    assert nmax.mixing_verdict(mixing, {8: 0.85, 1: 0.99}) == "consistent"
-    assert nmax.mixing_verdict(mixing, {8: 0.99, 1: 0.85}) == "contradicted"
-
-
-def test_n_max_summary_on_synthetic_runs():
-    runs = _runs({3.0: 1.0})
-    runs["locality"] = 0
-    table = ef.curves_per_run(runs)
-    rows = ef.n_max_by_horizon(nmax._curves(table, "closed"), [30.0, 300.0, 3000.0, 30000.0])
-    # T(N) = K + (N − 1): linear while N − 1 < K / 3 on the grid 1, 4, 16, 64
-    assert list(rows["n_max"]) == [4, 64, 64, 64]
-    assert list(rows["censored"]) == ["", "above", "above", "above"]
 
 
 def test_feature_control_verdict():
