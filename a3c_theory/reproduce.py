@@ -158,21 +158,23 @@ def sequential_rounds(s: spec.Spec, module, runs_dir: Path, tables: list, metas:
 
 def _seed_requests(s: spec.Spec, runs: pd.DataFrame, wanted: dict[str, int]) -> list[tuple[int, dict, list[int]]]:
     """``(part index, grid point, seeds to run)`` for each config of ``wanted`` (run id -> seeds it should have)
-    that has fewer; a run id the study does not have is a ValueError (a bug in the study module)."""
+    that has fewer: the next seeds of the part's range ``first_seed …``; a run id the study does not have is a
+    ValueError (a bug in the study module)."""
     out = []
     first = runs.drop_duplicates("run_id").set_index("run_id")
+    prefixes = [f"{s.name}/part{i}/" for i in range(len(s.parts))]
     for rid, count in sorted(wanted.items()):
-        if rid not in first.index:
+        i = next((j for j, prefix in enumerate(prefixes) if rid.startswith(prefix)), None)
+        if rid not in first.index or i is None:
             raise ValueError(f"more_seeds named run {rid!r}, which {s.name} does not have")
-        i = int(rid.split("/")[1].removeprefix("part"))
         part, row = s.parts[i], first.loc[rid]
         point = {key: _scalar(row[key]) for key in part.grid}
-        same = first.index.str.startswith(f"{s.name}/part{i}/")
+        same = first.index.str.startswith(prefixes[i])
         for key, value in point.items():
             same &= (first[key] == value).to_numpy()
-        have = int(first.loc[same, "seed"].max()) + 1
+        have = int(same.sum())  # the rounds keep a config's seeds contiguous from the part's first seed
         if count > have:
-            out.append((i, point, list(range(have, int(count)))))
+            out.append((i, point, list(range(part.first_seed + have, part.first_seed + int(count)))))
     return out
 
 

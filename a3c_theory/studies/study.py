@@ -262,8 +262,9 @@ class SequentialStudy(Protocol):
     field (a :class:`sequential.Plan` or None) and it says, from the runs so far, which configs need more.
 
     ``more_seeds(results)`` returns ``{run id: seeds}``: for each config (part and grid point) that should
-    have more seeds, the id of one of its runs and the number of seeds it should have in all (seeds
-    ``0 … seeds − 1``). It depends only on the runs, so a rerun from cached runs asks for the same seeds.
+    have more seeds, the id of one of its runs and the number of seeds it should have in all (the part's
+    seeds ``first_seed … first_seed + seeds − 1``). It depends only on the runs, so a rerun from cached runs
+    asks for the same seeds.
     The run pipeline (:func:`a3c_theory.reproduce.run_parts`) runs them and asks again, until it asks for
     nothing new."""
 

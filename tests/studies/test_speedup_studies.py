@@ -140,3 +140,8 @@ def test_reproduce_asks_for_the_missing_seeds_of_a_config_only():
     assert reproduce._seed_requests(s, runs, {"study/part0/w1s1": 2}) == []
     with pytest.raises(ValueError):
         reproduce._seed_requests(s, runs, {"study/part0/nope": 5})
+    offset = spec.load({"experiment": {"type": "speedup", "seeds": 2},
+                        "part": [{"first_seed": 1000, "grid": {"run.workers": [1, 4]}}]}, speedup.Settings)
+    runs["seed"] += 1000
+    assert reproduce._seed_requests(offset, runs, {"study/part0/w4s0": 5}) == [(0, {"run.workers": 4},
+                                                                                [1002, 1003, 1004])]
