@@ -116,8 +116,9 @@ def print_summary(outcomes: list[Outcome], out: Path, seconds: float, command: s
             print(f"  {o.name}: {warning}")
 
 
-NOT_REPRODUCED = Claim("Gym / Atari figures", "A3C speeds up training on real benchmarks", "—", "—",
-                       "not reproduced", "finite MDPs with exact quantities only: no simulators or neural networks")
+NOT_REPRODUCED = Claim("Atari figures", "A3C speeds up training on real benchmarks", "—", "—",
+                       "not reproduced", "no Atari simulator or convolutional networks here; CartPole (Fig. 3) is the "
+                       "fig3_cartpole study, with a linear Fourier actor-critic")
 
 DEVIATION_NOTES = [
     "- **Rewards.** The paper draws rewards U(0,1); we read this as a table r(s, a) (`problem.reward = "
@@ -147,8 +148,10 @@ DEVIATION_NOTES = [
     "sample count, so per sample it moves about N times less than A3C; `\"per_sample\"` gives every sample "
     "A3C's step size (the averaged update with α, β scaled by N). `a3c_vs_a2c` shows both and A2C with its "
     "own tuned step sizes, so that the straggler wait is separated from the step-size convention.",
-    "- **Not reproduced.** The Gym and Atari experiments (neural networks, simulators) are outside this "
-    "toolkit, which studies finite MDPs with exact quantities.",
+    "- **Not reproduced.** The Atari experiments (simulators, convolutional networks) are outside this toolkit. "
+    "CartPole (the paper's Fig. 3) runs a linear Fourier-basis actor-critic, not the paper's neural network, "
+    "and its returns are Monte Carlo estimates; the linear-quadratic study is continuous-action with exact "
+    "quantities.",
 ]
 
 

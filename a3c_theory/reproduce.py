@@ -114,6 +114,11 @@ def sequential_plan(s: spec.Spec, module):
         if part.seeds != plan.initial:
             raise ValidationError(f"{s.name}.toml:experiment.settings.sequential.initial",
                                   f"must equal the seeds of every part ({part.seeds} in part {i}), got {plan.initial}")
+    kinds = {part.value("problem.kind") for part in s.parts}
+    for kind in plan.caps:
+        if kind not in kinds:
+            raise ValidationError(f"{s.name}.toml:experiment.settings.sequential.caps.{kind}",
+                                  f"no part runs this instance kind: must be one of {sorted(kinds)}")
     return plan
 
 
@@ -190,7 +195,8 @@ def runs_text(s: spec.Spec) -> str:
     texts += [f"runs of {other}" for other in s.reuse]
     plan = getattr(s.settings, "sequential", None)
     if plan is not None:
-        texts.append(f"then sequential seeds up to {plan.cap} for the open cells ({', '.join(map(str, plan.counts))})")
+        texts.append(f"then sequential seeds up to {plan.cap} for the open cells ({', '.join(map(str, plan.counts))})"
+                     + "".join(f"; {kind} up to {cap}" for kind, cap in sorted(plan.caps.items())))
     return "; ".join(texts)
 
 

@@ -2,6 +2,7 @@
 ``figures/quick/`` (never into ``figures/``) and resumes; ``--redraw`` redraws the committed figures
 from their runs tables: the same numbers, and images within an image tolerance."""
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from matplotlib.testing.compare import compare_images
 
 from a3c_theory import frames
+from a3c_theory.errors import ValidationError
 from a3c_theory import reproduce as rp
 from a3c_theory.studies import registered, spec
 
@@ -83,7 +85,7 @@ def test_quick_reproduce_from_an_installed_package_writes_every_figure_with_fini
     assert set(summary["study"]) == {s.name for s in studies}
     report = (out / "paper_repro.md").read_text()
     for artifact in ("Fig. 1(a)", "Fig. 1(d)", "Fig. 2(d)", "speedup, i.i.d., trap chain", "N_max(K)",
-                     "Fig. 1(a): the gap left open", "Theorems 1–2 / Corollary 1 rate", "Π_R below ‖ω*_θ‖ (trap_chain)", "Gym / Atari"):
+                     "Fig. 1(a): the gap left open", "Theorems 1–2 / Corollary 1 rate", "Π_R below ‖ω*_θ‖ (trap_chain)", "Atari figures"):
         assert f"| {artifact}" in report, artifact
 
 
@@ -174,3 +176,15 @@ def test_the_instance_label_comes_from_each_run_config_not_a_default():
     assert instance_label({"kind": "gymnasium", "env": "FrozenLake-v1", "map_name": "8x8"}) == "FrozenLake-v1 8x8"
     assert instance_label({"kind": "file", "path": "/x/my_mdp.npz"}) == "my_mdp.npz"
     assert instance_label({"kind": "paper"}) == "paper"
+
+
+def test_a_cap_for_an_instance_the_study_does_not_run_is_one_error_naming_the_key():
+    study = next(s for s in registered() if s.name == "speedup")
+    s = spec.load(study.spec_path, study.module.Settings)
+    assert rp.sequential_plan(s, study.module).for_instance("trap_chain").cap == 1000
+    plan = s.settings.sequential
+    wrong = dataclasses.replace(s, settings=dataclasses.replace(
+        s.settings, sequential=dataclasses.replace(plan, caps={"trap_chian": 1000})))
+    with pytest.raises(ValidationError) as err:
+        rp.sequential_plan(wrong, study.module)
+    assert err.value.field == "speedup.toml:experiment.settings.sequential.caps.trap_chian"

@@ -20,6 +20,10 @@ Futility (optional, ``futility = true``). After a look, an open cell whose :func
 cap, or is not finite, gets no more seeds: the cap could not decide it if its estimate were the truth. This
 only stops cells earlier, so the Bonferroni bound above still holds.
 
+Caps per instance. ``caps = { kind = n }`` gives an instance its own cap (and so its own schedule and look
+confidence, :meth:`Plan.for_instance`): compute goes where runs are cheap and verdicts open, and each
+instance's cells keep their coverage on their own schedule, fixed before any run.
+
 The plan is declared in a study's spec as ``settings.sequential = { initial = 10, cap = 300, ... }``
 (:class:`Plan`); a study module that has it and a ``more_seeds`` function gets the rounds from the run
 pipeline (:func:`a3c_theory.reproduce.run_parts`).
@@ -30,8 +34,9 @@ with the standard error of ``log Ê`` read from the current interval and scaled 
 ``n* = n · ((z_{1−a/2} + z_{power}) · se_n / |log Ê − log t|)²``.
 """
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Optional
 
 import numpy as np
@@ -60,6 +65,12 @@ class Plan(StudySettings):
     """Most extra rounds (None: up to the cap); fewer looks than the schedule only make intervals conservative."""
     futility: bool = True
     """Stop a cell whose power calculation asks for more than the cap (module docstring)."""
+    caps: dict[str, Annotated[int, Range(MIN_CAP, math.inf)]] = field(default_factory=dict)
+    """Instance kind -> its own cap (module docstring, "Caps per instance"); a kind not listed: ``cap``."""
+
+    def for_instance(self, kind: str) -> "Plan":
+        """The plan of one instance's cells: its cap from ``caps`` (else ``cap``), no further overrides."""
+        return dataclasses.replace(self, cap=self.caps.get(kind, self.cap), caps={})
 
     @property
     def counts(self) -> tuple[int, ...]:
@@ -90,7 +101,13 @@ class Plan(StudySettings):
                 f"{self.level():.4g} = 1 − (1 − {self.confidence:g})/{self.looks} (Bonferroni over looks, so every "
                 f"cell keeps {self.confidence:g} coverage under the stopping rule)"
                 + ("; an open cell whose power calculation asks for more than the cap stops (futility)"
-                   if self.futility else ""))
+                   if self.futility else "")
+                + "".join(f"; {kind}: {self.for_instance(kind).text_counts()}" for kind in sorted(self.caps)))
+
+    def text_counts(self) -> str:
+        """This plan's schedule and look confidence in words (for an instance's own cap)."""
+        return (f"cap {self.cap}, schedule {', '.join(map(str, self.counts))} ({self.looks} looks, each at "
+                f"{self.level():.4g})")
 
 
 def schedule(initial: int, cap: int) -> tuple[int, ...]:

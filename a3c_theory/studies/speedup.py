@@ -204,7 +204,8 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
                 rounds = in_rounds(settings, delay, rule)
                 if (chosen[1], 1) not in costs or (only_rounds and not rounds):
                     continue
-                levels = (plan.level(), plan.level(_grid_cells(workers))) if rounds else (CONFIDENCE, CONFIDENCE)
+                own = plan.for_instance(kind) if rounds else None
+                levels = (own.level(), own.level(_grid_cells(workers))) if rounds else (CONFIDENCE, CONFIDENCE)
                 for n in workers:
                     scaled, base = ((costs if rounds else first)[key] for key in ((chosen[n], n), (chosen[1], 1)))
                     if rounds:  # the seeds both configs have (the N = 1 config may have more, for other cells)
@@ -255,7 +256,7 @@ def more_seeds(results: Results) -> dict[str, int]:
     eff = _efficiency_rows(results.settings, results.runs, results.meta, only_rounds=True)
     wanted: dict[str, int] = {}
     for r in eff[(eff["workers"] > 1) & (eff["verdict"] == ef.UNDETERMINED)].itertuples():
-        count = plan.wants(int(r.runs), float(r.seeds_needed))
+        count = plan.for_instance(r.instance).wants(int(r.runs), float(r.seeds_needed))
         if count is not None:
             for rid in (r.config_run, r.base_run):
                 wanted[rid] = max(wanted.get(rid, 0), count)
@@ -325,7 +326,9 @@ def draw(results: Results, summary: Summary, path) -> None:
     for j, option in enumerate(options):
         _draw_mechanism(axes[-1, j], mech[(mech["sampling"] == option) & mech["default_c_alpha"]], pl.OPTIONS[option])
     pl.save(fig, path, results.title,
-            f"Rule: {ef.VERDICT_RULE}" + (f"; round-robin fixed c_α at {summary.plan.level():.4g} (sequential seeds)"
+            f"Rule: {ef.VERDICT_RULE}" + (f"; round-robin fixed c_α at {summary.plan.level():.4g} (sequential seeds"
+                                          + "".join(f"; {k}: {summary.plan.for_instance(k).level():.4g}"
+                                                    for k in sorted(summary.plan.caps)) + ")"
                                          if summary.plan is not None else "") + ".\nMarkers (round-robin, fixed c_α): filled = linear, hollow = undetermined, "
             "x = sub-linear; solid: round-robin delays, fixed c_α (bars: the cell's CI); dotted: tuned c_α; "
             "dash-dot: exponential compute times, fixed c_α")
@@ -455,9 +458,14 @@ def seeds_lines(summary: Summary) -> list[str]:
         grid = _grid_cells(sorted(set(eff["workers"])))
         out.append(f"Round-robin, fixed c_α: {plan.text()}. \"Linear up to N\" and the first sub-linear N search the "
                    f"grid of {grid} N > 1 at the joint confidence {plan.level(grid):.4g} = 1 − (1 − {plan.confidence:g})/"
-                   f"({plan.looks}·{grid}). Other cells: one look on the initial {plan.initial} seeds at "
+                   f"({plan.looks}·{grid})"
+                   + "".join(f" ({kind}: {plan.for_instance(kind).level(grid):.4g}, {plan.for_instance(kind).looks}"
+                             f" looks)" for kind in sorted(plan.caps))
+                   + f". Other cells: one look on the initial {plan.initial} seeds at "
                    f"{CONFIDENCE:g} (the tuned c_α chosen on those seeds).")
-        expected = sq.expected_false_verdicts(int((decided & rounds).sum()), plan.confidence, plan.looks)
+        expected = sum(sq.expected_false_verdicts(int((decided & rounds & (above["instance"] == kind)).sum()),
+                                                  plan.confidence, plan.for_instance(kind).looks)
+                       for kind in set(above["instance"]))
     else:
         expected = 0.0
     expected += int((decided & ~rounds).sum()) * (1.0 - CONFIDENCE)
@@ -469,7 +477,8 @@ def seeds_lines(summary: Summary) -> list[str]:
     open_cells = above[rounds & ~decided]
     if len(open_cells):
         finite = open_cells[np.isfinite(open_cells["seeds_needed"].to_numpy(float))]
-        beyond = int((finite["seeds_needed"] > (plan.cap if plan else np.inf)).sum())
+        caps = finite["instance"].map(lambda kind: plan.for_instance(kind).cap if plan else np.inf)
+        beyond = int((finite["seeds_needed"] > caps).sum())
         out.append(f"Open cells in the rounds: {len(open_cells)}; the power calculation ({sq.POWER:.0%} power, "
                    f"estimate taken as true) gives {len(finite)} of them a finite seed count (median "
                    f"{np.median(finite['seeds_needed']) if len(finite) else np.nan:.0f}, {beyond} above the cap), "
@@ -595,7 +604,8 @@ def claims(summary: Summary) -> list[Claim]:
                              "`speedup.png`", "; ".join(parts) + tuned_text + sl,
                              " / ".join(dict.fromkeys(verdicts)),
                              f"{_diag_text(diag, kind)}. Round-robin delays τ = N − 1, fixed c_α = "
-                             f"{sub['c_alpha'].iloc[0]:g}; {rule_text(summary.plan, joint=True)}; {ttt.RESTS_ON}; "
+                             f"{sub['c_alpha'].iloc[0]:g}; {rule_text(summary.plan and summary.plan.for_instance(kind), joint=True)}; "
+                             f"{ttt.RESTS_ON}; "
                              f"{_seeds_text(sub)} seeds" + (", paired by seed (common random numbers)"
                                                                    if sub["paired"].all() else "")))
     out += _bandit_claims(summary, fixed)

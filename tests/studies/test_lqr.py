@@ -106,7 +106,7 @@ def test_the_figure_and_the_report_section(tmp_path):
     outcome = report.Outcome("lqr", "lqr", summary, lqr.numbers(summary), lqr.claims(summary), "runs", 1.0)
     text = report.paper_repro_markdown([outcome], "figures", 1.0, quick=True)
     artifacts, section = text.split("## Artifacts", 1)[1].split(f"## {lqr.SECTION}", 1)
-    assert "speedup" not in artifacts.split("Gym / Atari")[0]  # the lqr rows live under their own heading
+    assert "speedup" not in artifacts.split("| Atari figures |")[0]  # the lqr rows live under their own heading
     rows = section.split("\n## ", 1)[0]  # the section's claims table, before the verdict table's heading
     assert rows.count("| lqr (spectral_radius=0.9)") == len(lqr.claims(summary)) - 1
 

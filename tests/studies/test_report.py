@@ -38,7 +38,7 @@ def test_paper_repro_has_one_row_per_claim_and_the_study_table(tmp_path):
     for claim in outcome.claims:
         row = next(line for line in text.splitlines() if line.startswith(f"| {claim.artifact} |"))
         assert claim.verdict in row and "`a3c-theory reproduce --quick` → `regularisation.png`" in row
-    assert "| Gym / Atari figures |" in text
+    assert "| Atari figures |" in text
 
 
 def _row(text: str, study: str) -> str:

@@ -88,6 +88,19 @@ def test_the_plan_looks_at_the_bonferroni_confidence_and_stops_at_the_cap_or_by_
     assert sequential.Plan(futility=False).wants(10, math.inf) == 20
 
 
+def test_an_instance_with_its_own_cap_gets_its_own_schedule_and_look_confidence():
+    plan = settings_from(sequential.Plan, {"initial": 10, "cap": 300, "caps": {"trap_chain": 1000}}, "sequential")
+    own = plan.for_instance("trap_chain")
+    assert own.counts == (10, 20, 40, 80, 160, 320, 640, 1000) and own.level() == pytest.approx(1 - 0.05 / 8)
+    assert own.wants(300, 600.0) == 320 and own.wants(640, 900.0) == 1000 and own.wants(10, 2000.0) is None
+    assert plan.for_instance("paper") == sequential.Plan(initial=10, cap=300)  # a kind not listed: the plan's cap
+    assert plan.for_instance("paper").wants(300, 200.0) is None
+    assert "trap_chain: cap 1000, schedule 10, 20, 40, 80, 160, 320, 640, 1000" in plan.text()
+    with pytest.raises(ValidationError) as err:
+        settings_from(sequential.Plan, {"caps": {"trap_chain": 200}}, "sequential")
+    assert err.value.field.startswith("sequential.caps")
+
+
 def _sequential_cell(rng, efficiency: float, plan: sequential.Plan):
     """One replication of the rounds on paired synthetic costs of known E (each seed's speed shared by N = 1
     and N, lognormal own noise with mean 1, so E = mean T(1) / mean T(N) = ``efficiency``): the verdicts of
