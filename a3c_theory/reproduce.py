@@ -7,7 +7,8 @@ Each ``[[part]]`` of a study is executed by :func:`a3c_theory.sweep.run_sweep` i
 runs. Parts that use real threads (``run.mode = "threads"``) run one at a time, so their wall-clock times
 are not disturbed by other runs.
 
-For each study: ``DIR/<study>.png``, the snapshot rows of its runs ``DIR/<study>__runs.csv.gz`` and their
+For each study: ``DIR/<study>.png``, the snapshot rows of its runs that its summary reads (all of them unless
+its module defines ``stored_rows``, :func:`stored_rows`), ``DIR/<study>__runs.csv.gz``, and their
 metadata ``DIR/<study>__meta.csv.gz`` (gzip-compressed CSV, :mod:`a3c_theory.frames`; a folder written before
 they were compressed, with ``__runs.csv``, is still read), the numbers drawn,
 ``DIR/<study>__<table>.csv``, and, written when its runs are executed, the wall time they took,
@@ -346,17 +347,27 @@ def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list,
     return out
 
 
+def stored_rows(module, results: Results) -> pd.DataFrame:
+    """The rows of ``results.runs`` a study stores: its module's ``stored_rows(results)`` (the snapshot rows its
+    summary reads, :mod:`a3c_theory.studies.stored`), every row for a module without one."""
+    choose = getattr(module, "stored_rows", None)
+    return results.runs if choose is None else choose(results)
+
+
 def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Path, quick: bool, cores: int,
            t0: float, diagnosed: tuple = ((), ()), redrawn: bool = False) -> report.Outcome:
     """Summarise, draw and write one study's files from its runs and metadata tables (``t0``: when its work
-    began; ``redrawn``: they were read from ``out``, which keeps them as they are). The figures folder gets
-    CSV only (no Parquet), so it stays readable under version control."""
+    began; ``redrawn``: they were read from ``out``, which keeps them as they are). The summary is computed
+    from the rows the study stores (:func:`stored_rows`), the rows written, so a redraw from them gives the
+    same numbers. The figures folder gets CSV only (no Parquet), so it stays readable under version control."""
     module = study.module
     plan = getattr(s.settings, "sequential", None)
     seeds = runs["seed"].nunique()
     counted = f"{plan.initial}–{seeds} seeds (sequential)" if plan is not None and seeds > plan.initial else f"{seeds} seeds"
     title = f"{s.title}; {counted}{' (--quick)' if quick else ''}"
     results = Results(study.name, title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick, cores)
+    results = dataclasses.replace(results, runs=stored_rows(module, results))
+    runs = results.runs
     summary = module.summarise(results)
     with plotting.styled():
         module.draw(results, summary, out / f"{study.name}.png")
