@@ -18,6 +18,9 @@ report (:mod:`a3c_theory.report`). Defaults: the full run writes to ``figures/``
 ``paper_repro.md`` (both relative to the working directory, the repository root); ``--quick`` writes to
 ``figures/quick/`` with its report inside it, and never into the full figures.
 
+``reproduce --store-tables`` (:func:`store_tables`) runs and draws nothing: it rewrites runs tables that an
+earlier version wrote whole with the rows their studies store.
+
 The output folder carries a fingerprint (:mod:`a3c_theory.outputs`) that says whether it holds full or
 quick results: quick output is refused on a folder of full results, wherever it is and wherever the command
 runs from, and, unless ``force``, on one without a fingerprint that already holds files; full output on
@@ -352,6 +355,44 @@ def stored_rows(module, results: Results) -> pd.DataFrame:
     summary reads, :mod:`a3c_theory.studies.stored`), every row for a module without one."""
     choose = getattr(module, "stored_rows", None)
     return results.runs if choose is None else choose(results)
+
+
+def store_tables(out_dir=None, quick: bool = False, registry: dict | None = None,
+                 spec_dir: Path = SPEC_DIR) -> dict[str, tuple[int, int]]:
+    """``reproduce --store-tables``: rewrite, in the figures folder (default as :func:`output_paths`), the runs
+    table of every study whose module defines ``stored_rows`` with the rows it stores, and its manifest, as
+    :func:`finish` writes them (for tables written whole, by a version before studies stored only what they
+    read). First the summary tables (``report.dataframe_fields``) from those rows must equal the ones from
+    every row, as CSV text: else a ValueError naming the table (a bug in that ``stored_rows``), and nothing
+    of that study is written. Returns ``{study: (rows, rows stored)}``; a table already trimmed is left alone."""
+    out, _ = output_paths(out_dir, None, quick)
+    done = {}
+    for study in registered(registry, spec_dir):
+        if not hasattr(study.module, "stored_rows"):
+            continue
+        s = spec.load(study.spec_path, study.module.Settings, quick)
+        path, meta_path = existing_runs_table(out, study.name), meta_table(out, study.name)
+        check_tables(out, study.name)
+        runs = frames.read_csv(path)
+        meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
+        results = Results(study.name, s.title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick,
+                          os.cpu_count() or 1)
+        kept = stored_rows(study.module, results)
+        done[study.name] = (len(runs), len(kept))
+        if len(kept) == len(runs):
+            continue
+        every = report.dataframe_fields(study.module.summarise(results))
+        some = report.dataframe_fields(study.module.summarise(dataclasses.replace(results, runs=kept)))
+        for name in every.keys() | some.keys():
+            if name not in every or name not in some or frames.to_csv_text(every[name]) != frames.to_csv_text(some[name]):
+                raise ValueError(f"{study.module.__name__}.stored_rows drops rows its summary reads: "
+                                 f"{study.name}__{name} differs")
+        tables = [frames.write(kept, out / f"{study.name}__runs.csv.gz", parquet=False)]
+        frames.write_manifest(out / f"{study.name}__manifest.json", tables + ([meta_path] if meta_path.is_file() else []))
+        if path != tables[0]:  # a folder's plain __runs.csv of before tables were compressed
+            path.unlink()
+        print(f"[{study.name}] {len(runs)} -> {len(kept)} rows: {tables[0]}", flush=True)
+    return done
 
 
 def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Path, quick: bool, cores: int,
