@@ -380,6 +380,7 @@ def store_tables(out_dir=None, quick: bool = False, registry: dict | None = None
         kept = stored_rows(study.module, results)
         done[study.name] = (len(runs), len(kept))
         if len(kept) == len(runs):
+            print(f"[{study.name}] {len(runs)} rows: already the rows it stores", flush=True)
             continue
         every = report.dataframe_fields(study.module.summarise(results))
         some = report.dataframe_fields(study.module.summarise(dataclasses.replace(results, runs=kept)))

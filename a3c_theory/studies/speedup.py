@@ -308,6 +308,7 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
 def stored_rows(results: Results) -> pd.DataFrame:
     """The snapshot rows :func:`summarise` reads (module docstring, "Storage"): the runs table to store."""
     runs, meta, settings = results.runs, results.meta, results.settings
+    stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "algorithm.c_alpha")
     online = {name: set(_online(meta, name)) for kind in runs["kind"].unique()
               for *_, name in _targets(settings, kind)}
     complete = {kind: set.intersection(*(online[name] for *_, name in _targets(settings, kind)))
