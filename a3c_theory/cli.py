@@ -123,8 +123,13 @@ def _cmd_study(args) -> int:
 
 
 def _cmd_reproduce(args) -> int:
-    from .reproduce import reproduce
+    from .reproduce import reproduce, store_tables
 
+    if args.store_tables:
+        if args.redraw or args.study:
+            raise ValidationError("--store-tables", "runs and draws nothing: give it without --redraw or --study")
+        store_tables(args.out, quick=args.quick)
+        return 0
     reproduce(args.out, quick=args.quick, jobs=args.jobs, progress=not args.no_progress, report_path=args.report,
               redraw=args.redraw, only=args.study, force=args.force)
     return 0
@@ -218,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="paper-artifact report (default: paper_repro.md, with --quick inside the output folder)")
     rp.add_argument("--redraw", action="store_true",
                     help="run nothing: redraw every figure and the report from the runs tables in the output folder")
+    rp.add_argument("--store-tables", action="store_true",
+                    help="run and draw nothing: rewrite the runs tables in the output folder with the rows each "
+                         "study's summary reads (tables written whole by an earlier version), checked first")
     rp.add_argument("--study", action="append", default=None, metavar="NAME",
                     help="run only this study (repeatable) and those reusing its runs; redraw the others")
     rp.add_argument("--force", action="store_true",

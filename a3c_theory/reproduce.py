@@ -7,7 +7,8 @@ Each ``[[part]]`` of a study is executed by :func:`a3c_theory.sweep.run_sweep` i
 runs. Parts that use real threads (``run.mode = "threads"``) run one at a time, so their wall-clock times
 are not disturbed by other runs.
 
-For each study: ``DIR/<study>.png``, the snapshot rows of its runs ``DIR/<study>__runs.csv.gz`` and their
+For each study: ``DIR/<study>.png``, the snapshot rows of its runs that its summary reads (all of them unless
+its module defines ``stored_rows``, :func:`stored_rows`), ``DIR/<study>__runs.csv.gz``, and their
 metadata ``DIR/<study>__meta.csv.gz`` (gzip-compressed CSV, :mod:`a3c_theory.frames`; a folder written before
 they were compressed, with ``__runs.csv``, is still read), the numbers drawn,
 ``DIR/<study>__<table>.csv``, and, written when its runs are executed, the wall time they took,
@@ -16,6 +17,9 @@ cached, reads it back for the report); then ``DIR/summary.csv``, ``DIR/summary.m
 report (:mod:`a3c_theory.report`). Defaults: the full run writes to ``figures/`` and the report to
 ``paper_repro.md`` (both relative to the working directory, the repository root); ``--quick`` writes to
 ``figures/quick/`` with its report inside it, and never into the full figures.
+
+``reproduce --store-tables`` (:func:`store_tables`) runs and draws nothing: it rewrites runs tables that an
+earlier version wrote whole with the rows their studies store.
 
 The output folder carries a fingerprint (:mod:`a3c_theory.outputs`) that says whether it holds full or
 quick results: quick output is refused on a folder of full results, wherever it is and wherever the command
@@ -352,17 +356,66 @@ def diagnostics(specs: dict, verdicts: dict[str, bool]) -> dict[str, tuple[list,
     return out
 
 
+def stored_rows(module, results: Results) -> pd.DataFrame:
+    """The rows of ``results.runs`` a study stores: its module's ``stored_rows(results)`` (the snapshot rows its
+    summary reads, :mod:`a3c_theory.studies.stored`), every row for a module without one."""
+    choose = getattr(module, "stored_rows", None)
+    return results.runs if choose is None else choose(results)
+
+
+def store_tables(out_dir=None, quick: bool = False, registry: dict | None = None,
+                 spec_dir: Path = SPEC_DIR) -> dict[str, tuple[int, int]]:
+    """``reproduce --store-tables``: rewrite, in the figures folder (default as :func:`output_paths`), the runs
+    table of every study whose module defines ``stored_rows`` with the rows it stores, and its manifest, as
+    :func:`finish` writes them (for tables written whole, by a version before studies stored only what they
+    read). First the summary tables (``report.dataframe_fields``) from those rows must equal the ones from
+    every row, as CSV text: else a ValueError naming the table (a bug in that ``stored_rows``), and nothing
+    of that study is written. Returns ``{study: (rows, rows stored)}``; a table already trimmed is left alone."""
+    out, _ = output_paths(out_dir, None, quick)
+    done = {}
+    for study in registered(registry, spec_dir):
+        if not hasattr(study.module, "stored_rows"):
+            continue
+        s = spec.load(study.spec_path, study.module.Settings, quick)
+        path, meta_path = existing_runs_table(out, study.name), meta_table(out, study.name)
+        check_tables(out, study.name)
+        runs = frames.read_csv(path)
+        meta = frames.read_csv(meta_path) if meta_path.is_file() else pd.DataFrame({"run_id": []})
+        results = Results(study.name, s.title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick,
+                          os.cpu_count() or 1)
+        kept = stored_rows(study.module, results)
+        done[study.name] = (len(runs), len(kept))
+        if len(kept) == len(runs):
+            print(f"[{study.name}] {len(runs)} rows: already the rows it stores", flush=True)
+            continue
+        every = report.dataframe_fields(study.module.summarise(results))
+        some = report.dataframe_fields(study.module.summarise(dataclasses.replace(results, runs=kept)))
+        for name in every.keys() | some.keys():
+            if name not in every or name not in some or frames.to_csv_text(every[name]) != frames.to_csv_text(some[name]):
+                raise ValueError(f"{study.module.__name__}.stored_rows drops rows its summary reads: "
+                                 f"{study.name}__{name} differs")
+        tables = [frames.write(kept, out / f"{study.name}__runs.csv.gz", parquet=False)]
+        frames.write_manifest(out / f"{study.name}__manifest.json", tables + ([meta_path] if meta_path.is_file() else []))
+        if path != tables[0]:  # a folder's plain __runs.csv of before tables were compressed
+            path.unlink()
+        print(f"[{study.name}] {len(runs)} -> {len(kept)} rows: {tables[0]}", flush=True)
+    return done
+
+
 def finish(study, s: spec.Spec, runs: pd.DataFrame, meta: pd.DataFrame, out: Path, quick: bool, cores: int,
            t0: float, diagnosed: tuple = ((), ()), redrawn: bool = False) -> report.Outcome:
     """Summarise, draw and write one study's files from its runs and metadata tables (``t0``: when its work
-    began; ``redrawn``: they were read from ``out``, which keeps them as they are). The figures folder gets
-    CSV only (no Parquet), so it stays readable under version control."""
+    began; ``redrawn``: they were read from ``out``, which keeps them as they are). The summary is computed
+    from the rows the study stores (:func:`stored_rows`), the rows written, so a redraw from them gives the
+    same numbers. The figures folder gets CSV only (no Parquet), so it stays readable under version control."""
     module = study.module
     plan = getattr(s.settings, "sequential", None)
     seeds = runs["seed"].nunique()
     counted = f"{plan.initial}–{seeds} seeds (sequential)" if plan is not None and seeds > plan.initial else f"{seeds} seeds"
     title = f"{s.title}; {counted}{' (--quick)' if quick else ''}"
     results = Results(study.name, title, runs, s.settings, meta, tuple(p.base for p in s.parts), quick, cores)
+    results = dataclasses.replace(results, runs=stored_rows(module, results))
+    runs = results.runs
     summary = module.summarise(results)
     with plotting.styled():
         module.draw(results, summary, out / f"{study.name}.png")

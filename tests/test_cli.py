@@ -179,3 +179,8 @@ def test_sweep_takes_set_and_refuses_a_key_given_with_both_set_and_grid(tmp_path
     assert seen["grid"] == {"run.seed": [0, 1]}
     code, err = run_cli(argv + ["--set", "run.seed=4"], capsys)
     assert_one_line_error(code, err, "run.seed", "both --set and --grid")
+
+
+def test_store_tables_runs_alone(tmp_path, capsys):
+    code, err = run_cli(["reproduce", "--store-tables", "--redraw", "--out", str(tmp_path)], capsys)
+    assert_one_line_error(code, err, "--store-tables", "without --redraw or --study")

@@ -188,3 +188,50 @@ def test_a_cap_for_an_instance_the_study_does_not_run_is_one_error_naming_the_ke
     with pytest.raises(ValidationError) as err:
         rp.sequential_plan(wrong, study.module)
     assert err.value.field == "speedup.toml:experiment.settings.sequential.caps.trap_chian"
+
+
+SMALL_SPEEDUP = """
+[experiment]
+type = "speedup"
+seeds = 2
+settings = { targets = { trap_chain = [0.3, 0.5] }, grad_targets = [0.5] }
+[base]
+problem = { kind = "trap_chain", n_states = 6, critic_features = "one_hot" }
+algorithm = { sampling = "iid", refresh = 500 }
+run = { mode = "simulated", samples = 3000, snapshots = 30 }
+targets = { gap = [0.3, 0.5], avg_grad = [0.5], after_last = "stop" }
+[[part]]
+grid = { "run.workers" = [1, 4, 16], "algorithm.c_alpha" = [1.0, 3.0], "run.delay" = ["round_robin", "exponential"] }
+"""
+
+
+def test_a_study_stores_the_rows_its_summary_reads_and_a_redraw_from_them_gives_the_same_tables(tmp_path):
+    """Quick real runs of a speedup spec with online targets (trap chain, N = 1, 4, 16, two c_α, both delay
+    models): the runs table written holds fewer rows than the runs have, the summary tables computed from
+    it are those from every row, exactly, and a redraw writes them byte for byte; ``store_tables`` turns
+    the table of every row into the same stored table."""
+    from a3c_theory import experiment, report
+    from a3c_theory.studies import speedup
+    from a3c_theory.studies.study import Results
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_SPEEDUP)
+    out = tmp_path / "out"
+    first = experiment.run_study(path, out, progress=False)
+    s = spec.load(path, speedup.Settings)
+    tables, metas = rp.run_parts(s, out / "_runs" / "full", 1, False, module=speedup)  # cached: runs nothing
+    runs, meta = pd.concat(tables, ignore_index=True), pd.concat(metas, ignore_index=True)
+    stored = first.paths["runs"].read_bytes()
+    assert set(frames.read_csv(first.paths["runs"])["run_id"]) == set(runs["run_id"])
+    assert len(frames.read_csv(first.paths["runs"])) < len(runs) / 2
+    every_row = speedup.summarise(Results("small", "t", runs, s.settings, meta, tuple(p.base for p in s.parts)))
+    for name, table in report.dataframe_fields(every_row).items():
+        assert frames.to_csv_text(table) == first.paths[name].read_text(), name
+    written = {name: first.paths[name].read_bytes() for name in report.dataframe_fields(every_row)}
+    again = experiment.run_study(path, out, redraw=True, progress=False)
+    assert {name: again.paths[name].read_bytes() for name in written} == written
+    whole = [frames.write(runs, out / "small__runs.csv.gz", parquet=False), out / "small__meta.csv.gz"]
+    frames.write_manifest(out / "small__manifest.json", whole)
+    done = rp.store_tables(out, registry={"small": "speedup"}, spec_dir=tmp_path)
+    assert done == {"small": (len(runs), len(frames.read_csv(first.paths["runs"])))}
+    assert first.paths["runs"].read_bytes() == stored
+    rp.check_tables(out, "small")

@@ -66,6 +66,13 @@ A study type outside the package is any importable module that satisfies the sam
     module's own thresholds and rules (stated in its docstring), notes. Text is built from the typed
     summary; no number is ever parsed back from a string.
 
+``stored_rows(results: Results) -> pandas.DataFrame`` (optional)
+    The rows of ``results.runs`` the study stores in ``<study>__runs.csv.gz``: at least every row its
+    ``summarise`` reads (a run's snapshots where its numbers come from its curves; the few a number
+    interpolates or normalises by where they come from online hitting times), in the table's order, with
+    :mod:`stored`'s helpers. ``reproduce`` summarises the rows it returns, so a redraw from the stored table
+    gives the same numbers; without it every row is stored (``speedup`` and ``nmax`` define it).
+
 ``reproduce`` does the rest for every study: it checks every spec before any run, runs the parts
 (resumable sweeps), prints and reports the instance diagnostics of every instance a study runs on
 (``a3c_theory.instances.diagnose``) with the one-line discrimination warning for speedup studies whose

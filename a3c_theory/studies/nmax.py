@@ -28,6 +28,11 @@ decades), for every sampling option the runs have (i.i.d., Markovian):
   verdict at every N' ≤ N, so its power-law fit (:func:`intervals.power_law`, with the exponents the grid
   allows, :func:`efficiency.exponent_bounds`) is coarse.
 
+Storage (:func:`stored_rows`): of the runs on ``settings.instance`` the pilot runs keep the first and last
+snapshots and the rows that bracket each horizon K (their levels interpolate there), the judged runs costed
+by online hitting times keep the first and the last snapshot, the others every snapshot; a run of the mixing
+family keeps the first and last snapshots and the two rows of its first crossing of ``settings.mixing_target``.
+
 Verdict rules (paper_repro.md), with ``c`` = :data:`efficiency.REGIME_CONSTANT` and K the updates one
 worker needs to reach the level (K itself, by the choice of levels): Theorem 1's condition is
 *sufficient*, so a steeper exponent contradicts nothing. (i) Exponent of N*: *contradicted* when its 95%
@@ -62,6 +67,7 @@ from . import hits
 from . import plotting as pl
 from . import resample
 from . import stats
+from . import stored
 from .intervals import POWER_LAW, power_law
 from ..instances.diagnose import diagnostics_table
 from . import time_to_target as ttt
@@ -169,6 +175,19 @@ def pilot_levels(pilot: pd.DataFrame, metric: str, horizons) -> tuple[list[float
     return [ef.round_level(v) for v in raw], raw
 
 
+def _online(group: pd.DataFrame, meta: pd.DataFrame, kind: str, levels: list[float], strict: bool) -> tuple:
+    """``(run ids, their metadata rows)`` of the runs of ``group`` that :func:`_costs` costs by their online
+    hitting times of ``levels`` (target ``kind``): those whose metadata recorded targets; none when not
+    ``strict`` and some level was not recorded."""
+    meta = meta.set_index("run_id") if "run_id" in meta.columns else pd.DataFrame()
+    online = meta.index.intersection(group["run_id"])
+    online = online[meta.loc[online, "hit_horizon"].notna()] if "hit_horizon" in meta.columns else online[:0]
+    recorded = meta.loc[online].reset_index()
+    if not strict and not all(f"target_levels_{target_name(kind, v)}" in recorded.columns for v in levels):
+        online, recorded = online[:0], recorded.iloc[:0]
+    return online, recorded
+
+
 def _costs(group: pd.DataFrame, meta: pd.DataFrame, metric: str, levels: list[float], horizons,
            strict: bool = True) -> tuple:
     """``({N: costs[horizon, seed]}, {N: run horizons}, {N: seeds})`` of one sampling option's judged runs to
@@ -176,12 +195,7 @@ def _costs(group: pd.DataFrame, meta: pd.DataFrame, metric: str, levels: list[fl
     of its snapshots. Runs that recorded targets but not these levels are refused (``strict``; ``--quick``,
     whose smaller pilot gives other levels, reads every run's snapshots instead)."""
     label, kind, decreasing = METRICS[metric]
-    meta = meta.set_index("run_id") if "run_id" in meta.columns else pd.DataFrame()
-    online = meta.index.intersection(group["run_id"])
-    online = online[meta.loc[online, "hit_horizon"].notna()] if "hit_horizon" in meta.columns else online[:0]
-    recorded = meta.loc[online].reset_index()
-    if not strict and not all(f"target_levels_{target_name(kind, v)}" in recorded.columns for v in levels):
-        online, recorded = online[:0], recorded.iloc[:0]
+    online, recorded = _online(group, meta, kind, levels, strict)
     table = {}
     for name, lev, K in zip((target_name(kind, v) for v in levels), levels, horizons):
         column = f"target_levels_{name}"
@@ -221,6 +235,39 @@ def _fit_row(sampling: str, label: str, rows: pd.DataFrame, grid: list, cross, c
             "seeds_needed": ef.seeds_for_width(width, seeds, WIDTH_GOAL), "cross_points": cross.n,
             "cross_fitted": cross_fitted, "a": fit.value, "lo": fit.lo, "hi": fit.hi, "points": fit.n,
             "censored_points": int((rows["censored"] != "").sum()), "grid_a_min": a_min, "grid_a_max": a_max}
+
+
+def stored_rows(results: Results) -> pd.DataFrame:
+    """The snapshot rows :func:`summarise` reads (module docstring, "Storage"): the runs table to store."""
+    s, runs = results.settings, results.runs
+    firsts = runs.drop_duplicates("run_id")
+    mine = firsts[(firsts["kind"] == s.instance) & (firsts["delay"] == "round_robin")]
+    pilot, judged = _split_pilot(s, mine)
+    curves = ef.curves_per_run(runs[runs["run_id"].isin(pilot["run_id"])]) if len(pilot) else pilot
+    short = set()  # judged runs costed by their online hitting times of every level
+    for sampling, group in judged.groupby("sampling"):
+        option_pilot = curves[curves["sampling"] == sampling]
+        if option_pilot.empty:
+            continue  # (summarise refuses these runs)
+        online = [set(_online(group, results.meta, kind, pilot_levels(option_pilot, metric, s.horizons)[0],
+                              not results.quick)[0]) for metric, (_, kind, _) in METRICS.items()]
+        short |= set.intersection(*online)
+    members = firsts[(firsts["kind"] == s.mixing_kind) & (firsts["sampling"] == "markov")]
+    members = set(members["run_id"][members[s.mixing_parameter].notna()]) if s.mixing_parameter in runs else set()
+    whole = set(judged["run_id"]) - short
+    pilots = set(pilot["run_id"])
+
+    def choose(first, k, arrays):
+        rid = first["run_id"]
+        if rid in whole or rid not in pilots | short | members:
+            return None
+        out = [stored.ends(k)]
+        if rid in pilots:
+            out.append(stored.around(k, s.horizons))
+        if rid in members:
+            out.append(stored.crossing(1.0 - arrays["gap"] / arrays["gap"][0], s.mixing_target))
+        return np.unique(np.concatenate(out))
+    return stored.keep(runs, choose, ["gap"])
 
 
 def summarise(results: Results) -> Summary:

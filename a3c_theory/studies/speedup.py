@@ -41,6 +41,12 @@ when some N inside the theorem's regime ``N − 1 ≤ K^{1/5}`` is sub-linear th
 worker needs to reach the target (:func:`efficiency.paper_claim_verdict`; a sub-linear N outside it is
 "outside the theorem's regime"); its Markovian claim ("roughly linear only for small N") as reproduced when
 the smallest N > 1 is linear and a larger one sub-linear, consistent when every N is linear.
+
+Storage (:func:`stored_rows`): a run whose metadata holds the online hitting time of every target of its
+instance keeps only the snapshots the summary reads of it: the first (``gap_0``) and the last, and with
+round-robin delays the rows that bracket k = N for the mechanism (an N-worker run at its own N, a one-worker
+run at every N > 1 of its instance, sampling option and c_α); a run without them keeps every snapshot (its
+costs are read from its curves).
 """
 
 import dataclasses
@@ -55,7 +61,7 @@ from ..errors import ValidationError
 from ..instances.diagnose import MYOPIA_WARNING, diagnostics_table, format_eps_app, summary_line
 from . import efficiency as ef
 from . import plotting as pl
-from . import hits, stats
+from . import hits, stats, stored
 from . import sequential as sq
 from . import time_to_target as ttt
 from .resample import CONFIDENCE
@@ -298,6 +304,29 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
                          "closed_n_workers": a.value, "closed_n_workers_lo": a.lo, "closed_n_workers_hi": a.hi,
                          "closed_one_worker": b.value, "closed_one_worker_lo": b.lo, "closed_one_worker_hi": b.hi})
     return pd.DataFrame(rows)
+
+
+def stored_rows(results: Results) -> pd.DataFrame:
+    """The snapshot rows :func:`summarise` reads (module docstring, "Storage"): the runs table to store."""
+    runs, meta, settings = results.runs, results.meta, results.settings
+    stats.need(runs, "run_id", "kind", "sampling", "delay", "workers", "algorithm.c_alpha")
+    online = {name: set(_online(meta, name)) for kind in runs["kind"].unique()
+              for *_, name in _targets(settings, kind)}
+    complete = {kind: set.intersection(*(online[name] for *_, name in _targets(settings, kind)))
+                for kind in runs["kind"].unique()}
+    firsts = runs.drop_duplicates("run_id")
+    round_robin = firsts[(firsts["delay"] == ROUND_ROBIN) & (firsts["workers"] > 1)]
+    grid = {key: sorted(set(g["workers"])) for key, g in round_robin.groupby(["kind", "sampling", "algorithm.c_alpha"])}
+
+    def choose(first, k, _):
+        if first["run_id"] not in complete[first["kind"]]:
+            return None
+        at = []
+        if first["delay"] == ROUND_ROBIN:
+            at = [first["workers"]] if first["workers"] > 1 else \
+                grid.get((first["kind"], first["sampling"], first["algorithm.c_alpha"]), [])
+        return np.union1d(stored.ends(k), stored.around(k, at) if at else [])
+    return stored.keep(runs, choose)
 
 
 def summarise(results: Results) -> Summary:

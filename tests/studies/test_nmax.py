@@ -173,3 +173,28 @@ def test_the_packaged_spec_gives_nmax_its_own_seeds():
     assert not any(in_pilot(x) or x < 10 for p in judged for x in p.seed_list)
     with pytest.raises(ValidationError, match=r"part\[0\].first_seed: must be an integer >= 0"):
         spec.load({"experiment": {"type": "nmax"}, "part": [{"first_seed": -1}]}, nmax.Settings)
+
+
+def test_stored_rows_give_the_summary_of_every_row():
+    """Pilot runs keep the rows around each horizon K, judged runs with online hitting times their first and
+    last snapshots, judged runs without them every row, the mixing family the rows of its first crossing; the
+    summary tables from the stored rows are the full ones exactly."""
+    from a3c_theory import report
+    judged = runs(seeds=6, workers=[1, 2, 4, 8], kind=["trap_chain"], sampling=["iid", "markov"],
+                  **{"problem.locality": [1]})
+    family = runs(workers=[1, 2, 4, 8], kind=["drift_ring"], sampling=["markov"], **{"problem.locality": [1, 8]})
+    online = judged[judged["seed"] > 0]  # seed 0's runs have no online hits: costed from their snapshots
+    meta = _online_meta(online, _levels(), lambda n, s, K: K * (1 + (n - 1) / 4) * (1 + 0.03 * s))
+    full = results(judged=pd.concat([judged, family], ignore_index=True), meta=meta)
+    kept = nmax.stored_rows(full)
+    per_run = kept.groupby("run_id").size()
+    snapshots = full.runs.groupby("run_id").size()
+    pilot = [rid for rid in per_run.index if rid.startswith("pilot-")]
+    assert (per_run[online["run_id"].unique()] == 2).all()
+    assert (per_run[judged.loc[judged["seed"] == 0, "run_id"].unique()] == snapshots.iloc[0]).all()
+    assert per_run[pilot].max() <= 2 + 2 * len(HORIZONS) and per_run[family["run_id"].unique()].max() <= 4
+    trimmed = Results("nmax", "t", kept, full.settings, full.meta, full.configs, cores=2)
+    assert nmax.stored_rows(trimmed).equals(kept)
+    a, b = report.dataframe_fields(nmax.summarise(full)), report.dataframe_fields(nmax.summarise(trimmed))
+    assert a.keys() == b.keys() and all(a[name].equals(b[name]) for name in a)
+    assert len(a["mixing"]) and len(a["nmax"])

@@ -145,3 +145,41 @@ def test_reproduce_asks_for_the_missing_seeds_of_a_config_only():
     runs["seed"] += 1000
     assert reproduce._seed_requests(offset, runs, {"study/part0/w4s0": 5}) == [(0, {"run.workers": 4},
                                                                                 [1002, 1003, 1004])]
+
+
+def _online_meta(runs: pd.DataFrame, settings, without=()) -> pd.DataFrame:
+    """Metadata recording every target of ``settings`` online for each run but those of ``without`` (hitting
+    times: the snapshot crossings, halved, so a summary read from the snapshots would differ)."""
+    rows = []
+    for rid, g in runs.groupby("run_id", sort=False):
+        if rid in without:
+            continue
+        row = {"run_id": rid, "updates_run": g["samples"].max(), "hit_horizon": g["samples"].max()}
+        for _, column, level, decreasing, name in speedup._targets(settings, g["kind"].iloc[0]):
+            y = 1.0 - g["gap"] / g["gap"].iloc[0] if column == "closed" else g["avg_grad_norm_sq"] / g["avg_grad_norm_sq"].iloc[0]
+            row[f"target_levels_{name}"] = level
+            row[f"hits_{name}"] = ef.cost_to_level(g["samples"], y, level, decreasing) / 2
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_stored_rows_give_the_summary_of_every_row():
+    """Runs with every online hitting time keep their first and last snapshots and the rows around k = N (the
+    mechanism); a run without them keeps every row; the summary tables from the stored rows are the full ones
+    exactly, and storing the stored rows again keeps them all."""
+    from a3c_theory import report
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
+    runs = _runs({1.0: 10.0, 3.0: 30.0})
+    runs = pd.concat([runs, _runs({1.0: 10.0}, seeds=2, delay="exponential").assign(
+        run_id=lambda t: "exp-" + t["run_id"])], ignore_index=True)
+    whole = {"3.0-1-0", "3.0-16-2"}
+    results = speedup.Results("speedup", "t", runs, settings, _online_meta(runs, settings, whole))
+    kept = speedup.stored_rows(results)
+    per_run = kept.groupby("run_id").size()
+    assert all(per_run[rid] == 301 for rid in whole) and per_run.drop(list(whole)).max() <= 2 + 2 * 3
+    assert per_run[[rid for rid in per_run.index if rid.startswith("exp-")]].max() == 2  # no mechanism rows
+    assert speedup.stored_rows(speedup.Results("speedup", "t", kept, settings, results.meta)).equals(kept)
+    full = report.dataframe_fields(speedup.summarise(results))
+    stored = report.dataframe_fields(speedup.summarise(speedup.Results("speedup", "t", kept, settings, results.meta)))
+    assert full.keys() == stored.keys() and all(full[name].equals(stored[name]) for name in full)
+    assert len(full["mechanism"]) == 6 and len(full["efficiency"])
