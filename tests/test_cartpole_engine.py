@@ -1,7 +1,8 @@
-"""The engine on CartPole (engine/cartpole_samplers.py, cartpole_kernels.py, cartpole_setup.py): delayed updates
-against a plain-NumPy reference fed the same xoshiro streams (terminal transitions: target r alone and a restart;
-truncation at 500: bootstrap and a restart; the actor chain's γP + (1 − γ)η kernel), the modes against each
-other bit for bit, seeded reproducibility, the metric table of Monte Carlo returns, and bad inputs."""
+"""The engine on CartPole (engine/cartpole_samplers.py, cartpole_setup.py; loops of continuous_kernels.py):
+delayed updates against a plain-NumPy reference fed the same xoshiro streams (terminal transitions: target r
+alone and a restart; truncation at 500: bootstrap and a restart; the actor chain's γP + (1 − γ)η kernel), the
+modes against each other bit for bit, seeded reproducibility, the metric table of Monte Carlo returns, and bad
+inputs."""
 
 import math
 

@@ -1,5 +1,5 @@
-"""The engine on linear-quadratic problems (engine/lqr_samplers.py, lqr_kernels.py, lqr_setup.py): delayed
-updates against a plain-NumPy reference fed the same xoshiro streams, the modes against each other bit for
+"""The engine on linear-quadratic problems (engine/lqr_samplers.py, lqr_setup.py; loops of continuous_kernels.py):
+delayed updates against a plain-NumPy reference fed the same xoshiro streams, the modes against each other bit for
 bit, the instability outcome, ``a3c-theory run`` end to end, and the acceptance check of issue 17: J(K0) and
 ‖∇J(K0)‖² of an unseen .npz file, computed here independently (plain NumPy, not a3c_theory.lqr.exact),
 against row k = 0 of metrics.csv to 1e-8 relative. Unbiasedness of the sampled directions:

@@ -7,9 +7,10 @@
   ``EnvKernels``; :mod:`.runner`, :mod:`.threads`: the Python drivers; :mod:`.targets`: online hitting
   times (checks, replays from checkpoints), with :mod:`.small_exact`'s compiled ``J(θ)`` for small instances.
 - linear-quadratic problems (``problem.kind = "lqr"``, Gaussian policies): :mod:`.lqr_samplers` (Gaussian
-  score, quadratic features, exact μ_K / d_K draws), :mod:`.lqr_kernels` (the same loops on them),
-  :mod:`.lqr_setup` (initial gain, option-1 laws, the instability check). The drivers, schedules, recorder
-  and metadata are shared.
+  score, quadratic features, exact μ_K / d_K draws), :mod:`.lqr_setup` (initial gain, option-1 laws, the
+  instability check); CartPole: :mod:`.cartpole_samplers`, :mod:`.cartpole_setup`. Both run the loops that
+  :mod:`.continuous_kernels` builds from their sampler module and start as :mod:`.continuous_setup` says. The
+  drivers, schedules, recorder and metadata are shared.
 
 ``run(cfg) -> Trace`` runs a validated :class:`a3c_theory.config.Config`; ``warm_up()`` compiles (or
 loads from numba's cache) every kernel.
@@ -91,7 +92,7 @@ def warm_up() -> None:
 
 
 def _warm_up_lqr() -> None:
-    """The linear-quadratic loops (:mod:`.lqr_kernels`) and their estimator loop."""
+    """The linear-quadratic loops (``continuous_kernels.loops(lqr_samplers)``) and their estimator loop."""
     import numpy as np
 
     from .. import config

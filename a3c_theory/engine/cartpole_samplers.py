@@ -1,6 +1,7 @@
 """Per-sample compiled primitives and the one-sample estimators of A3C-TD(0) on CartPole-v1 (issue 17 Part 2,
 DESIGN.md §7): the counterpart of :mod:`.samplers` and :mod:`.lqr_samplers`, with the same pending-update
-scheme and random streams, so :mod:`.cartpole_kernels` runs the loops of :mod:`.kernels` and :mod:`.threads`.
+scheme and random streams, so the loops of :mod:`.continuous_kernels` (those of :mod:`.kernels` and
+:mod:`.threads`) run on it.
 
 Problem (:mod:`a3c_theory.envs`): gymnasium CartPole-v1's dynamics (``envs.cartpole.step_scalars``), reward 1
 per step, start law η = U(−0.05, 0.05)^4; Fourier features ``φ(s) ∈ R^M`` (``envs.fourier.features_into``,
@@ -142,8 +143,9 @@ def discounted_move(pa, chain, row, x, x_dot, th, th_dot, t, ended, s0, s1, s2, 
 
 
 @njit(inline="always")
-def init_chains(pa, rng_states, crit_chain, act_chain):
-    """Worker initialisation: critic and actor chains from η for every worker (eight uniforms each)."""
+def init_chains(pa, rng_states, crit_chain, act_chain, buf):
+    """Worker initialisation: critic and actor chains from η for every worker (eight uniforms each); ``buf`` is
+    accepted for the loops' common signature (unused)."""
     for i in range(crit_chain.shape[0]):
         s0, s1, s2, s3 = load_state(rng_states, i)
         s0, s1, s2, s3 = restart(crit_chain, i, s0, s1, s2, s3)

@@ -5,38 +5,25 @@ Initial state: ``θ_0 = 0`` (the uniform policy), ``ω_0 = 0``, radius ``algorit
 ``SeedSequence(run.seed).spawn(3)`` = (sampling, compute times, delays), the sampling stream spawned into one
 xoshiro stream per worker; every worker starts its chains from η (:mod:`.cartpole_samplers`). TD(0),
 Markovian sampling (``markov`` or ``shared``; i.i.d. sampling is refused by the config: μ_θ and d_θ are
-unknown), no KL prior. A run whose θ or ω stops being finite ends "diverged at k" as every run does.
+unknown), no KL prior. A run whose θ or ω stops being finite ends "diverged at k" as every run does. The loops
+and the rest of the setup are those of :mod:`.continuous_setup`, on :mod:`.cartpole_samplers`.
 """
 
 import numpy as np
 
 from .. import config, divergence
 from ..errors import ValidationError
-from . import cartpole_kernels
+from . import cartpole_samplers
 from .cartpole_samplers import CHAIN_WIDTH, cartpole_arrays, pending_width, scratch_size
-from .kernels import make_hyper
-from .rng import seed_states
+from .continuous_setup import continuous_env_kernels, prepare_continuous_run
 from .run_setup import EnvKernels, RunSetup
-from .samplers import SAMPLING_CODES
 
 
 def prepare_cartpole_run(cfg, problem) -> RunSetup:
     """The setup of the module docstring (``problem`` is the config's :class:`CartPoleProblem`)."""
-    alg = cfg.algorithm
-    arrays = cartpole_arrays(problem)
-    theta = np.zeros(problem.actor_dim)
-    w = np.zeros(problem.critic_dim)
-    hyper = make_hyper(SAMPLING_CODES[alg.sampling], 1, 0.0, alg.radius, alg.c_alpha, alg.sigma_alpha,
-                       alg.c_beta, alg.sigma_beta)
-    seed = np.random.SeedSequence(cfg.run.seed)
-    sampling_seed, timing_seed, delay_seed = seed.spawn(3)
-    n_workers = cfg.run.workers
-    rng_states = seed_states(sampling_seed, n_workers)
-    crit_chain = np.zeros((n_workers, CHAIN_WIDTH))
-    act_chain = np.zeros((n_workers, CHAIN_WIDTH))
-    cartpole_kernels.initialise_chains(arrays, rng_states, crit_chain, act_chain)
-    return RunSetup(problem, arrays, hyper, theta, w, float(alg.radius), "config", seed, sampling_seed,
-                    timing_seed, delay_seed, rng_states, crit_chain, act_chain, cartpole_env_kernels(problem))
+    return prepare_continuous_run(cfg, problem, cartpole_samplers, cartpole_arrays(problem),
+                                  np.zeros(problem.actor_dim), np.zeros(problem.critic_dim), 0.0, CHAIN_WIDTH,
+                                  cartpole_env_kernels(problem))
 
 
 def _no_laws(setup):
@@ -46,17 +33,9 @@ def _no_laws(setup):
 def cartpole_env_kernels(problem) -> EnvKernels:
     """The :class:`EnvKernels` of ``problem``."""
     m = problem.n_features
-    return EnvKernels(
-        simulated_chunk=cartpole_kernels.simulated_chunk, sync_chunk=cartpole_kernels.sync_chunk,
-        hogwild_chunk=cartpole_kernels.hogwild_chunk,
-        pending=lambda arrays, n_slots, zeros=np.zeros: (zeros((n_slots, 1), np.int64),
-                                                         zeros((n_slots, pending_width(m)), np.float64)),
-        scratch=lambda arrays, zeros=np.zeros: zeros((scratch_size(m),), np.float64),
-        laws=_no_laws,
-        private_laws=lambda arrays, copy: arrays,
-        diverged=lambda k, theta, w: divergence.first_non_finite(k, theta=theta, w=w),
-        problem_meta=_problem_meta,
-    )
+    return continuous_env_kernels(
+        cartpole_samplers, pending_width(m), scratch_size(m), laws=_no_laws, private_laws=lambda arrays, copy: arrays,
+        diverged=lambda k, theta, w: divergence.first_non_finite(k, theta=theta, w=w), problem_meta=_problem_meta)
 
 
 def _problem_meta(cfg, setup: RunSetup) -> dict:

@@ -1,7 +1,7 @@
 """Per-sample compiled primitives and the one-sample estimators of A3C-TD(0) on a linear-quadratic problem
 (issue 17, DESIGN.md §7): the continuous-state counterpart of :mod:`.samplers`, with the same pending-update
-scheme, sampling options and random streams, so :mod:`.lqr_kernels` runs the loops of :mod:`.kernels` and
-:mod:`.threads` on it.
+scheme, sampling options and random streams, so the loops of :mod:`.continuous_kernels` (those of :mod:`.kernels`
+and :mod:`.threads`) run on it.
 
 Problem: ``x' = Ax + Bu + w``, ``w ~ N(0, W)``, ``x_0 ~ η = N(0, Σ_0)``, ``r(x, u) = −(xᵀQx + uᵀRu)``,
 ``π_K(u|x) = N(−Kx, σ²I_m)``, θ = K flattened row-major (``K[i, j] = θ[i·n + j]``). Critic features

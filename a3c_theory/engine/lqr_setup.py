@@ -2,7 +2,8 @@
 
 Initial state: ``θ_0 = K0`` (flattened row-major; the file's or the family's initial gain), ``ω_0 = 0``, radius
 ``algorithm.radius`` (required: r_max = ∞, no theory default). Seeds as for finite runs; every worker starts
-its chains at ``x_0, x̂_0 ~ η``. TD(0) only (``algorithm.n_step = 1``).
+its chains at ``x_0, x̂_0 ~ η``. TD(0) only (``algorithm.n_step = 1``). The loops and the rest of the setup are
+those of :mod:`.continuous_setup`, on :mod:`.lqr_samplers`.
 
 Option-1 laws (:class:`LQRSamplingLaws`): every ``algorithm.refresh`` (= M) updates the runner rewrites
 ``Σ_K^{1/2}`` (``μ_K = N(0, Σ_K)``, a Lyapunov solve) and the gain ``K_law`` that the compiled d_K sampler
@@ -26,12 +27,10 @@ from .. import config, divergence
 from ..errors import ValidationError
 from ..lqr import critic, exact
 from ..lqr.problem import spectral_radius
-from . import lqr_kernels
-from .kernels import make_hyper
+from . import lqr_samplers
+from .continuous_setup import continuous_env_kernels, prepare_continuous_run
 from .lqr_samplers import lqr_arrays, pending_width, scratch_size
-from .rng import seed_states
 from .run_setup import EnvKernels, LawsState, RunSetup
-from .samplers import SAMPLING_CODES
 
 TAIL = 1e-4
 """Geometric tail mass after which the d_K bound stops summing (and adds the mass)."""
@@ -45,45 +44,26 @@ def prepare_lqr_run(cfg, problem) -> RunSetup:
     alg = cfg.algorithm
     if alg.n_step != 1:
         raise ValidationError("algorithm.n_step", f"lqr runs are TD(0): must be 1, got {alg.n_step}")
-    arrays = lqr_arrays(problem)
-    n, m = problem.state_dim, problem.action_dim
     theta = problem.K0.ravel().copy()
-    w = np.zeros(critic.feature_dim(n))
-    hyper = make_hyper(SAMPLING_CODES[alg.sampling], 1, alg.lam, alg.radius, alg.c_alpha, alg.sigma_alpha,
-                       alg.c_beta, alg.sigma_beta)
-    seed = np.random.SeedSequence(cfg.run.seed)
-    sampling_seed, timing_seed, delay_seed = seed.spawn(3)
-    n_workers = cfg.run.workers
-    rng_states = seed_states(sampling_seed, n_workers)
-    crit_chain = np.zeros((n_workers, n))
-    act_chain = np.zeros((n_workers, n))
-    lqr_kernels.initialise_chains(arrays, rng_states, crit_chain, act_chain, np.zeros(scratch_size(n, m)))
-    return RunSetup(problem, arrays, hyper, theta, w, float(alg.radius), "config", seed, sampling_seed,
-                    timing_seed, delay_seed, rng_states, crit_chain, act_chain, lqr_env_kernels(problem))
+    w = np.zeros(critic.feature_dim(problem.state_dim))
+    return prepare_continuous_run(cfg, problem, lqr_samplers, lqr_arrays(problem), theta, w, alg.lam,
+                                  problem.state_dim, lqr_env_kernels(problem))
 
 
 def lqr_env_kernels(problem) -> EnvKernels:
     """The :class:`EnvKernels` of ``problem`` (its divergence check needs A and B)."""
-    shape = (problem.action_dim, problem.state_dim)
+    n, m = problem.state_dim, problem.action_dim
 
     def diverged(k, theta, w):
         found = divergence.first_non_finite(k, theta=theta, w=w)
-        if found is None and not spectral_radius(problem.closed_loop(np.reshape(theta, shape))) < 1:
+        if found is None and not spectral_radius(problem.closed_loop(np.reshape(theta, (m, n)))) < 1:
             found = divergence.Divergence(int(k), divergence.UNSTABLE_GAIN)
         return found
 
-    width = pending_width(*shape[::-1])
-    return EnvKernels(
-        simulated_chunk=lqr_kernels.simulated_chunk, sync_chunk=lqr_kernels.sync_chunk,
-        hogwild_chunk=lqr_kernels.hogwild_chunk,
-        pending=lambda arrays, n_slots, zeros=np.zeros: (zeros((n_slots, 1), np.int64),
-                                                         zeros((n_slots, width), np.float64)),
-        scratch=lambda arrays, zeros=np.zeros: zeros((scratch_size(*shape[::-1]),), np.float64),
-        laws=LQRSamplingLaws,
+    return continuous_env_kernels(
+        lqr_samplers, pending_width(n, m), scratch_size(n, m), laws=LQRSamplingLaws,
         private_laws=lambda arrays, copy: arrays._replace(mu_sqrt=copy(arrays.mu_sqrt), K_law=copy(arrays.K_law)),
-        diverged=diverged,
-        problem_meta=_problem_meta,
-    )
+        diverged=diverged, problem_meta=_problem_meta)
 
 
 def _problem_meta(cfg, setup: RunSetup) -> dict:

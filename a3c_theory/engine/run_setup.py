@@ -7,9 +7,10 @@ Seeds: ``SeedSequence(run.seed).spawn(3)`` = (sampling, compute times, delays); 
 spawned once more into one xoshiro stream per worker, and every worker starts its chains at ``s_0, ŝ_0 ~ η``.
 
 One engine, three kinds of environment: :class:`EnvKernels` holds what differs between finite MDPs
-(:func:`finite_kernels`), linear-quadratic problems (``lqr_setup``) and CartPole (``cartpole_setup``): the compiled loops, the pending-update
-and scratch arrays, the option-1 laws, the divergence check and the problem's metadata. ``prepare_run``
-picks it from the problem; the drivers call only ``setup.kernels``.
+(:func:`finite_kernels`), linear-quadratic problems (``lqr_setup``) and CartPole (``cartpole_setup``, both through
+``continuous_setup``): the compiled loops, the pending-update and scratch arrays, the option-1 laws, the
+divergence check and the problem's metadata. ``prepare_run`` picks it from the problem; the drivers call only
+``setup.kernels``. Every kind gets its seeds and chains from :func:`seeded_setup`.
 """
 
 import sys
@@ -147,15 +148,26 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
         source = "theory"
     hyper = make_hyper(SAMPLING_CODES[alg.sampling], alg.n_step, alg.lam, radius, alg.c_alpha, alg.sigma_alpha,
                        alg.c_beta, alg.sigma_beta)
+    return seeded_setup(cfg, problem, arrays, hyper, theta, w, float(radius), source, (), np.int64,
+                        lambda rng_states, crit, act: initialise_chains(arrays, rng_states, crit, act),
+                        finite_kernels())
+
+
+def seeded_setup(cfg, problem, arrays, hyper, theta, w, radius: float, radius_source: str, chain_row: tuple,
+                 chain_dtype, initialise: Callable, kernels: "EnvKernels") -> RunSetup:
+    """The :class:`RunSetup` of every kind of environment from its initial state: the seeds of the module
+    docstring (``SeedSequence(run.seed).spawn(3)``, the sampling seed spawned into one xoshiro stream per worker)
+    and each worker's two chains, zero arrays of shape ``(N,) + chain_row`` that ``initialise(rng_states,
+    crit_chain, act_chain)`` starts at ``η`` from the workers' streams."""
     seed = np.random.SeedSequence(cfg.run.seed)
     sampling_seed, timing_seed, delay_seed = seed.spawn(3)
     n_workers = cfg.run.workers
     rng_states = seed_states(sampling_seed, n_workers)
-    crit_chain = np.zeros(n_workers, np.int64)
-    act_chain = np.zeros(n_workers, np.int64)
-    initialise_chains(arrays, rng_states, crit_chain, act_chain)
-    return RunSetup(problem, arrays, hyper, theta, w, float(radius), source, seed, sampling_seed, timing_seed,
-                    delay_seed, rng_states, crit_chain, act_chain, finite_kernels())
+    crit_chain = np.zeros((n_workers,) + chain_row, chain_dtype)
+    act_chain = np.zeros((n_workers,) + chain_row, chain_dtype)
+    initialise(rng_states, crit_chain, act_chain)
+    return RunSetup(problem, arrays, hyper, theta, w, radius, radius_source, seed, sampling_seed, timing_seed,
+                    delay_seed, rng_states, crit_chain, act_chain, kernels)
 
 
 def check_problem(cfg, problem) -> None:
