@@ -12,10 +12,10 @@ accepted and unused. The runner picks the loops through ``run_setup.EnvKernels``
 from numba import njit
 
 from .cpu_atomics import atomic_fetch_add, atomic_load
-from .clock import monotonic_ns
 from .kernels import project, step_sizes
 from .lqr_samplers import add_update, draw_update, init_chains
 from .rng import load_state, store_state
+from .snapshot_claims import claim_snapshots
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -105,16 +105,8 @@ def hogwild_chunk(pa, hp, theta, w, counter, n_updates, batch, worker, reads, rn
             s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, with_prior, crit_chain, act_chain, 0,
                                          pend_f, j, buf, s0, s1, s2, s3)
         k = atomic_fetch_add(counter, 0, m)
-        while snap_k[nxt] < k + m:
-            s = snap_k[nxt]
-            snap_samples[nxt, worker] = done + max(s - k, 0)
-            if s >= k:
-                snap_time_ns[nxt] = monotonic_ns(clock_id)
-                for q in range(theta.shape[0]):
-                    snap_theta[nxt, q] = theta[q]
-                for q in range(w.shape[0]):
-                    snap_w[nxt, q] = w[q]
-            nxt += 1
+        nxt = claim_snapshots(snap_k, nxt, k, m, done, worker, theta, w, snap_theta, snap_w, snap_time_ns,
+                              snap_samples, clock_id)
         for q in range(w_step.shape[0]):
             w_step[q] = 0.0
         for j in range(m):
