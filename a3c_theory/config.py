@@ -319,23 +319,26 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class TargetSettings:
-    """``[targets]``: online hitting times (``a3c_theory.engine.targets``; simulated and sync modes)."""
+    """``[targets]``: online hitting times (``a3c_theory.engine.targets``; simulated and sync modes replay the
+    bracket of a hit, threads mode checks copies taken on a dense grid after the run: ``engine.threads``)."""
 
     gap: tuple = key((), Range(0.0, 1.0, True, False),
                      "fractions f of the gap J* − J(θ_0) to close: hit at the first k with J(θ_k) ≥ J(θ_0) + "
-                     "f(J* − J(θ_0)) (a3c_theory.engine.targets; simulated and sync modes)")
+                     "f(J* − J(θ_0)) (a3c_theory.engine.targets)")
     avg_grad: tuple = key((), Range(0.0, 1e6, True, False),
                           "levels e of the running average (1/k)Σ‖∇J(θ_i)‖² (trapezoid rule on the check grid), "
                           "as fractions of ‖∇J(θ_0)‖²: hit at the first k with average ≤ e‖∇J(θ_0)‖²")
     critic_gap: tuple = key((), Range(0.0, 1e6, True, False),
                             "levels e of the critic gap ‖ω_k − ω*_θk‖ as fractions of its value at k = 0")
     check_ratio: float = key(1.2, Range(1.0, 2.0, True, False),
-                             "targets: ratio of the geometric grid of cheap checks (the bracket a hit is refined in)")
+                             "targets: ratio of the geometric grid of cheap checks (the bracket a hit is refined "
+                             "in; threads mode checks at every step of the fine grid instead)")
     resolution: float = key(0.01, Range(0.0, 0.01, True, False),
                             "targets: step of the fine grid a bracket is replayed on, as a fraction of the count "
                             "(hit_resolution; one update, or one round in sync mode, at least)")
     after_last: str = key("stop", ("stop", "continue"),
-                          "targets: stop once every target is reached, or continue to run.samples")
+                          "targets: stop once every target is reached, or continue to run.samples (threads "
+                          "mode: must be 'continue')")
 
     @property
     def any(self) -> bool:
@@ -513,9 +516,10 @@ def _check_consistency(cfg: Config) -> None:
                                   f"multiple of run.workers, got {r.samples}")
     if r.mode == "threads" and r.delay != "none":
         raise ValidationError("run.delay", f"threads mode has real delays: must be 'none', got {r.delay!r}")
-    if cfg.targets.any and r.mode == "threads":
-        raise ValidationError("targets", "online hitting times need a replayable run: simulated or sync mode, got "
-                              "threads (its hitting times are read from the snapshots)")
+    if cfg.targets.any and r.mode == "threads" and cfg.targets.after_last != "continue":
+        raise ValidationError("targets.after_last", "threads mode evaluates its targets after the run (off the "
+                              "clock), so it cannot stop at the last one: must be 'continue', got "
+                              f"{cfg.targets.after_last!r}")
     if r.batch != 1 and r.mode != "threads":
         raise ValidationError("run.batch", f"only the threads mode batches updates: must be 1 in {r.mode} mode, "
                               f"got {r.batch}")

@@ -276,3 +276,23 @@ def test_a_given_feature_dim_above_the_number_of_states_stays_an_error(tmp_path)
         config.from_dict({"problem": {"kind": "file", "path": path, "feature_dim": 10}})
     with_phi = _three_state_file(tmp_path / "phi.npz", phi=0.5 * np.eye(3))
     assert config.from_dict({"problem": {"kind": "file", "path": with_phi}}).notes == ()  # the file's phi decides
+
+
+def test_threads_runs_take_targets_that_go_on_to_the_horizon():
+    cfg = config.from_dict({"run": {"mode": "threads"}, "targets": {"gap": [0.5], "after_last": "continue"}})
+    assert cfg.targets.gap == (0.5,) and cfg.run.mode == "threads"
+    with pytest.raises(ValidationError, match=r"^targets.after_last: threads mode evaluates its targets after the "
+                                              r"run .*must be 'continue', got 'stop'$") as err:
+        config.from_dict({"run": {"mode": "threads"}, "targets": {"gap": [0.5]}})
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("problem, algorithm, message", [
+    ({"kind": "lqr"}, {"radius": 10.0}, r"^targets: online hitting times are evaluated on finite MDPs only"),
+    ({"kind": "cartpole"}, {"radius": 10.0, "sampling": "markov"}, r"^targets: online hitting times need an exact J"),
+])
+def test_threads_targets_are_still_refused_without_an_exact_evaluator(problem, algorithm, message):
+    with pytest.raises(ValidationError, match=message) as err:
+        config.from_dict({"problem": problem, "algorithm": algorithm, "run": {"mode": "threads"},
+                          "targets": {"gap": [0.5], "after_last": "continue"}})
+    assert "\n" not in str(err.value)

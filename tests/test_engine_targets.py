@@ -185,6 +185,19 @@ def test_the_check_and_fine_grids():
     assert np.all(T.fine_counts(1600, 1920, 0.01, step=16) % 16 == 0)
 
 
+@pytest.mark.parametrize("total, rho", [(300_000, 0.01), (10_000_000, 0.005), (57, 0.01)])
+def test_the_recorded_check_grid_of_threads_mode(total, rho):
+    c = T.recorded_check_counts(total, rho)
+    steps = np.diff(c)
+    assert c[0] == 0 and c[-1] == total and np.all(steps >= 1)
+    assert np.all(steps[:-1] == np.maximum(1, np.floor(rho * c[:-2]).astype(np.int64)))  # the last may be cut
+    assert np.all(steps <= np.maximum(1, rho * c[:-1]))  # a hit at c_j is known to max(1, ρ c_{j−1}) updates
+    above = c[:-1] >= 1 / rho
+    assert np.all(c[1:][above] / c[:-1][above] <= 1 + rho)  # geometric of ratio at most 1 + ρ
+    if total > 1 / rho:
+        assert len(c) <= 1 / rho + np.log(total * rho) / np.log1p(rho) * 1.2  # ~ 1/ρ + ln(ρK)/ρ copies
+
+
 @pytest.mark.parametrize("actor", ["tabular", "linear"])
 def test_compiled_objective_matches_exact(actor):
     cfg = config.from_dict({"problem": {"n_states": 12, "n_actions": 3, "feature_dim": 4, "actor": actor,
@@ -225,7 +238,7 @@ def test_a_seed_batch_gives_each_run_exactly_what_run_one_gives():
     ({"avg_grad": [-1.0]}, {}, "targets.avg_grad"),
     ({"resolution": 0.05}, {}, "targets.resolution"),
     ({"check_ratio": 1.0}, {}, "targets.check_ratio"),
-    ({"gap": [0.5]}, {"mode": "threads"}, "targets"),
+    ({"gap": [0.5]}, {"mode": "threads"}, "targets.after_last"),
 ])
 def test_bad_targets_are_refused_naming_the_key(targets, run_section, field):
     with pytest.raises(ValidationError) as info:

@@ -8,6 +8,8 @@ from scipy import stats
 
 from a3c_theory import config, exact
 from a3c_theory.engine import run
+from a3c_theory.engine.run_setup import snapshot_counts
+from a3c_theory.engine.targets import KINDS, recorded_check_counts, target_name
 from a3c_theory.engine.threads import CACHE_LINE, private_array, worker_quotas
 
 
@@ -123,3 +125,79 @@ def test_private_arrays_own_their_cache_lines(shape, dtype):
 def test_worker_quotas_split_the_samples():
     assert worker_quotas(10, 3).tolist() == [4, 3, 3]
     assert worker_quotas(2, 4).tolist() == [1, 1, 0, 0]
+
+
+TRAP = {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}
+TARGETS = {"gap": [0.5, 0.8, 0.99], "avg_grad": [0.5, 0.2], "critic_gap": [0.6, 0.3]}  # gap 0.99: never
+
+
+def _targets_cfg(workers=1, samples=3000, snapshots=10, batch=1):
+    return config.from_dict({"problem": TRAP, "algorithm": {"c_alpha": 3.0, "sampling": "markov"},
+                             "run": {"mode": "threads", "workers": workers, "batch": batch, "samples": samples,
+                                     "snapshots": snapshots, "seed": 7},
+                             "targets": {**TARGETS, "after_last": "continue"}})
+
+
+def _first_checks(cfg, trace) -> dict:
+    """The first check count reaching each target, every check copy evaluated here by ``exact.Evaluator``
+    (``trace`` must hold a snapshot at every count); the running average is the trapezoid rule on the checks."""
+    checks = recorded_check_counts(cfg.run.samples, cfg.targets.resolution)
+    at = {int(k): i for i, k in enumerate(trace.k)}
+    ev = exact.Evaluator(config.build_problem(cfg))
+    rows = [ev.metrics(trace.theta[at[c]], trace.w[at[c]]) for c in checks]
+    J = np.array([r["J"] for r in rows])
+    g = np.array([r["grad_norm_sq"] for r in rows])
+    area = np.concatenate([[0.0], np.cumsum(np.diff(checks) * (g[1:] + g[:-1]) / 2)])
+    series = {"gap": J, "avg_grad": np.concatenate([[g[0]], area[1:] / checks[1:]]),
+              "critic_gap": np.array([r["critic_gap"] for r in rows])}
+    hits = {}
+    for kind in KINDS:
+        for f in cfg.targets.__getattribute__(kind):
+            x = series[kind]
+            reached = x >= J[0] + f * (ev.J_star - J[0]) if kind == "gap" else x <= f * x[0]
+            hits[target_name(kind, f)] = int(checks[np.argmax(reached)]) if reached.any() else None
+    return hits
+
+
+def test_one_worker_hits_are_the_first_check_reaching_each_target():
+    cfg = _targets_cfg(samples=20_000, snapshots=20_001)  # a snapshot at every count: the check copies too
+    trace = run(cfg, progress=False)
+    meta = trace.meta
+    assert np.array_equal(trace.k, np.arange(20_001))
+    expected = _first_checks(cfg, trace)
+    assert meta["hits"] == expected
+    assert any(v is None for v in expected.values()) and sum(v is not None for v in expected.values()) >= 3
+    time_at = dict(zip(trace.k.tolist(), trace.time_s.tolist()))
+    checks = recorded_check_counts(cfg.run.samples, cfg.targets.resolution).tolist()
+    for name, hit in expected.items():
+        if hit is None:
+            assert meta["hit_times"][name] is None and meta["hit_steps"][name] is None
+            continue
+        assert meta["hit_times"][name] == time_at[hit]  # the wall stamp of the check copy at the hit
+        j = checks.index(hit)
+        assert meta["hit_steps"][name] == (hit - checks[j - 1] if j else 0) <= max(1, 0.01 * hit)
+    assert meta["hit_resolution"] == cfg.targets.resolution and meta["hit_check_ratio"] == 1 + cfg.targets.resolution
+    assert meta["stop_reason"] == "horizon" and meta["updates_run"] == meta["hit_horizon"] == 20_000
+
+
+@pytest.mark.parametrize("workers, batch", [(1, 1), (2, 1), (2, 4)])
+def test_threads_hits_are_checks_in_time_order_and_their_cost_is_stated(workers, batch):
+    cfg = _targets_cfg(workers=workers, samples=20_000, batch=batch)
+    trace = run(cfg, progress=False)
+    meta = trace.meta
+    _check_invariants(trace, 20_000, workers)
+    assert np.array_equal(trace.k, snapshot_counts(20_000, 10))  # the check copies are not snapshot rows
+    checks = recorded_check_counts(20_000, cfg.targets.resolution)
+    assert meta["target_checks"] == len(np.setdiff1d(checks[1:-1], trace.k)) > 500
+    assert 0 < meta["target_check_copy_seconds"] < meta["wall_seconds"] * workers
+    assert meta["target_check_copy_fraction"] == meta["target_check_copy_seconds"] / (workers * meta["wall_seconds"])
+    assert meta["target_seconds"] > 0 and meta["target_evaluations"] > 0
+    assert "off the clock" in meta["target_evaluation"]
+    by_kind = {kind: [(meta["hits"][target_name(kind, f)], meta["hit_times"][target_name(kind, f)])
+                      for f in getattr(cfg.targets, kind)] for kind in KINDS}
+    assert by_kind["gap"][0][0] is not None and by_kind["gap"][-1][0] is None
+    for pairs in by_kind.values():  # levels in order of difficulty: hits and their times do not decrease
+        reached = [p for p in pairs if p[0] is not None]
+        assert [p[0] for p in reached] == sorted(p[0] for p in reached) and all(h in checks for h, _ in reached)
+        times = [t for _, t in reached]
+        assert times == sorted(times) and all(0 <= t <= meta["wall_seconds"] for t in times)

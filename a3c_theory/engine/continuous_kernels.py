@@ -24,9 +24,9 @@ from typing import Callable, NamedTuple
 
 from .cache import cached_closure
 from .cpu_atomics import atomic_fetch_add, atomic_load
-from .clock import monotonic_ns
 from .kernels import project, step_sizes
 from .rng import load_state, store_state
+from .snapshot_claims import claim_snapshots
 
 
 class Loops(NamedTuple):
@@ -128,16 +128,8 @@ def loops(samplers) -> Loops:
                 s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, with_prior, crit_chain, act_chain, 0,
                                              pend_f, j, buf, s0, s1, s2, s3)
             k = atomic_fetch_add(counter, 0, m)
-            while snap_k[nxt] < k + m:
-                s = snap_k[nxt]
-                snap_samples[nxt, worker] = done + max(s - k, 0)
-                if s >= k:
-                    snap_time_ns[nxt] = monotonic_ns(clock_id)
-                    for q in range(theta.shape[0]):
-                        snap_theta[nxt, q] = theta[q]
-                    for q in range(w.shape[0]):
-                        snap_w[nxt, q] = w[q]
-                nxt += 1
+            nxt = claim_snapshots(snap_k, nxt, k, m, done, worker, theta, w, snap_theta, snap_w, snap_time_ns,
+                                  snap_samples, clock_id)
             for q in range(w_step.shape[0]):
                 w_step[q] = 0.0
             for j in range(m):

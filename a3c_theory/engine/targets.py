@@ -48,6 +48,15 @@ else ``exact.objective``; ``‖∇J‖²`` and the critic gap by ``exact.Evaluat
 ``J``) is measured: ``target_seconds``, and its share of the run's wall time, ``target_cost_fraction``.
 Each check and each point a replay visits also ends a chunk of the run, whose Python-side cost (~20 µs on a
 quiet machine) falls outside that timing; ``bench.study_cell`` measures the whole overhead from outside.
+
+Threads mode (no replay: a Hogwild run is not a function of a checkpoint). The workers copy ``θ, ω`` and stamp
+the wall clock at every count of the dense check grid :func:`recorded_check_counts` (``c_0 = 0``,
+``c_{i+1} = c_i + max(1, ⌊ρ c_i⌋)``, and K: the fine grid's step rule at every count, a geometric grid of
+ratio at most ``1 + ρ`` above ``1/ρ``), and after the run :func:`evaluate_recorded` checks the targets on
+those copies in count order with the same :class:`OnlineTargets` (levels, quantities, running average on
+that grid): the hitting time is the first check count at which the target is reached, known to
+``h_j = c_j − c_{j−1} ≤ max(1, ρ c_{j−1})`` updates (``hit_steps``; ``hit_resolution = ρ``), and
+``hit_times`` is that check's wall stamp.
 """
 
 import time
@@ -66,6 +75,15 @@ def check_counts(total: int, ratio: float, resolution: float, step: int = 1) -> 
     n = max(int(np.ceil(np.log(max(total / first, 1.0)) / np.log(ratio))) + 1, 1)
     points = np.ceil(first * ratio ** np.arange(n) / step).astype(np.int64) * step
     return np.unique(np.concatenate([[0], points[points < total], [total]]))
+
+
+def recorded_check_counts(total: int, resolution: float) -> np.ndarray:
+    """The dense check grid of threads mode (module docstring): ``c_0 = 0``, ``c_{i+1} = c_i + max(1, ⌊ρ c_i⌋)``
+    below ``total``, then ``total``."""
+    counts = [0]
+    while counts[-1] < total:
+        counts.append(min(total, counts[-1] + max(1, int(resolution * counts[-1]))))
+    return np.array(counts, np.int64)
 
 
 def fine_counts(c0: int, c1: int, resolution: float, step: int = 1) -> np.ndarray:
@@ -133,17 +151,21 @@ class OnlineTargets:
 
     ``evaluator``: an ``exact.Evaluator`` of ``problem`` to reuse (a seed batch shares one, and its ``J*``);
     ``objective``: a :func:`objective_function` of ``problem`` to reuse; ``start_values``: a dict the runs of a
-    seed batch share, holding the values at ``θ_0, ω_0`` (the same for every seed) once computed."""
+    seed batch share, holding the values at ``θ_0, ω_0`` (the same for every seed) once computed.
+    ``recorded``: the checks are the copies of a threads run (:func:`recorded_check_counts`, checked by
+    :func:`evaluate_recorded`): a hit is the check count itself, with no replay and no checkpoint."""
 
     def __init__(self, settings, problem, total: int, step: int = 1, evaluator=None, objective=None,
-                 start_values: dict | None = None):
+                 start_values: dict | None = None, recorded: bool = False):
         from .. import exact
 
         self.targets = [Target(kind, float(f)) for kind in KINDS for f in getattr(settings, kind)]
         self.resolution = settings.resolution
         self.check_ratio = settings.check_ratio
         self.step = step
-        self.checks = check_counts(total, settings.check_ratio, settings.resolution, step)
+        self.recorded = recorded
+        self.checks = (recorded_check_counts(total, settings.resolution) if recorded else
+                       check_counts(total, settings.check_ratio, settings.resolution, step))
         self._pending = list(self.targets)
         self._start_values = {} if start_values is None else start_values
         self._evaluator = evaluator if evaluator is not None else exact.Evaluator(problem)
@@ -201,7 +223,7 @@ class OnlineTargets:
         newly = [t for t in self._pending if t.reached(values)]
         if newly:
             self._pending = [t for t in self._pending if t not in newly]
-        if newly and self._last is not None and k - self._last[0] > self.step:
+        if newly and not self.recorded and self._last is not None and k - self._last[0] > self.step:
             self._replay(stepper, newly, k)
         for t in newly:
             if t.hit is None:  # reached at c_0, or in a bracket of one step
@@ -209,7 +231,7 @@ class OnlineTargets:
             if t.hit_time is None:  # (and a hit the replay found at the check itself)
                 t.hit_time = stepper.clock()
         if self.pending:
-            self._checkpoint = stepper.checkpoint()
+            self._checkpoint = None if self.recorded else stepper.checkpoint()
             self._last = (int(k), values.get("grad_norm_sq"), values.get("area"))
         self.seconds += time.perf_counter() - tick
 
@@ -264,7 +286,7 @@ class OnlineTargets:
         return {
             "hit_horizon": int(self.checks[-1]),
             "hit_resolution": self.resolution,
-            "hit_check_ratio": self.check_ratio,
+            "hit_check_ratio": 1 + self.resolution if self.recorded else self.check_ratio,
             "target_levels": {t.name: t.level for t in self.targets},
             "hits": {t.name: t.hit for t in self.targets},
             "hit_times": {t.name: t.hit_time for t in self.targets},
@@ -274,3 +296,32 @@ class OnlineTargets:
             "target_seconds": self.seconds,
             "target_cost_fraction": self.seconds / wall_seconds if wall_seconds > 0 else float("nan"),
         }
+
+
+@dataclass
+class _Recorded:
+    """One check copy of a threads run, as :meth:`OnlineTargets.at_check` reads a stepper."""
+
+    k: int
+    theta: np.ndarray
+    w: np.ndarray
+    time_s: float
+
+    def clock(self) -> float:
+        return self.time_s
+
+
+def evaluate_recorded(targets: OnlineTargets, k, theta, w, time_s) -> None:
+    """Check ``targets`` (made with ``recorded=True``) on the copies of a threads run: rows ``k`` (increasing,
+    from 0), ``theta``, ``w``, ``time_s`` (wall seconds), in count order until none is pending (module
+    docstring); a row that is not finite ends the scan (the run diverged there)."""
+    for i, count in enumerate(k):
+        if i and not targets.pending:
+            break
+        if not (np.isfinite(theta[i]).all() and np.isfinite(w[i]).all()):
+            break
+        row = _Recorded(int(count), theta[i], w[i], float(time_s[i]))
+        if i == 0:
+            targets.start(row)
+        else:
+            targets.at_check(row)

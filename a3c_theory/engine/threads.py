@@ -39,7 +39,25 @@ start and ``k = K`` after they join; an interior count ``s`` is taken by the wor
 ``s``, just before it writes that claim's updates: it copies ``θ, ω`` into the snapshot row and stamps the
 wall clock (with ``B > 1`` the copy lacks the ``s − k ≤ B − 1`` updates of that batch below ``s``).
 ``samples_per_worker`` is exact: each worker writes, in its own column, how many of its updates have
-indices below ``s`` (it knows its own claims), so every row sums to ``s``.
+indices below ``s`` (it knows its own claims), so every row sums to ``s``. The claim is
+``snapshot_claims.claim_snapshots``, which also measures each copy by a second clock stamp after it.
+
+Targets (config ``[targets]``): the workers take extra *check* copies with the same claim, at the counts of
+``targets.recorded_check_counts`` (step ``max(1, ⌊ρ k⌋)``, ``ρ = targets.resolution``) that are not snapshot
+counts; the check copies are not rows of the trace. After the threads join, off the clock,
+``targets.evaluate_recorded`` checks the targets on them (with ``θ_0`` and the final state): ``hits_<name>``
+is the first check count at which a target is reached (updates, to ``hit_steps ≤ max(1, ρ k)``;
+``hit_resolution = ρ``) and ``hit_times_<name>`` its wall stamp (seconds since the threads started, made
+monotone with the snapshots' stamps). A check copy is a Hogwild read like a snapshot (below), so a hit is
+that of the state the claiming worker read. What the online evaluation costs is in ``meta``:
+``target_checks`` (check copies taken in the run), ``target_check_copy_seconds`` (their cost inside the
+run: the sum over them of the clock around each copy, in the worker that took it, so worker-seconds),
+``target_check_copy_fraction`` (that over ``N ×`` the wall time), and ``target_seconds`` (the evaluation
+after the join, off the clock; ``target_cost_fraction`` is it over the run's wall time). A threads run goes
+on to ``run.samples`` (``stop_reason = "horizon"``): its targets are evaluated only after the join, so the
+workers cannot know in the run that they are reached, and evaluating them in the run would put the
+evaluation on the clock the hitting times are measured with; ``targets.after_last`` must be
+``"continue"`` (``config``).
 
 Races that remain (Hogwild! by design, stated in ``trace.meta["races"]``):
 - concurrent ``+=`` on the same entry of ``θ`` or ``ω`` can lose one of the additions (non-atomic
@@ -77,13 +95,15 @@ import numpy as np
 from numba import njit
 
 from .. import divergence
+from ..errors import ValidationError
 from ..exact import single_thread_blas
 from ..trace import Trace
 from .cpu_atomics import atomic_fetch_add, atomic_load
-from .clock import monotonic_ns
 from .kernels import add_update, project, step_sizes
 from .run_setup import CHUNK, prepare_run, progress_bar, run_meta, snapshot_counts
 from .samplers import draw_update
+from .snapshot_claims import claim_snapshots
+from .targets import OnlineTargets, evaluate_recorded
 
 CACHE_LINE = 64
 """Bytes per cache line (x86-64 and most ARM cores)."""
@@ -101,8 +121,8 @@ _NO_SNAPSHOT = np.iinfo(np.int64).max
 RACES = (
     "Hogwild: concurrent += on the same entry of theta or w may lose an addition; the projection of w may "
     "overwrite an addition landing between its norm and its rescaling; a worker's read of (theta, w) mixes "
-    "versions; snapshot copies and the iid refresh read theta the same way. Race-free: the update counter "
-    "(atomic fetch-add), delay histograms, per-worker sample counts, snapshot slots."
+    "versions; snapshot and check copies and the iid refresh read theta the same way. Race-free: the update "
+    "counter (atomic fetch-add), delay histograms, per-worker sample counts, snapshot slots."
 )
 
 
@@ -123,8 +143,9 @@ def hogwild_chunk(pa, hp, theta, w, counter, n_updates, batch, worker, reads, rn
     """``n_updates`` Hogwild updates of one worker (module docstring), in batches of ``batch``.
 
     Shared: ``theta``, ``w``, ``counter[0]``; the snapshot arrays (row ``j`` is written only by the worker
-    that claims count ``snap_k[j]``; column ``worker`` of ``snap_samples`` only by this worker). ``snap_k``
-    holds the interior snapshot counts, increasing, ended by a huge sentinel. Private: ``reads`` (≥ batch),
+    that claims count ``snap_k[j]``; column ``worker`` of ``snap_samples`` only by this worker;
+    ``snap_time_ns[j]`` = the clock before and after the copy: ``snapshot_claims``). ``snap_k`` holds the
+    interior snapshot and check counts, increasing, ended by a huge sentinel. Private: ``reads`` (≥ batch),
     ``rng_state`` (1, 4), ``crit_chain``/``act_chain`` (1,), ``pend_i``/``pend_f`` (≥ batch slots),
     ``buf``, ``w_step`` (the batch's summed critic step), ``delay_hist``, and, carried across calls,
     ``local`` = [updates done, next snapshot index, delays beyond the histogram, largest delay, negative
@@ -154,16 +175,8 @@ def hogwild_chunk(pa, hp, theta, w, counter, n_updates, batch, worker, reads, rn
             s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chain, 0,
                                          pend_i, pend_f, j, buf, s0, s1, s2, s3)
         k = atomic_fetch_add(counter, 0, m)
-        while snap_k[nxt] < k + m:  # snapshot counts passed since this worker's previous claim
-            s = snap_k[nxt]
-            snap_samples[nxt, worker] = done + max(s - k, 0)
-            if s >= k:  # this worker claimed count s: copy the state before writing its batch
-                snap_time_ns[nxt] = monotonic_ns(clock_id)
-                for q in range(theta.shape[0]):
-                    snap_theta[nxt, q] = theta[q]
-                for q in range(w.shape[0]):
-                    snap_w[nxt, q] = w[q]
-            nxt += 1
+        nxt = claim_snapshots(snap_k, nxt, k, m, done, worker, theta, w, snap_theta, snap_w, snap_time_ns,
+                              snap_samples, clock_id)  # snapshot and check counts passed since its last claim
         for q in range(w_step.shape[0]):
             w_step[q] = 0.0
         for j in range(m):  # θ += α_{k+j}(v_j + λψ_j) in place; ω's steps summed privately
@@ -264,7 +277,7 @@ def _private_copy(a: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass
 class _SharedRun:
-    """What all workers share: parameters, counter, snapshot slots, constants."""
+    """What all workers share: parameters, counter, snapshot (and check) slots, constants."""
 
     hyper: object
     theta: np.ndarray
@@ -295,14 +308,20 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     setup = prepare_run(cfg, problem)
     K, N, B = rcfg.samples, rcfg.workers, rcfg.batch
     counts = snapshot_counts(K, rcfg.snapshots)
-    interior = counts[1:-1]
+    targets = None
+    if cfg.targets.any:
+        targets = OnlineTargets(cfg.targets, setup.problem, K, recorded=True)
+        _check_memory(len(targets.checks), setup.theta.size + setup.w.size)
+    checks = targets.checks[1:-1] if targets is not None else np.zeros(0, np.int64)
+    claims = np.union1d(counts[1:-1], checks).astype(np.int64)  # every interior count a worker copies at
+    is_snapshot = np.isin(claims, counts[1:-1])
     theta = _private_copy(setup.theta)
     w = _private_copy(setup.w)
     run = _SharedRun(
         hyper=setup.hyper, theta=theta, w=w, counter=private_array((1,), np.int64),
-        snap_k=np.append(interior, _NO_SNAPSHOT).astype(np.int64),
-        snap_theta=np.zeros((len(interior), theta.size)), snap_w=np.zeros((len(interior), w.size)),
-        snap_time_ns=np.zeros(len(interior), np.int64), snap_samples=np.zeros((len(interior), N), np.int64),
+        snap_k=np.append(claims, _NO_SNAPSHOT).astype(np.int64),
+        snap_theta=np.zeros((len(claims), theta.size)), snap_w=np.zeros((len(claims), w.size)),
+        snap_time_ns=np.zeros((len(claims), 2), np.int64), snap_samples=np.zeros((len(claims), N), np.int64),
     )
     theta0, w0 = theta.copy(), w.copy()
     chunk = alg.refresh if alg.sampling == "iid" else CHUNK
@@ -319,8 +338,8 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     done = np.array([wk.done for wk in workers], np.int64)
     for j, wk in enumerate(workers):  # counts this worker never passed: all its updates lie below them
         run.snap_samples[int(wk.local[1]):, j] = wk.done
-    raw_time = np.concatenate([[0.0], (run.snap_time_ns - start_ns) * 1e-9, [(end_ns - start_ns) * 1e-9]])
-    time_s = np.maximum.accumulate(raw_time)
+    raw_time = np.concatenate([[0.0], (run.snap_time_ns[:, 0] - start_ns) * 1e-9, [(end_ns - start_ns) * 1e-9]])
+    time_s = np.maximum.accumulate(raw_time)  # at 0, each claim and the end
     hist = np.sum([wk.delay_hist for wk in workers], axis=0)
     max_delay = max(int(wk.local[3]) for wk in workers)
     hist = hist[: min(max_delay, n_bins - 1) + 1]
@@ -346,10 +365,15 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     if laws:
         meta["sampling_law_bias"]["per"] = "worker (own updates)"
     reached = int(done.sum())
-    taken = 1 + int(np.sum(interior < reached))  # snapshot rows filled (all of them unless stopped early)
+    meta["updates_run"] = reached
+    if targets is not None:
+        meta.update(_evaluate_targets(targets, run, np.isin(claims, checks), ~is_snapshot, reached, theta0, w0,
+                                      theta, w, time_s, wall, N))
+    taken = 1 + int(np.sum(claims[is_snapshot] < reached))  # snapshot rows filled (all unless stopped early)
+    rows = np.flatnonzero(is_snapshot)[: taken - 1]
     k = np.append(counts[:taken], reached) if reached < K else counts
-    thetas = np.vstack([theta0, run.snap_theta[: taken - 1], theta])
-    ws = np.vstack([w0, run.snap_w[: taken - 1], w])
+    thetas = np.vstack([theta0, run.snap_theta[rows], theta])
+    ws = np.vstack([w0, run.snap_w[rows], w])
     n = len(k)
     found = next(((j, found) for j, (kj, theta_j, w_j) in enumerate(zip(k, thetas, ws))
                   if (found := setup.kernels.diverged(int(kj), theta_j, w_j)) is not None), None)
@@ -358,10 +382,39 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     meta.update(divergence.meta_fields(found[1] if found else None))
     return Trace(
         config=cfg.to_dict(), k=k[:n], theta=thetas[:n], w=ws[:n],
-        time_s=np.append(time_s[:taken], time_s[-1])[:n],
-        samples_per_worker=np.vstack([np.zeros(N, np.int64), run.snap_samples[: taken - 1], done])[:n],
+        time_s=np.concatenate([[0.0], time_s[1:-1][rows], [time_s[-1]]])[:n],
+        samples_per_worker=np.vstack([np.zeros(N, np.int64), run.snap_samples[rows], done])[:n],
         delay_counts=hist, meta=meta,
     )
+
+
+CHECK_BYTES_MAX = 1 << 30
+"""Most memory the check copies of one threads run may take (``run_threads`` refuses more)."""
+
+
+def _check_memory(n_checks: int, n_params: int) -> None:
+    """Refuse a check grid whose copies of ``θ, ω`` would take more than :data:`CHECK_BYTES_MAX`."""
+    need = n_checks * n_params * 8
+    if need > CHECK_BYTES_MAX:
+        raise ValidationError("targets.resolution", f"threads mode copies theta and w at {n_checks} checks "
+                              f"({need / 2**30:.1f} GiB > {CHECK_BYTES_MAX / 2**30:g} GiB): must be coarser")
+
+
+def _evaluate_targets(targets, run: _SharedRun, is_check, extra, reached, theta0, w0, theta, w, time_s, wall,
+                      N) -> dict:
+    """The targets on the check copies of a finished run (module docstring): ``θ_0``, the check rows below
+    ``reached`` (the updates run) and the final state, with their wall times; and their cost: ``extra`` marks
+    the rows copied for the checks only (not snapshot counts)."""
+    below = run.snap_k[:-1] < reached
+    rows = np.flatnonzero(is_check & below)
+    k = np.concatenate([[0], run.snap_k[rows], [reached]])
+    evaluate_recorded(targets, k, np.vstack([theta0, run.snap_theta[rows], theta]),
+                      np.vstack([w0, run.snap_w[rows], w]), np.concatenate([[0.0], time_s[1:-1][rows], [time_s[-1]]]))
+    copies = np.flatnonzero(extra & below)
+    copy_s = float(np.sum(np.diff(run.snap_time_ns[copies], axis=1))) * 1e-9
+    return {**targets.meta(wall), "target_checks": int(len(copies)), "target_check_copy_seconds": copy_s,
+            "target_check_copy_fraction": copy_s / (N * wall) if wall > 0 else float("nan"),
+            "target_evaluation": "after the threads join, off the clock, on the check copies (no replay)"}
 
 
 def _run_workers(workers, run: _SharedRun, chunk: int, total: int, progress) -> tuple[int, int]:

@@ -95,7 +95,7 @@ def summarise(results: Results) -> Summary:
     speedups = [pl.labelled(sp, kind="sample", clock="samples")]
     runtime = {}
     if not thr.empty and 1 in pl.values(thr, "workers"):
-        spt = stats.speedup_table(thr, "time", f)
+        spt = stats.speedup_table(thr, "time", f, meta=results.meta)  # online wall hitting times where recorded
         speedups.append(pl.labelled(spt, kind="runtime", clock="wall"))
         runtime = stats.estimates(spt)
     J0, Jstar = stats.reference_levels(sim)

@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from ..divergence import DIVERGED
+from ..engine.targets import target_name
 from ..errors import ValidationError
-from . import time_to_target
+from . import hits, time_to_target
 from .intervals import T_INTERVAL, Estimate, mean_ci, mean_estimate, power_law  # noqa: F401 (the studies' names)
 from .resample import CONFIDENCE, N_BOOTSTRAP, PERCENTILE, bootstrap
 
@@ -207,7 +208,7 @@ SPEEDUP_COLUMNS = ("workers", "speedup", "lo", "hi", "n", "unreached", "success"
 
 
 def speedup_table(runs: pd.DataFrame, cost: str = "samples", target_fraction: float = 0.9,
-                  level: float = CONFIDENCE) -> pd.DataFrame:
+                  level: float = CONFIDENCE, meta: pd.DataFrame | None = None) -> pd.DataFrame:
     """Speedup (paper eq. 1) for every worker count in ``runs`` against its ``workers == 1`` runs, by the
     split estimand (:func:`time_to_target.compare`, paired by seed where the worker counts share seeds).
 
@@ -216,8 +217,10 @@ def speedup_table(runs: pd.DataFrame, cost: str = "samples", target_fraction: fl
     columns :data:`SPEEDUP_COLUMNS`: ``n`` the successes behind the speedup, ``unreached`` the runs that never
     reached the target, ``success*`` part (a) with its exact test against N = 1, ``ert_*`` the same ratio of
     ERTs, ``cost_*`` the mean cost over the successes with its :func:`positive_mean_ci` interval, ``horizon``
-    the smallest last ``samples``/``time_s`` of those runs."""
-    costs = costs_to_target(runs, cost, target_fraction)
+    the smallest last ``samples``/``time_s`` of those runs. ``meta``: the runs' metadata; a run that recorded
+    the gap target ``target_fraction`` online contributes that hitting time (``hits.with_online``)."""
+    costs = hits.with_online(costs_to_target(runs, cost, target_fraction), meta, target_name("gap", target_fraction),
+                             cost)
     if not (costs["workers"] == 1).any():
         raise ValidationError("runs.workers", "needs runs with workers = 1 as the speedup baseline")
     base = costs[costs["workers"] == 1]

@@ -13,6 +13,10 @@ times the efficiency of C independent single-thread runs side by side (``a3c-the
 Verdict rule: "not meaningful" when the mean N = 1 wall time to target is below ``min_base_seconds``;
 otherwise "faster with threads" when some N > 1 has a runtime speedup whose interval lies above 1, and "not
 faster on this C-core machine" when none does.
+
+Time to target: a run that recorded the gap target ``target_fraction`` online (``[targets] gap``, threads
+mode: the wall stamp of the first check copy reaching it, ``engine.threads``) contributes that
+``hit_times_gap_<f>``; another the first crossing of its snapshots (``stats.speedup_table``, ``hits``).
 """
 
 from dataclasses import dataclass, field
@@ -66,7 +70,7 @@ def summarise(results: Results) -> Summary:
     """Panels (a)–(c) of the module docstring from the threads runs."""
     runs = _runs(results)
     f = results.settings.target_fraction
-    sp = stats.speedup_table(runs, "time", f)
+    sp = stats.speedup_table(runs, "time", f, meta=results.meta)
     throughput = {}
     for n in pl.values(runs, "workers"):
         split = stats.split_runs(runs[runs["workers"] == n])

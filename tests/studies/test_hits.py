@@ -7,7 +7,7 @@ import pytest
 from a3c_theory import config
 from a3c_theory.errors import ValidationError
 from a3c_theory.pipeline import run_batch
-from a3c_theory.studies.hits import online_costs
+from a3c_theory.studies.hits import online_costs, with_online
 
 
 def test_costs_are_the_online_hits_and_inf_when_not_reached():
@@ -25,3 +25,17 @@ def test_costs_are_the_online_hits_and_inf_when_not_reached():
     with pytest.raises(ValidationError) as info:
         online_costs(meta, "gap_0.9")
     assert info.value.field == "meta.hits_gap_0.9"
+
+
+def test_with_online_replaces_the_costs_of_the_runs_that_recorded_the_target():
+    costs = pd.DataFrame({"run_id": ["a", "b", "c"], "workers": 1, "seed": [0, 1, 2], "cost": [5.0, 6.0, 7.0],
+                          "horizon": 9.0})
+    meta = pd.DataFrame({"run_id": ["a", "b", "z"], "target_levels_gap_0.5": [0.7, None, 0.7],
+                         "hits_gap_0.5": [40, None, 1], "hit_times_gap_0.5": [0.5, None, 0.1], "updates_run": 100,
+                         "hit_horizon": 100})
+    out = with_online(costs, meta, "gap_0.5", "time")
+    assert list(out["cost"]) == [0.5, 6.0, 7.0] and list(out["horizon"]) == [9.0] * 3  # b recorded no level
+    assert list(with_online(costs, meta, "gap_0.5")["cost"]) == [40.0, 6.0, 7.0]
+    assert with_online(costs, meta, "gap_0.8") is costs and with_online(costs, None, "gap_0.5") is costs
+    unreached = meta.assign(**{"hits_gap_0.5": [None, None, 1]})
+    assert np.isinf(with_online(costs, unreached, "gap_0.5")["cost"].iloc[0])
