@@ -129,7 +129,7 @@ cfg = config.from_dict({"problem": {"n_states": 4, "n_actions": 2, "feature_dim"
 setup = prepare_run(cfg)
 theta, w = setup.theta, setup.w
 shared = threads._SharedRun(setup.hyper, theta, w, np.zeros(1, np.int64), np.array([2**62]), np.zeros((0, theta.size)),
-                            np.zeros((0, w.size)), np.zeros(0, np.int64), np.zeros((0, 1), np.int64))
+                            np.zeros((0, w.size)), np.zeros((0, 2), np.int64), np.zeros((0, 1), np.int64))
 worker = threads._Worker(0, setup, theta, 8, 1, 9, None)
 before = time.perf_counter()
 worker.chunk(shared, 8)
