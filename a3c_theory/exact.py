@@ -256,12 +256,23 @@ def _as_distribution(x: np.ndarray) -> np.ndarray:
     return x / x.sum()
 
 
+def dense_solve(M: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``M x = b`` by LAPACK's ``dgesv`` from SciPy: the LAPACK that numba's ``np.linalg.solve`` calls, so the
+    engine's compiled solves (``engine/small_exact.py``) round as these do on every machine. NumPy bundles
+    another OpenBLAS build, which on some CPUs rounds the same solve differently in the last bit. A singular
+    ``M`` raises ``numpy.linalg.LinAlgError``, as ``np.linalg.solve`` does."""
+    _, _, x, info = sla.lapack.dgesv(M, b)
+    if info > 0:
+        raise np.linalg.LinAlgError("Singular matrix")
+    return x
+
+
 def _solve_value(P_pi, r_pi, gamma, x0=None, rtol=ITERATIVE_RTOL) -> np.ndarray:
     """``(I − γP_π) V = r_π``."""
     if isinstance(P_pi, np.ndarray):
         M = -gamma * P_pi
         M.flat[:: M.shape[0] + 1] += 1.0
-        return np.linalg.solve(M, r_pi)
+        return dense_solve(M, r_pi)
     return _gmres(lambda x: x - gamma * (P_pi @ x), r_pi, x0, rtol, "value V")
 
 
@@ -287,7 +298,7 @@ def _solve_visitation(P_pi, eta, gamma, x0=None, rtol=ITERATIVE_RTOL) -> np.ndar
     if isinstance(P_pi, np.ndarray):
         M = -gamma * P_pi.T
         M.flat[:: M.shape[0] + 1] += 1.0
-        return _as_distribution(np.linalg.solve(M, b))
+        return _as_distribution(dense_solve(M, b))
     P_T = P_pi.T
     n = b.shape[0]
     tol = min(rtol, DISTRIBUTION_RTOL)
@@ -399,7 +410,7 @@ def _solve_stationary(P_pi, x0=None, rtol=ITERATIVE_RTOL, solver_cache: dict | N
     if isinstance(P_pi, np.ndarray):
         M = u[:, None] - P_pi.T
         M.flat[:: n + 1] += 1.0
-        return _as_distribution(np.linalg.solve(M, u))
+        return _as_distribution(dense_solve(M, u))
     P_T = P_pi.T
     solver_cache = {} if solver_cache is None else solver_cache
     x = None
@@ -1013,7 +1024,7 @@ def _critic_matrices(P_pi, r_pi, Phi, mu, gamma) -> tuple[np.ndarray, np.ndarray
 def _td_solution(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``ω* = −A^{-1} b``; a singular ``A`` (μ_θ puts no mass where some feature lives) is reported."""
     try:
-        return -np.linalg.solve(A, b)
+        return -dense_solve(A, b)
     except np.linalg.LinAlgError as exc:
         raise ValidationError(
             "critic_features", "A_θ is singular (μ_θ vanishes on the support of a feature): ω*_θ is undefined"

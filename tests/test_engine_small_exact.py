@@ -3,10 +3,9 @@ them (engine/run_setup.SamplingLaws, issue 18 item 2).
 
 - ``pairwise_sum`` rounds as NumPy's ``x.sum()`` (bit for bit), which the laws' normalisations rely on.
 - On small instances the compiled refresh gives the laws, CDFs and drifts of ``exact.sampling_laws`` bit for
-  bit (both solve with LAPACK; measured on the instances below), so runs keep their snapshots byte for byte.
-- The compiled path is taken only up to ``small_exact.REFRESH_MAX_STATES`` states, where it rounds as the
-  exact path does (above, the 100-state paper instance keeps ``exact.sampling_laws``), so no run changes and
-  no distributional comparison is needed.
+  bit (both solve with SciPy's LAPACK ``dgesv``: ``exact.dense_solve``), so runs keep their snapshots byte for byte; the 100-state paper instance included.
+- The compiled path is taken only up to ``small_exact.REFRESH_MAX_STATES`` states; it rounds as the exact
+  path does, so no run changes and no distributional comparison is needed.
 """
 
 import numpy as np
@@ -21,7 +20,7 @@ from a3c_theory.engine.small_exact import pairwise_sum
 TRAP = {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}
 SMALL = [TRAP, {"n_states": 12, "n_actions": 3, "feature_dim": 4},
          {"n_states": 30, "n_actions": 5, "feature_dim": 4}, {"n_states": 64, "n_actions": 5, "feature_dim": 6},
-         {"n_states": 12, "n_actions": 3, "feature_dim": 4, "actor": "linear", "actor_dim": 5}]
+         {"n_states": 12, "n_actions": 3, "feature_dim": 4, "actor": "linear", "actor_dim": 5}, {"kind": "paper"}]
 
 
 def test_pairwise_sum_rounds_as_numpy_sum():

@@ -222,11 +222,11 @@ class SamplingLaws(LawsState):
     total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used since the previous refresh and
     the exact ones now (the bias of reusing them).
 
-    Two paths, one arithmetic: up to ``small_exact.REFRESH_MAX_STATES`` (64) states (:attr:`compiled`) ``π_θ`` and
+    Two paths, one arithmetic: up to ``small_exact.REFRESH_MAX_STATES`` (128) states (:attr:`compiled`) ``π_θ`` and
     ``P_π`` are formed by the NumPy calls ``exact.sampling_laws`` makes on its dense path and the two solves,
     the normalisations, the CDFs and the drift run in one compiled call (``small_exact.dense_sampling_laws``);
-    larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started at the laws in use). Where both
-    solve with the same LAPACK rounding (``tests/test_engine_small_exact.py``) the laws are the same bits."""
+    larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started at the laws in use). Both solve
+    with SciPy's LAPACK (``exact.dense_solve``), so the laws are the same bits (``tests/test_engine_small_exact.py``)."""
 
     ARRAYS = ("mu_cdf", "d_cdf")
 

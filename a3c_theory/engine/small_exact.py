@@ -39,12 +39,13 @@ def dense_objective(logits, P3, r_sa, eta, gamma):
     return (1.0 - gamma) * np.dot(eta, V)
 
 
-REFRESH_MAX_STATES = 64
+REFRESH_MAX_STATES = 128
 """Largest ``nS`` whose option-1 laws are refreshed by :func:`dense_sampling_laws` (two dense LU solves of
-``nS × nS``: ~6 µs against ~70 µs of ``exact.sampling_laws`` on the 6-state chain). Up to here numba's LAPACK
-(SciPy's OpenBLAS) and NumPy's round the solves alike (measured on 6–64 states, 300 θ each: identical bits),
-so the compiled path changes no run; at 100 states the two builds' blocked LU differ in the last bits (25 of
-300 CDFs identical), so larger instances keep ``exact.sampling_laws``."""
+``nS × nS``: ~6 µs against ~70 µs of ``exact.sampling_laws`` on the 6-state chain, ~130 µs against ~170 µs on
+the 100-state paper instance). numba's ``np.linalg.solve`` calls SciPy's LAPACK ``dgesv``, as
+``exact.dense_solve`` does, so the two paths round alike on every machine (NumPy's own OpenBLAS build, which
+the exact path used before, differed from it in the last bit on some CPUs); above this size a dense solve
+costs more than the sparse exact path."""
 
 
 @njit(cache=True, nogil=True)

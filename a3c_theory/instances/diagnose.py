@@ -297,11 +297,13 @@ def _fmt(value, digits: int = 4) -> str:
 
 
 EPS_APP_FLOOR = 1e-12
-"""ε_app below this is rounding of the solves (one-hot features give 1e-18 to 1e-15 by machine and BLAS
-kernel): it is printed as ``< 1e-12``, never as a digit string that changes from one machine to the next."""
+"""ε_app and TV(μ, d) below this are rounding of the solves (one-hot features give ε_app 1e-18 to 1e-15, and a
+chain whose μ_θ equals d_θ a TV of 1e-17 to 1e-16, by machine and BLAS kernel): they are printed as ``< 1e-12``,
+never as a digit string that changes from one machine to the next."""
 
 
 def format_eps_app(value, digits: int = 4) -> str:
+    """ε_app (or TV(μ, d)) for print: ``< 1e-12`` below :data:`EPS_APP_FLOOR`, else ``digits`` significant digits."""
     return f"< {EPS_APP_FLOOR:g}" if value is not None and 0 <= value < EPS_APP_FLOOR else _fmt(value, digits)
 
 
@@ -323,9 +325,12 @@ def summary_line(d, label: str | None = None) -> str:
     def g(key):
         v = d.get(key)
         return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
+
+    def _floored(v):
+        return "n/a" if v is None or not np.isfinite(v) else format_eps_app(float(v), 3)
     return ((f"{label}: " if label else "")
             + f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
-            f"TV(μ, d) {g('tv_mu_d')}, ε_app {format_eps_app(d.get('eps_app'), 3)}")
+            f"TV(μ, d) {_floored(d.get('tv_mu_d'))}, ε_app {_floored(d.get('eps_app'))}")
 
 
 def format_report(diag: Diagnostics) -> str:
@@ -340,7 +345,7 @@ def format_report(diag: Diagnostics) -> str:
         f"greedy optimal in          {_fmt(d.greedy_optimal_fraction)} of states",
         f"|lambda2| critic chain     {_fmt(d.lambda2_critic)}   (mixing time ~ {_fmt(d.mixing_time_critic)} steps)",
         f"|lambda2| actor chain      {_fmt(d.lambda2_actor)}   (mixing time ~ {_fmt(d.mixing_time_actor)} steps)",
-        f"TV(mu, d)                  {_fmt(d.tv_mu_d)}   (how different Markovian and discounted sampling are)",
+        f"TV(mu, d)                  {format_eps_app(d.tv_mu_d)}   (how different Markovian and discounted sampling are)",
         f"eps_app                    {format_eps_app(d.eps_app)}",
         f"max eig sym(A)             {_fmt(d.max_eig_sym_A)}   (the theory needs < 0)",
         f"mu forward error (est.)    {_fmt(d.mu_forward_error)}   (condition number {_fmt(d.mu_condition)}; "
