@@ -42,7 +42,7 @@ from . import atomic, config, frames, outputs, report, sweep
 from .instances import diagnose, instance_label
 from .errors import ValidationError
 from .studies import SPEC_DIR, plotting, registered, spec
-from .studies.study import Results, SequentialStudy
+from .studies.study import NewConfig, Results, SequentialStudy
 
 FULL_DIR = Path("figures")
 QUICK_DIR = FULL_DIR / "quick"
@@ -165,25 +165,34 @@ def sequential_rounds(s: spec.Spec, module, runs_dir: Path, tables: list, metas:
     return tables, metas
 
 
-def _seed_requests(s: spec.Spec, runs: pd.DataFrame, wanted: dict[str, int]) -> list[tuple[int, dict, list[int]]]:
-    """``(part index, grid point, seeds to run)`` for each config of ``wanted`` (run id -> seeds it should have)
-    that has fewer: the next seeds of the part's range ``first_seed …``; a run id the study does not have is a
-    ValueError (a bug in the study module)."""
+def _seed_requests(s: spec.Spec, runs: pd.DataFrame, wanted: dict) -> list[tuple[int, dict, list[int]]]:
+    """``(part index, grid point, seeds to run)`` for each config of ``wanted`` (a run id, or a
+    :class:`studies.study.NewConfig`, -> the seeds it should have) that has fewer: the next seeds of the part's
+    range ``first_seed …``; a run id the study does not have, or a change of a key that is not on the part's
+    grid, is a ValueError (a bug in the study module)."""
     out = []
     first = runs.drop_duplicates("run_id").set_index("run_id")
     prefixes = [f"{s.name}/part{i}/" for i in range(len(s.parts))]
-    for rid, count in sorted(wanted.items()):
+    requests = {}
+    for config, count in wanted.items():
+        rid, changes = (config.like, dict(config.changes)) if isinstance(config, NewConfig) else (config, {})
         i = next((j for j, prefix in enumerate(prefixes) if rid.startswith(prefix)), None)
         if rid not in first.index or i is None:
             raise ValueError(f"more_seeds named run {rid!r}, which {s.name} does not have")
         part, row = s.parts[i], first.loc[rid]
-        point = {key: _scalar(row[key]) for key in part.grid}
+        if set(changes) - set(part.grid):
+            raise ValueError(f"more_seeds changed {sorted(set(changes) - set(part.grid))}, not on the grid of part {i}")
+        point = {key: changes.get(key, _scalar(row[key])) for key in part.grid}
+        key = (i, tuple(point.items()))
+        requests[key] = max(requests.get(key, 0), int(count))
+    for (i, items), count in sorted(requests.items(), key=lambda item: (item[0][0], repr(item[0][1]))):
+        part, point = s.parts[i], dict(items)
         same = first.index.str.startswith(prefixes[i])
         for key, value in point.items():
             same &= (first[key] == value).to_numpy()
         have = int(same.sum())  # the rounds keep a config's seeds contiguous from the part's first seed
         if count > have:
-            out.append((i, point, list(range(part.first_seed + have, part.first_seed + int(count)))))
+            out.append((i, point, list(range(part.first_seed + have, part.first_seed + count))))
     return out
 
 

@@ -14,9 +14,15 @@ by the trapezoid rule on the check grid) is costed by that hitting time; a run w
 read from its snapshots (the running average from snapshots, ``evaluate.running_average``).
 
 Step sizes: "fixed" uses the instance's default ``c_α`` (``settings.default_c_alpha``) at every N;
-"tuned" takes, for each N and target separately, the ``c_α`` of the grid with the smallest mean samples to
-target (as a careful user would tune it; the choice and the efficiency use the same seeds, which favours
-both N = 1 and N alike).
+"tuned" takes, for each N and target separately, the ``c_α`` of that N's grid with the smallest ERT
+(:func:`time_to_target.ert`) on the *tuning seeds*, and is scored on the *scoring seeds*, disjoint from them
+(:func:`tuned_choices`). With sequential seeds (``settings.sequential``, initial ``n_0``) the tuning seeds are
+``0 … n_0 − 1`` and the scoring seeds ``n_0 … 2n_0 − 1`` (the schedule's second count), and the grid brackets
+its optimum: a choice on an edge of its N's grid gets the next value of the ladder beyond that edge
+(:func:`beyond`: ``…, 1, 3, 10, 30, …`` continues as the grid's own ratios alternate), run on the tuning
+seeds at that N, until the choice is interior or the N's grid holds ``settings.tuning_values`` values (then
+the cell is flagged ``tuning_edge``). Without sequential seeds there are no rounds: the choice and the score
+use the same (initial) seeds, and the report says so.
 
 Superlinear points (the interval of ``E`` above 1) are flagged. The mechanism behind them is measured:
 with round-robin delays the first N updates of an N-worker run are all computed at ``θ_0``; the fraction
@@ -51,7 +57,7 @@ costs are read from its curves).
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Annotated, Optional
 
 import numpy as np
 import pandas as pd
@@ -65,7 +71,8 @@ from . import hits, stats, stored
 from . import sequential as sq
 from . import time_to_target as ttt
 from .resample import CONFIDENCE
-from .study import Claim, Fraction, Number, Positive, Results, StudySettings, StudySummary, no_interval
+from .study import Claim, Fraction, NewConfig, Number, Positive, Range, Results, StudySettings, StudySummary, \
+    no_interval
 
 SAMPLE_SPEEDUP_VERDICT = True
 """reproduce warns when every instance of this study is myopic: its sample-speedup verdicts could not fail."""
@@ -90,6 +97,9 @@ class Settings(StudySettings):
     """Instance kind -> the fixed c_α (must be one of its grid values; a kind not listed: the smallest)."""
     sequential: Optional[sq.Plan] = None
     """Sequential seeds for the cells :func:`in_rounds` (module docstring); None: every cell on the spec's seeds."""
+    tuning_values: Annotated[int, Range(3, 30)] = 7
+    """Most c_α values at one N for the tuned rule: an edge choice extends its N's grid until then (module
+    docstring, "Step sizes"; only with ``sequential``, whose rounds run the new values)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ class Summary(StudySummary):
     """Instance diagnostics at θ_0 (myopia, |λ₂|, TV(μ, d), ε_app)."""
     plan: Optional[sq.Plan] = None
     """The sequential-seeds plan of the spec (None: every cell on the spec's seeds)."""
+    tuning_values: int = Settings.tuning_values
+    """The spec's ``settings.tuning_values``."""
 
 
 # --------------------------------------------------------------------------- per-run curves
@@ -129,7 +141,9 @@ class _Config:
     seconds: float
 
     def keep(self, seeds) -> "_Config":
-        """The runs of the given seeds only."""
+        """The runs of the given seeds only (None: every run)."""
+        if seeds is None:
+            return self
         mask = np.isin(self.seeds, np.asarray(list(seeds)))
         return dataclasses.replace(self, cost=self.cost[mask], horizon=self.horizon[mask], seeds=self.seeds[mask])
 
@@ -175,23 +189,34 @@ def _grid_cells(workers) -> int:
     return max(1, sum(1 for n in workers if n > 1))
 
 
-def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None,
-                     only_rounds: bool = False) -> pd.DataFrame:
-    """The split-estimand cells of every (instance, sampling, delay, step rule, target, N); ``meta``: the runs'
-    metadata, whose online hitting times are used where recorded (:func:`_costs`). ``only_rounds``: only the
-    cells that take sequential seeds (:func:`in_rounds`).
+@dataclass(frozen=True)
+class _Group:
+    """The costs of one instance, sampling option, delay model and target: ``{(c_α, N): _Config}``."""
+    kind: str
+    sampling: str
+    delay: str
+    target: str
+    costs: dict
+    default: float
 
-    Seeds and confidence (module docstring, "Sequential seeds"): a cell in the rounds is judged on every seed
-    that both its configs have, at the plan's look confidence (``verdict``), and at the plan's joint
-    confidence over the N grid (``joint_verdict``, for the claims that search it); any other cell on the
-    plan's initial seeds, at 95% (both verdicts). The tuned c_α is chosen on the initial seeds."""
+    @property
+    def workers(self) -> list[int]:
+        return sorted({n for _, n in self.costs})
+
+    @property
+    def tunable(self) -> bool:
+        """More than one c_α at one worker: the tuned rule has a choice."""
+        return len({c for c, n in self.costs if n == 1}) > 1
+
+
+def _groups(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None) -> list[_Group]:
+    """The :class:`_Group` of every (instance, sampling, delay, target) of the runs; ``meta``: the runs'
+    metadata, whose online hitting times are used where recorded (:func:`_costs`)."""
     meta = pd.DataFrame({"run_id": []}) if meta is None else meta
     stats.need(runs, "algorithm.c_alpha")  # a grid column in every part (one value where it is not swept)
-    plan = settings.sequential
     seconds = dict(zip(meta["run_id"], meta["wall_seconds"])) if "wall_seconds" in meta.columns else {}
-    rows, online = [], {}
+    out, online = [], {}
     table = ef.curves_per_run(runs)
-    initial = range(plan.initial) if plan is not None else None
     for (kind, sampling, delay), group in table.groupby(["kind", "sampling", "delay"], sort=True):
         grid = sorted(group["c_alpha"].unique())
         default = float(settings.default_c_alpha.get(kind, grid[0]))
@@ -200,41 +225,115 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
         for label, column, level, decreasing, name in _targets(settings, kind):
             if name not in online:
                 online[name] = _online(meta, name)
-            costs = _costs(group, column, level, decreasing, online[name], seconds)
-            first = costs if initial is None else {key: entry.keep(initial) for key, entry in costs.items()}
-            workers = sorted({n for _, n in costs})
-            rules = [(FIXED, {n: default for n in workers})]
-            if len(grid) > 1 and not only_rounds:
-                rules.append((TUNED, {n: min(grid, key=lambda c, n=n: _mean(first.get((c, n)))) for n in workers}))
-            for rule, chosen in rules:
-                rounds = in_rounds(settings, delay, rule)
-                if (chosen[1], 1) not in costs or (only_rounds and not rounds):
+            out.append(_Group(kind, sampling, delay, label,
+                              _costs(group, column, level, decreasing, online[name], seconds), default))
+    return out
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The tuned rule's c_α at one N (:func:`tuned_choices`): ``values``, that N's grid; ``edge``: chosen on an
+    edge of it; ``beyond``: the value to try next (None when the choice is final)."""
+    c_alpha: float
+    values: tuple
+    edge: bool
+    beyond: Optional[float]
+
+
+def tuned_choices(costs: dict, seeds, most_values: int, default: float) -> dict[int, Choice]:
+    """Per N, the c_α of that N's grid with the smallest ERT over ``seeds`` (the tuning seeds; ties: the
+    smaller c_α), from ``costs = {(c_α, N): _Config}``. A choice on an edge of a grid of fewer than
+    ``most_values`` values is not final: ``beyond`` is the ladder's next value past that edge (:func:`beyond`).
+    Where no value reached the target on a tuning seed, the choice is ``default`` (or the smallest value
+    at that N), final and not on an edge."""
+    out = {}
+    for n in sorted({m for _, m in costs}):
+        values = tuple(sorted(c for c, m in costs if m == n))
+        scores = [_ert(costs[(c, n)].keep(seeds)) for c in values]
+        if not np.isfinite(min(scores)):
+            out[n] = Choice(default if default in values else values[0], values, False, None)
+            continue
+        best = values[int(np.argmin(scores))]
+        edge = len(values) > 1 and best in (values[0], values[-1])
+        more = beyond(values, best == values[-1]) if edge and len(values) < most_values else None
+        out[n] = Choice(best, values, edge, more)
+    return out
+
+
+def _ert(entry: "_Config") -> float:
+    return ttt.ert(entry.cost, entry.horizon) if len(entry.cost) else np.inf
+
+
+def beyond(values, up: bool) -> float:
+    """The next c_α past an edge of the sorted grid ``values``: the edge times (up) or over (down) the ratio
+    of the grid's second pair from that edge (its only pair for two values), so ``1, 3, 10`` continues
+    ``0.3, …, 30, 100``; 4 significant digits."""
+    v = list(values) if up else [1.0 / x for x in reversed(values)]
+    step = v[-2] / v[-3] if len(v) > 2 else v[-1] / v[-2]
+    x = v[-1] * step if up else 1.0 / (v[-1] * step)
+    return float(np.round(x, 3 - int(np.floor(np.log10(x)))))
+
+
+def tuning_seeds(plan) -> tuple[Optional[range], Optional[range]]:
+    """``(tuning seeds, scoring seeds)`` of the tuned rule (module docstring, "Step sizes"); ``(None, None)``
+    without sequential seeds (both are every seed)."""
+    if plan is None:
+        return None, None
+    return range(plan.initial), range(plan.initial, 2 * plan.initial)
+
+
+def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None,
+                     only_rounds: bool = False) -> pd.DataFrame:
+    """The split-estimand cells of every (instance, sampling, delay, step rule, target, N); ``meta``: the runs'
+    metadata (:func:`_groups`). ``only_rounds``: only the cells that take sequential seeds (:func:`in_rounds`).
+
+    Seeds and confidence (module docstring, "Sequential seeds"): a cell in the rounds is judged on every seed
+    that both its configs have, at the plan's look confidence (``verdict``), and at the plan's joint
+    confidence over the N grid (``joint_verdict``, for the claims that search it); a tuned cell on its scoring
+    seeds (:func:`tuning_seeds`) that both configs have, any other cell on the plan's initial seeds, at 95%
+    (both verdicts)."""
+    plan = settings.sequential
+    rows = []
+    initial = range(plan.initial) if plan is not None else None
+    tuning, scoring = tuning_seeds(plan)
+    for g in _groups(settings, runs, meta):
+        costs, workers = g.costs, g.workers
+        rules = [(FIXED, {n: Choice(g.default, (g.default,), False, None) for n in workers})]
+        if g.tunable and not only_rounds:
+            rules.append((TUNED, tuned_choices(costs, tuning, settings.tuning_values, g.default)))
+        for rule, chosen in rules:
+            rounds = in_rounds(settings, g.delay, rule)
+            if (chosen[1].c_alpha, 1) not in costs or (only_rounds and not rounds):
+                continue
+            own = plan.for_instance(g.kind) if rounds else None
+            levels = (own.level(), own.level(_grid_cells(workers))) if rounds else (CONFIDENCE, CONFIDENCE)
+            seeds = None if rounds else (scoring if rule == TUNED else initial)
+            for n in workers:
+                if (chosen[n].c_alpha, n) not in costs:
                     continue
-                own = plan.for_instance(kind) if rounds else None
-                levels = (own.level(), own.level(_grid_cells(workers))) if rounds else (CONFIDENCE, CONFIDENCE)
-                for n in workers:
-                    scaled, base = ((costs if rounds else first)[key] for key in ((chosen[n], n), (chosen[1], 1)))
-                    if rounds:  # the seeds both configs have (the N = 1 config may have more, for other cells)
-                        common = np.intersect1d(scaled.seeds, base.seeds)
-                        scaled, base = scaled.keep(common), base.keep(common)
-                    cells = [ef.cell(base.cost, base.horizon, scaled.cost, scaled.horizon, (base.seeds, scaled.seeds),
-                                     level=lev) for lev in dict.fromkeys(levels)]
-                    row, joint = ef.cell_row(cells[0], n), ef.cell_row(cells[-1], n)
-                    rows.append({"instance": kind, "sampling": sampling, "delay": delay, "step_rule": rule,
-                                 "target": label, "workers": n, "c_alpha": chosen[n], **row,
-                                 "superlinear": bool(np.isfinite(row["lo"]) and row["lo"] > SUPERLINEAR),
-                                 "horizon": float(scaled.horizon.min()), "confidence": levels[0],
-                                 "joint_confidence": levels[1], "joint_verdict": joint["verdict"],
-                                 "joint_ert_verdict": ef.verdict(stats.Estimate(joint["ert_efficiency"], joint["ert_lo"],
-                                                                                joint["ert_hi"], n), n),
-                                 "in_rounds": rounds,
-                                 **_needs(row, n, levels[0], scaled, base),
-                                 "config_run": scaled.run_id, "base_run": base.run_id})
+                scaled, base = (costs[key] for key in ((chosen[n].c_alpha, n), (chosen[1].c_alpha, 1)))
+                if seeds is not None:
+                    scaled, base = scaled.keep(seeds), base.keep(seeds)
+                if rounds or rule == TUNED:  # the seeds both configs have (one may have more, for other cells)
+                    common = np.intersect1d(scaled.seeds, base.seeds)
+                    scaled, base = scaled.keep(common), base.keep(common)
+                if not len(scaled.seeds) or not len(base.seeds):
+                    continue
+                cells = [ef.cell(base.cost, base.horizon, scaled.cost, scaled.horizon, (base.seeds, scaled.seeds),
+                                 level=lev) for lev in dict.fromkeys(levels)]
+                row, joint = ef.cell_row(cells[0], n), ef.cell_row(cells[-1], n)
+                rows.append({"instance": g.kind, "sampling": g.sampling, "delay": g.delay, "step_rule": rule,
+                             "target": g.target, "workers": n, "c_alpha": chosen[n].c_alpha, **row,
+                             "superlinear": bool(np.isfinite(row["lo"]) and row["lo"] > SUPERLINEAR),
+                             "horizon": float(scaled.horizon.min()), "confidence": levels[0],
+                             "joint_confidence": levels[1], "joint_verdict": joint["verdict"],
+                             "joint_ert_verdict": ef.verdict(stats.Estimate(joint["ert_efficiency"], joint["ert_lo"],
+                                                                            joint["ert_hi"], n), n),
+                             "in_rounds": rounds, "tuning_edge": chosen[n].edge and rule == TUNED,
+                             "c_alpha_values": len(chosen[n].values),
+                             **_needs(row, n, levels[0], scaled, base),
+                             "config_run": scaled.run_id, "base_run": base.run_id})
     return pd.DataFrame(rows)
-
-
-def _mean(entry) -> float:
-    return float(np.mean(entry.cost)) if entry is not None else np.inf
 
 
 RUN_KEYS = ("config_run", "base_run")
@@ -252,20 +351,41 @@ def _needs(row: dict, workers: int, level: float, scaled: "_Config", base: "_Con
     return {"seeds_needed": needed, "cpu_seconds_needed": missing * (scaled.seconds + base.seconds)}
 
 
-def more_seeds(results: Results) -> dict[str, int]:
+def more_seeds(results: Results) -> dict:
     """:class:`study.SequentialStudy`: the configs of the open cells in the rounds (:func:`in_rounds`), each
     with the next count of the plan's schedule for its cell (:meth:`sequential.Plan.wants`), and the one-worker
-    config each is paired with, at the largest count any of its cells asks for."""
+    config each is paired with, at the largest count any of its cells asks for; and the tuned rule's runs
+    (:func:`tuning_requests`)."""
     plan = results.settings.sequential
     if plan is None:
         return {}
     eff = _efficiency_rows(results.settings, results.runs, results.meta, only_rounds=True)
-    wanted: dict[str, int] = {}
+    wanted: dict = {}
     for r in eff[(eff["workers"] > 1) & (eff["verdict"] == ef.UNDETERMINED)].itertuples():
         count = plan.for_instance(r.instance).wants(int(r.runs), float(r.seeds_needed))
         if count is not None:
             for rid in (r.config_run, r.base_run):
                 wanted[rid] = max(wanted.get(rid, 0), count)
+    for config, count in tuning_requests(results.settings, results.runs, results.meta).items():
+        wanted[config] = max(wanted.get(config, 0), count)
+    return wanted
+
+
+def tuning_requests(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None) -> dict:
+    """The tuned rule's runs (module docstring, "Step sizes"): at every N whose choice is on an edge of its grid
+    and not final, the next value past it (a :class:`study.NewConfig` of that N's edge config) on the tuning
+    seeds; at every N whose choice is final, the chosen config on the scoring seeds too."""
+    tuning, scoring = tuning_seeds(settings.sequential)
+    wanted: dict = {}
+    for g in _groups(settings, runs, meta):
+        if not g.tunable:
+            continue
+        for n, choice in tuned_choices(g.costs, tuning, settings.tuning_values, g.default).items():
+            run = g.costs[(choice.c_alpha, n)].run_id
+            if choice.beyond is not None:
+                wanted[NewConfig(run, (("algorithm.c_alpha", choice.beyond),))] = len(tuning)
+            else:
+                wanted[run] = max(wanted.get(run, 0), scoring.stop)
     return wanted
 
 
@@ -295,6 +415,8 @@ def _mechanism_rows(runs: pd.DataFrame, defaults: dict | None = None) -> pd.Data
     rows = []
     for (kind, sampling, c), group in table.groupby(["kind", "sampling", "c_alpha"], sort=True):
         single = group[group["workers"] == 1]
+        if single.empty:  # a c_α the tuned rule tried at some N > 1 only
+            continue
         for n, g in group[group["workers"] > 1].groupby("workers"):
             at_n = [float(np.interp(n, k, y)) for k, y in zip(g["k"], g["closed"])]
             one = [float(np.interp(n, k, y)) for k, y in zip(single["k"], single["closed"])]
@@ -334,7 +456,8 @@ def summarise(results: Results) -> Summary:
     eff = _efficiency_rows(results.settings, results.runs, results.meta).drop(columns=list(RUN_KEYS), errors="ignore")
     summary = Summary(instances=tuple(pl.values(results.runs, "kind")), efficiency=eff, verdicts=_verdict_rows(eff),
                       mechanism=_mechanism_rows(results.runs, results.settings.default_c_alpha),
-                      diagnostics=diagnostics_table(results.configs), plan=results.settings.sequential)
+                      diagnostics=diagnostics_table(results.configs), plan=results.settings.sequential,
+                      tuning_values=results.settings.tuning_values)
     title = (f"Speedup verdicts: E(N) [CI] and verdict per N ({rule_text(summary.plan)}; lin/SUB/und; * = some runs "
              "never reached the target: E(N) over those that did; ! = more of them than with one worker (exact test); "
              "↑ = interval above 1; → n: an open cell's seeds by the power calculation)")
@@ -433,12 +556,15 @@ def decided_fractions(eff: pd.DataFrame) -> dict[str, tuple[float, int, float, i
 
 def numbers(summary: Summary) -> list[Number]:
     """The rows of summary.csv: E(N) of every cell, and per instance the decided shares
-    (:func:`decided_fractions`)."""
+    (:func:`decided_fractions`) and the share of tuned cells whose c_α sits on an edge of their N's grid."""
     out = []
     for kind, (share, n, clear_share, n_clear) in decided_fractions(summary.efficiency).items():
         out.append(Number("decided_fraction", kind, no_interval(share, n)))
         if n_clear:
             out.append(Number("decided_fraction_clear", kind, no_interval(clear_share, n_clear)))
+    tuned = summary.efficiency[summary.efficiency["step_rule"] == TUNED]
+    for kind, g in tuned.groupby("instance"):
+        out.append(Number("tuned_on_edge_fraction", kind, no_interval(float(g["tuning_edge"].mean()), len(g))))
     for r in summary.efficiency.itertuples():
         label = (f"{pl.INSTANCE_NAMES.get(r.instance, r.instance)}, {pl.OPTIONS.get(r.sampling, r.sampling)}, {r.delay}, "
                  f"c_α {r.step_rule} ({r.c_alpha:g}), {r.target}, N={r.workers}")
@@ -490,13 +616,14 @@ def seeds_lines(summary: Summary) -> list[str]:
                    f"({plan.looks}·{grid})"
                    + "".join(f" ({kind}: {plan.for_instance(kind).level(grid):.4g}, {plan.for_instance(kind).looks}"
                              f" looks)" for kind in sorted(plan.caps))
-                   + f". Other cells: one look on the initial {plan.initial} seeds at "
-                   f"{CONFIDENCE:g} (the tuned c_α chosen on those seeds).")
+                   + f". Other cells: one look at {CONFIDENCE:g}, exponential delays on the initial {plan.initial} "
+                   "seeds; " + tuning_text(summary))
         expected = sum(sq.expected_false_verdicts(int((decided & rounds & (above["instance"] == kind)).sum()),
                                                   plan.confidence, plan.for_instance(kind).looks)
                        for kind in set(above["instance"]))
     else:
         expected = 0.0
+        out.append(tuning_text(summary))
     expected += int((decided & ~rounds).sum()) * (1.0 - CONFIDENCE)
     seeds = above.groupby(rounds)["runs"].agg(["min", "max"])
     out.append(f"{int(decided.sum())} of {len(above)} cells with N > 1 are decided (seeds per cell "
@@ -515,6 +642,23 @@ def seeds_lines(summary: Summary) -> list[str]:
                    f"{int(open_cells['seeds_needed'].isna().sum())} none (not estimable); the finite ones would take "
                    f"{np.nansum(finite['cpu_seconds_needed']):.3g} CPU-seconds more (their configs' mean wall time per run).")
     return out
+
+
+def tuning_text(summary: Summary) -> str:
+    """How the tuned c_α was chosen and scored (module docstring, "Step sizes"), and how many tuned cells still
+    chose an edge of their N's grid."""
+    tuned = summary.efficiency[summary.efficiency["step_rule"] == TUNED]
+    tuning, scoring = tuning_seeds(summary.plan)
+    if tuning is None:
+        how = "the tuned c_α chosen per N and target by ERT and scored on the same seeds (no sequential seeds)"
+    else:
+        how = (f"the tuned c_α chosen per N and target by ERT on seeds {tuning.start}–{tuning.stop - 1}, its N's grid "
+               f"extended past an edge choice (up to {summary.tuning_values} values), and scored on seeds "
+               f"{scoring.start}–{scoring.stop - 1}")
+    edge = int(tuned["tuning_edge"].sum()) if "tuning_edge" in tuned else 0
+    values = tuned["c_alpha_values"] if "c_alpha_values" in tuned else pd.Series(dtype=float)
+    return (how + f"; {edge} of {len(tuned)} tuned cells chose an edge of their N's grid"
+            + (f" (grids of {int(values.min())}–{int(values.max())} values)." if len(values) else "."))
 
 
 NOT_ESTIMABLE = "n/e"

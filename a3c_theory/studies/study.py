@@ -256,16 +256,26 @@ def no_interval(value: float, n: int) -> Estimate:
     return Estimate(float(value), nan, nan, int(n), "none (exact)")
 
 
+@dataclass(frozen=True)
+class NewConfig:
+    """A config the runs do not have yet, for :class:`SequentialStudy`: the config (part and grid point) of the
+    run ``like`` with the grid values ``changes`` (``((grid key, value), ...)``) in place of its own."""
+
+    like: str
+    changes: tuple
+
+
 @runtime_checkable
 class SequentialStudy(Protocol):
     """A study module that takes sequential seeds (:mod:`sequential`): its ``Settings`` has a ``sequential``
     field (a :class:`sequential.Plan` or None) and it says, from the runs so far, which configs need more.
 
-    ``more_seeds(results)`` returns ``{run id: seeds}``: for each config (part and grid point) that should
-    have more seeds, the id of one of its runs and the number of seeds it should have in all (the part's
-    seeds ``first_seed … first_seed + seeds − 1``). It depends only on the runs, so a rerun from cached runs
+    ``more_seeds(results)`` returns ``{config: seeds}``: for each config (part and grid point) that should
+    have more seeds, the id of one of its runs (or a :class:`NewConfig`, for a grid point the part's grid does
+    not hold yet) and the number of seeds it should have in all (the part's seeds
+    ``first_seed … first_seed + seeds − 1``). It depends only on the runs, so a rerun from cached runs
     asks for the same seeds.
     The run pipeline (:func:`a3c_theory.reproduce.run_parts`) runs them and asks again, until it asks for
     nothing new."""
 
-    def more_seeds(self, results: "Results") -> dict[str, int]: ...
+    def more_seeds(self, results: "Results") -> dict: ...

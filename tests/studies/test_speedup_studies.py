@@ -126,7 +126,9 @@ def test_sequential_cells_look_at_the_bonferroni_confidence_and_ask_seeds_for_th
     assert gap.loc[16, "verdict"] == ef.SUBLINEAR  # E(16) = 1000/3100 ≈ 0.32: decided at 10 seeds
     for n in open_n:
         assert wanted.get(gap.loc[n, "config_run"]) == 20 and wanted.get(gap.loc[n, "base_run"]) == 20
-    assert open_n and all(rid.startswith("1.0-") for rid in wanted)  # only the fixed c_α's configs
+    rounds = [rid for rid in wanted if isinstance(rid, str) and wanted[rid] != 20 or
+              isinstance(rid, str) and rid in set(gap["config_run"]) | set(gap["base_run"])]
+    assert open_n and all(rid.startswith("1.0-") for rid in rounds)  # the rounds: only the fixed c_α's configs
 
 
 def test_reproduce_asks_for_the_missing_seeds_of_a_config_only():
@@ -183,3 +185,103 @@ def test_stored_rows_give_the_summary_of_every_row():
     stored = report.dataframe_fields(speedup.summarise(speedup.Results("speedup", "t", kept, settings, results.meta)))
     assert full.keys() == stored.keys() and all(full[name].equals(stored[name]) for name in full)
     assert len(full["mechanism"]) == 6 and len(full["efficiency"])
+
+
+def _costs(per_c: dict, n: int = 4, seeds=range(10), horizon=1e6) -> dict:
+    """``{(c, N): _Config}`` with the given per-seed costs at one N > 1 and at N = 1 (cost 1000 everywhere)."""
+    out = {}
+    for c, cost in per_c.items():
+        for workers, value in ((1, 1000.0), (n, cost)):
+            costs = np.full(len(seeds), value, dtype=float)
+            out[(c, workers)] = speedup._Config(costs, np.full(len(seeds), horizon), np.array(list(seeds)),
+                                                f"{c}-{workers}", 0.1)
+    return out
+
+
+def test_tuned_choice_is_final_inside_its_grid_and_asks_for_the_next_ladder_value_on_an_edge():
+    interior = speedup.tuned_choices(_costs({1.0: 3000.0, 3.0: 1500.0, 10.0: 2000.0}), None, 7, 3.0)[4]
+    assert (interior.c_alpha, interior.edge, interior.beyond) == (3.0, False, None)
+    upper = speedup.tuned_choices(_costs({1.0: 3000.0, 3.0: 2000.0, 10.0: 1500.0}), None, 7, 3.0)[4]
+    assert (upper.c_alpha, upper.edge, upper.beyond) == (10.0, True, 30.0)
+    lower = speedup.tuned_choices(_costs({1.0: 1500.0, 3.0: 2000.0, 10.0: 3000.0}), None, 7, 3.0)[4]
+    assert (lower.c_alpha, lower.edge, lower.beyond) == (1.0, True, 0.3)
+    full = speedup.tuned_choices(_costs({1.0: 3000.0, 3.0: 2000.0, 10.0: 1500.0}), None, 3, 3.0)[4]
+    assert (full.c_alpha, full.edge, full.beyond) == (10.0, True, None)  # the grid is full: final, on an edge
+    # ERT ranks a value whose runs fail on some seeds by the total spent per success
+    failing = _costs({1.0: 1500.0, 3.0: 2000.0, 10.0: 3000.0})
+    failing[(1.0, 4)] = speedup._Config(np.r_[np.full(5, 1500.0), np.full(5, np.inf)], np.full(10, 1e6),
+                                        np.arange(10), "1.0-4", 0.1)
+    assert speedup.tuned_choices(failing, None, 7, 3.0)[4].c_alpha == 3.0
+    nothing = {key: speedup._Config(np.full(10, np.inf), e.horizon, e.seeds, e.run_id, 0.1)
+               for key, e in _costs({1.0: 0.0, 3.0: 0.0}).items()}
+    assert speedup.tuned_choices(nothing, None, 7, 3.0)[4] == speedup.Choice(3.0, (1.0, 3.0), False, None)
+
+
+def test_ladder_continues_the_grids_ratios():
+    assert speedup.beyond((1.0, 3.0, 10.0), True) == 30.0 and speedup.beyond((1.0, 3.0, 10.0), False) == 0.3
+    assert speedup.beyond((10.0, 30.0, 100.0), True) == 300.0 and speedup.beyond((10.0, 30.0, 100.0), False) == 3.0
+    assert speedup.beyond((3.0, 10.0, 30.0, 100.0), True) == 300.0 and speedup.beyond((2.0, 4.0), True) == 8.0
+
+
+def _two_halves():
+    """20 seeds: on seeds 0-9 each extra worker costs 100 updates at c = 1 and 10 at c = 3; on seeds 10-19
+    the reverse. Tuned on seeds 0-9 the choice at N > 1 is c = 3, which costs 100 per extra worker on the
+    scoring seeds 10-19: E(16) = 1000/2500 = 0.4 (sub-linear). Tuned on the scoring seeds it would be c = 1,
+    E(16) = 1000/1150 = 0.87 (linear)."""
+    a = speedup_runs({1.0: 100.0, 3.0: 10.0})
+    b = speedup_runs({1.0: 10.0, 3.0: 100.0})
+    return pd.concat([a[a["seed"] < 10], b[b["seed"] >= 10]], ignore_index=True)
+
+
+def speedup_runs(shift):
+    return _runs(shift, seeds=20)
+
+
+def test_tuned_c_alpha_is_chosen_on_the_tuning_seeds_and_scored_on_disjoint_ones():
+    from a3c_theory.studies import sequential
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0},
+                                sequential=sequential.Plan(initial=10, cap=300))
+    eff = speedup._efficiency_rows(settings, _two_halves())
+    tuned = eff[(eff["step_rule"] == speedup.TUNED) & (eff["target"] == "gap 50%")].set_index("workers")
+    assert (tuned.loc[[4, 16, 64], "c_alpha"] == 3.0).all()
+    assert tuned.loc[16, "efficiency"] == pytest.approx(1000 / 2500, rel=0.03) and tuned.loc[16, "verdict"] == ef.SUBLINEAR
+    assert (tuned["runs"] == 10).all() and tuned["paired"].all()
+    assert tuned["tuning_edge"].loc[[4, 16, 64]].all()  # c = 3 is the top of the grid {1, 3}
+    # without sequential seeds the choice and the score use every seed (in-sample), and the report says so
+    plain = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
+    same = speedup._efficiency_rows(plain, _two_halves())
+    assert (same[same["step_rule"] == speedup.TUNED]["runs"] == 20).all()
+
+
+def test_tuning_requests_extend_an_edge_choice_then_score_the_final_one():
+    from a3c_theory.studies import sequential
+    from a3c_theory.studies.study import NewConfig
+    settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0},
+                                sequential=sequential.Plan(initial=10, cap=300), tuning_values=3)
+    runs = _runs({1.0: 100.0, 3.0: 10.0})  # c = 3 best at every N > 1: the top edge of {1, 3}
+    wanted = speedup.tuning_requests(settings, runs)
+    new = {k: v for k, v in wanted.items() if isinstance(k, NewConfig)}
+    assert {(k.like.split("-")[1], k.changes) for k in new} >= {(str(n), (("algorithm.c_alpha", 9.0),)) for n in (4, 16, 64)}
+    assert set(new.values()) == {10}
+    # with c = 9 run at those N and it worse than 3, the choice is interior and final: scored on seeds 10-19
+    more = _runs({9.0: 300.0})
+    more.loc[more["workers"] == 1, "gap"] = 1.0  # at N = 1, where c = 1 and 3 tie, c = 9 never gets there
+    wanted = speedup.tuning_requests(settings, pd.concat([runs, more], ignore_index=True))
+    assert not any(isinstance(k, NewConfig) for k in wanted)
+    assert {wanted[f"3.0-{n}-0"] for n in (4, 16, 64)} == {20} and max(wanted.values()) == 20
+
+
+def test_reproduce_runs_a_new_grid_value_from_the_part_of_the_run_it_is_like():
+    from a3c_theory import reproduce
+    from a3c_theory.studies import spec
+    from a3c_theory.studies.study import NewConfig
+    s = spec.load({"experiment": {"type": "speedup", "seeds": 2},
+                   "part": [{"grid": {"run.workers": [1, 4], "algorithm.c_alpha": [1.0, 3.0]}}]}, speedup.Settings)
+    runs = pd.DataFrame({"run_id": [f"study/part0/w{n}c{c}s{k}" for n in (1, 4) for c in (1, 3) for k in (0, 1)],
+                         "run.workers": np.repeat([1, 4], 4), "algorithm.c_alpha": np.tile(np.repeat([1.0, 3.0], 2), 2),
+                         "seed": np.tile([0, 1], 4)})
+    like = "study/part0/w4c3s0"
+    assert reproduce._seed_requests(s, runs, {NewConfig(like, (("algorithm.c_alpha", 9.0),)): 2}) == [
+        (0, {"run.workers": 4, "algorithm.c_alpha": 9.0}, [0, 1])]
+    with pytest.raises(ValueError, match="not on the grid"):
+        reproduce._seed_requests(s, runs, {NewConfig(like, (("algorithm.c_beta", 9.0),)): 2})
