@@ -79,7 +79,7 @@ def cell_row(c: ttt.Cell, workers: int) -> dict:
 def efficiency_estimate(row) -> Estimate:
     """E(N) with its bootstrap interval from a row of :func:`cell_row` (a table row with those columns, read
     by attribute: a ``DataFrame.itertuples`` tuple or a ``Series``)."""
-    return Estimate(float(row.efficiency), float(row.lo), float(row.hi), int(row.n), resample.PERCENTILE)
+    return Estimate(float(row.efficiency), float(row.lo), float(row.hi), int(row.n), resample.EXPANDED)
 
 
 def verdict(estimate: Estimate, workers: int = 2, threshold: float = EFFICIENCY_LINEAR) -> str:
