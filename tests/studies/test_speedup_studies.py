@@ -247,6 +247,7 @@ def test_tuned_c_alpha_is_chosen_on_the_tuning_seeds_and_scored_on_disjoint_ones
     assert tuned.loc[16, "efficiency"] == pytest.approx(1000 / 2500, rel=0.03) and tuned.loc[16, "verdict"] == ef.SUBLINEAR
     assert (tuned["runs"] == 10).all() and tuned["paired"].all()
     assert tuned["tuning_edge"].loc[[4, 16, 64]].all()  # c = 3 is the top of the grid {1, 3}
+    assert set(eff[eff["step_rule"] == speedup.TUNED]["target"]) == {"gap 50%"}  # the gradient target is not tuned
     # without sequential seeds the choice and the score use every seed (in-sample), and the report says so
     plain = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0})
     same = speedup._efficiency_rows(plain, _two_halves())
