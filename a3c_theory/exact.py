@@ -259,8 +259,20 @@ def _as_distribution(x: np.ndarray) -> np.ndarray:
 def dense_solve(M: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``M x = b`` by LAPACK's ``dgesv`` from SciPy: the LAPACK that numba's ``np.linalg.solve`` calls, so the
     engine's compiled solves (``engine/small_exact.py``) round as these do on every machine. NumPy bundles
-    another OpenBLAS build, which on some CPUs rounds the same solve differently in the last bit. A singular
-    ``M`` raises ``numpy.linalg.LinAlgError``, as ``np.linalg.solve`` does."""
+    another OpenBLAS build, which on some CPUs rounds the same solve differently in the last bit.
+
+    Parameters
+    ----------
+    M : ndarray, shape (n, n)
+        A non-singular matrix (a singular one raises ``numpy.linalg.LinAlgError``, as ``np.linalg.solve`` does).
+    b : ndarray, shape (n,)
+        The right-hand side.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``x = M⁻¹ b``.
+    """
     _, _, x, info = sla.lapack.dgesv(M, b)
     if info > 0:
         raise np.linalg.LinAlgError("Singular matrix")

@@ -286,3 +286,18 @@ def test_reproduce_runs_a_new_grid_value_from_the_part_of_the_run_it_is_like():
         (0, {"run.workers": 4, "algorithm.c_alpha": 9.0}, [0, 1])]
     with pytest.raises(ValueError, match="not on the grid"):
         reproduce._seed_requests(s, runs, {NewConfig(like, (("algorithm.c_beta", 9.0),)): 2})
+
+
+def test_superlinear_tuned_cells_are_reported_with_their_step_sizes_and_the_start_up_burst():
+    row = {"instance": "paper", "sampling": "iid", "delay": "round_robin", "target": "gap 50%",
+           "step_rule": speedup.TUNED}
+    eff = pd.DataFrame([{**row, "workers": 1, "c_alpha": 30.0, "efficiency": 1.0, "lo": 1.0, "hi": 1.0,
+                         "superlinear": False, "mean_samples": 3500.0},
+                        {**row, "workers": 1024, "c_alpha": 300.0, "efficiency": 6.2, "lo": 4.6, "hi": 8.4,
+                         "superlinear": True, "mean_samples": 571.0},
+                        {**row, "workers": 256, "c_alpha": 100.0, "efficiency": 0.9, "lo": 0.7, "hi": 1.1,
+                         "superlinear": False, "mean_samples": 3900.0}])
+    (claim,) = speedup._tuned_superlinear_claims(eff)
+    assert "N=1024: E 6.20 [4.60, 8.40] at c_α 300 (one worker: 30), target after 571 samples (< N)" in claim.number
+    assert "N=256" not in claim.number and "is 10 times one worker" in claim.notes and "1 reach the target" in claim.notes
+    assert speedup._tuned_superlinear_claims(eff[eff["workers"] < 1024]) == []
