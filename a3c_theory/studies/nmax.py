@@ -182,7 +182,7 @@ def _online(group: pd.DataFrame, meta: pd.DataFrame, kind: str, levels: list[flo
     meta = meta.set_index("run_id") if "run_id" in meta.columns else pd.DataFrame()
     online = meta.index.intersection(group["run_id"])
     online = online[meta.loc[online, "hit_horizon"].notna()] if "hit_horizon" in meta.columns else online[:0]
-    recorded = meta.loc[online].reset_index()
+    recorded = meta.loc[online].copy().reset_index()  # copy: one block, not the many of a wide joined table
     if not strict and not all(f"target_levels_{target_name(kind, v)}" in recorded.columns for v in levels):
         online, recorded = online[:0], recorded.iloc[:0]
     return online, recorded
