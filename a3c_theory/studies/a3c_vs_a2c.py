@@ -16,8 +16,8 @@ is named by its ``label`` in the settings):
   where no multiplier reached the target on every run, the tuned A2C has no result: its label says "none
   reached", and it has no cost, ratio or verdict there.
 
-Measured per variant and N (means over the seeds whose run reaches the target, 95% percentile-bootstrap
-intervals; :mod:`time_to_target`): simulated time and total samples to close ``target_fraction`` of the gap. The cost of waiting alone is predicted by the compute-time
+Measured per variant and N (means over the seeds whose run reaches the target, 95% expanded
+percentile-bootstrap intervals; :mod:`time_to_target`): simulated time and total samples to close ``target_fraction`` of the gap. The cost of waiting alone is predicted by the compute-time
 model: A3C completes N / E[T] updates per unit time, A2C N / E[max_i T_i], so at equal samples to target
 
     time_A2C / time_A3C = E[max_{i≤N} T_i] / E[T] = (s (1 − (1−p)^N) + (1−p)^N) / (1 + p (s − 1)).
@@ -242,7 +242,7 @@ def draw(results: Results, summary: Summary, path) -> None:
     ax_c.set(xlabel="workers N", ylabel="time(A2C) / time(A3C)", title="(c) A2C's time over A3C's, vs the waiting cost")
     pl.save(fig, path, results.title,
             f"{summary.instance}: {summary_line(summary.diagnostics)}; tuned A2C multipliers {tuned_label(summary)}; "
-            "means over seeds, 95% percentile-bootstrap intervals")
+            "means over seeds, 95% expanded percentile-bootstrap intervals")
 
 
 def numbers(summary: Summary) -> list[Number]:

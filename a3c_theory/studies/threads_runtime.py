@@ -1,7 +1,8 @@
 """Runtime on this machine: real Hogwild threads (issue 8, item 7). (a) wall-clock time to target, (b)
 throughput (total samples / wall time of the run), (c) runtime speedup ``time(1)/time(N)`` vs N; the core
-count is drawn as a vertical line and printed on the figure. Uses the ``mode == "threads"`` runs. Times and
-throughputs: mean over seeds with a 95% percentile-bootstrap interval (never below zero).
+count is drawn as a vertical line and printed on the figure. Uses the ``mode == "threads"`` runs. Times: mean
+over seeds with a 95% expanded percentile-bootstrap interval (``time_to_target``); throughputs: mean with a 95%
+percentile-bootstrap interval (never below zero).
 
 A wall-clock speedup means something only when learning, not thread start-up, takes the time: the spec
 picks an instance, step size and target for which N = 1 needs seconds (``min_base_seconds``, default 2 s)
@@ -108,7 +109,7 @@ def draw(results: Results, summary: Summary, path) -> None:
     ax_b.set(xlabel="threads N", ylabel="million samples per second (all threads)", title="(b) throughput")
     ax_c.set(xlabel="threads N", ylabel="time(1) / time(N)", title="(c) runtime speedup (mean, 95% CI)")
     pl.save(fig, path, results.title, f"measured on this machine: {cores} CPU cores; "
-            "times and throughputs: mean, 95% percentile-bootstrap interval over seeds")
+            "means over seeds; times: 95% expanded percentile-bootstrap interval, throughputs: 95% percentile-bootstrap")
 
 
 def numbers(summary: Summary) -> list[Number]:

@@ -140,7 +140,7 @@ def difference_among_successes(a, b, *, seeds=None, level: float = resample.CONF
 
 def mean_among_successes(cost, level: float = resample.CONFIDENCE,
                          n_resamples: int = resample.N_BOOTSTRAP) -> Estimate:
-    """Mean cost over the runs that reached the target, with its percentile-bootstrap interval over seeds
+    """Mean cost over the runs that reached the target, with its expanded percentile-bootstrap interval over seeds
     (inside ``[min, max]`` of the successes, so never below 0); NaN without a success."""
     s = _successes(costs(cost))
     n = int(np.isfinite(s).sum())
