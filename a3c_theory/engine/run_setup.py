@@ -222,7 +222,7 @@ class SamplingLaws(LawsState):
     total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used since the previous refresh and
     the exact ones now (the bias of reusing them).
 
-    Two paths, one arithmetic: up to ``small_exact.REFRESH_MAX_STATES`` (128) states (:attr:`compiled`) ``π_θ`` and
+    Two paths, one arithmetic: up to ``small_exact.REFRESH_MAX_STATES`` (100) states (:attr:`compiled`) ``π_θ`` and
     ``P_π`` are formed by the NumPy calls ``exact.sampling_laws`` makes on its dense path and the two solves,
     the normalisations, the CDFs and the drift run in one compiled call (``small_exact.dense_sampling_laws``);
     larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started at the laws in use). Both solve

@@ -39,13 +39,14 @@ def dense_objective(logits, P3, r_sa, eta, gamma):
     return (1.0 - gamma) * np.dot(eta, V)
 
 
-REFRESH_MAX_STATES = 128
+REFRESH_MAX_STATES = 100
 """Largest ``nS`` whose option-1 laws are refreshed by :func:`dense_sampling_laws` (two dense LU solves of
-``nS × nS``: ~6 µs against ~70 µs of ``exact.sampling_laws`` on the 6-state chain, ~130 µs against ~170 µs on
-the 100-state paper instance). numba's ``np.linalg.solve`` calls SciPy's LAPACK ``dgesv``, as
+``nS × nS`` in one compiled call). Per refresh, compiled against ``exact.sampling_laws`` (median of 5 × 100
+refreshes at random θ, one BLAS thread): 74 against 113 µs on a 64-state garnet, 163 against 190 µs on a
+100-state garnet, 167 against 196 µs on the 100-state paper instance, but 367 against 292 µs on a 128-state
+garnet, hence this bound. numba's ``np.linalg.solve`` calls SciPy's LAPACK ``dgesv``, as
 ``exact.dense_solve`` does, so the two paths round alike on every machine (NumPy's own OpenBLAS build, which
-the exact path used before, differed from it in the last bit on some CPUs); above this size a dense solve
-costs more than the sparse exact path."""
+the exact path used before, differed from it in the last bit on some CPUs)."""
 
 
 @njit(cache=True, nogil=True)
