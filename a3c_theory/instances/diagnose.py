@@ -325,12 +325,9 @@ def summary_line(d, label: str | None = None) -> str:
     def g(key):
         v = d.get(key)
         return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
-
-    def _floored(v):
-        return "n/a" if v is None or not np.isfinite(v) else format_eps_app(float(v), 3)
     return ((f"{label}: " if label else "")
             + f"myopia {g('myopia')}, |λ2| critic {g('lambda2_critic')} / actor {g('lambda2_actor')}, "
-            f"TV(μ, d) {_floored(d.get('tv_mu_d'))}, ε_app {_floored(d.get('eps_app'))}")
+            f"TV(μ, d) {format_eps_app(d.get('tv_mu_d'), 3)}, ε_app {format_eps_app(d.get('eps_app'), 3)}")
 
 
 def format_report(diag: Diagnostics) -> str:

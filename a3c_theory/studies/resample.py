@@ -43,7 +43,8 @@ MAX_UNDEFINED = 0.05
 """Largest share of resamples with an undefined statistic that still gives a percentile interval."""
 METHODS = ("percentile", "expanded", "BCa")
 PERCENTILE = "percentile bootstrap"
-EXPANDED = "expanded percentile bootstrap"
+EXPANDED = f"{PERCENTILE}, expanded"
+"""The label :func:`bootstrap` gives an unpaired ``method="expanded"`` interval."""
 PAIRED = "paired bootstrap over seeds"
 
 

@@ -293,8 +293,14 @@ def tuning_seeds(plan) -> tuple[Optional[range], Optional[range]]:
 
 def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None,
                      only_rounds: bool = False) -> pd.DataFrame:
-    """The split-estimand cells of every (instance, sampling, delay, step rule, target, N); ``meta``: the runs'
-    metadata (:func:`_groups`). ``only_rounds``: only the cells that take sequential seeds (:func:`in_rounds`).
+    """The split-estimand cells of every (instance, sampling, delay, step rule, target, N) (:func:`_cell_rows`);
+    ``meta``: the runs' metadata (:func:`_groups`)."""
+    return _cell_rows(settings, _groups(settings, runs, meta), only_rounds)
+
+
+def _cell_rows(settings: Settings, groups: list[_Group], only_rounds: bool = False) -> pd.DataFrame:
+    """The cells of :func:`_efficiency_rows` from the runs' :func:`_groups`. ``only_rounds``: only the cells that
+    take sequential seeds (:func:`in_rounds`).
 
     Seeds and confidence (module docstring, "Sequential seeds"): a cell in the rounds is judged on every seed
     that both its configs have, at the plan's look confidence (``verdict``), and at the plan's joint
@@ -305,7 +311,7 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
     rows = []
     initial = range(plan.initial) if plan is not None else None
     tuning, scoring = tuning_seeds(plan)
-    for g in _groups(settings, runs, meta):
+    for g in groups:
         costs, workers = g.costs, g.workers
         rules = [(FIXED, {n: Choice(g.default, (g.default,), False, None) for n in workers})]
         if g.tunable and not only_rounds:
@@ -338,7 +344,7 @@ def _efficiency_rows(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame 
                              "joint_confidence": levels[1], "joint_verdict": joint["verdict"],
                              "joint_ert_verdict": ef.verdict(stats.Estimate(joint["ert_efficiency"], joint["ert_lo"],
                                                                             joint["ert_hi"], n), n),
-                             "in_rounds": rounds, "tuning_edge": chosen[n].edge and rule == TUNED,
+                             "in_rounds": rounds, "tuning_edge": chosen[n].edge,
                              "c_alpha_values": len(chosen[n].values),
                              **_needs(row, n, levels[0], scaled, base),
                              "config_run": scaled.run_id, "base_run": base.run_id})
@@ -368,25 +374,27 @@ def more_seeds(results: Results) -> dict:
     plan = results.settings.sequential
     if plan is None:
         return {}
-    eff = _efficiency_rows(results.settings, results.runs, results.meta, only_rounds=True)
+    groups = _groups(results.settings, results.runs, results.meta)
+    eff = _cell_rows(results.settings, groups, only_rounds=True)
     wanted: dict = {}
     for r in eff[(eff["workers"] > 1) & (eff["verdict"] == ef.UNDETERMINED)].itertuples():
         count = plan.for_instance(r.instance).wants(int(r.runs), float(r.seeds_needed))
         if count is not None:
             for rid in (r.config_run, r.base_run):
                 wanted[rid] = max(wanted.get(rid, 0), count)
-    for config, count in tuning_requests(results.settings, results.runs, results.meta).items():
+    for config, count in tuning_requests(results.settings, groups).items():
         wanted[config] = max(wanted.get(config, 0), count)
     return wanted
 
 
-def tuning_requests(settings: Settings, runs: pd.DataFrame, meta: pd.DataFrame | None = None) -> dict:
-    """The tuned rule's runs (module docstring, "Step sizes"): at every N whose choice is on an edge of its grid
-    and not final, the next value past it (a :class:`study.NewConfig` of that N's edge config) on the tuning
-    seeds; at every N whose choice is final, the chosen config on the scoring seeds too."""
+def tuning_requests(settings: Settings, groups: list[_Group]) -> dict:
+    """The tuned rule's runs (module docstring, "Step sizes"), from the runs' :func:`_groups`: at every N whose
+    choice is on an edge of its grid and not final, the next value past it (a :class:`study.NewConfig` of that
+    N's edge config) on the tuning seeds; at every N whose choice is final, the chosen config on the scoring
+    seeds too."""
     tuning, scoring = tuning_seeds(settings.sequential)
     wanted: dict = {}
-    for g in _groups(settings, runs, meta):
+    for g in groups:
         if not g.tunable:
             continue
         for n, choice in tuned_choices(g.costs, tuning, settings.tuning_values, g.default).items():

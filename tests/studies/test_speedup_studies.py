@@ -260,14 +260,15 @@ def test_tuning_requests_extend_an_edge_choice_then_score_the_final_one():
     settings = speedup.Settings(targets={"trap_chain": [0.5]}, grad_targets=[0.5], default_c_alpha={"trap_chain": 1.0},
                                 sequential=sequential.Plan(initial=10, cap=300), tuning_values=3)
     runs = _runs({1.0: 100.0, 3.0: 10.0})  # c = 3 best at every N > 1: the top edge of {1, 3}
-    wanted = speedup.tuning_requests(settings, runs)
+    wanted = speedup.tuning_requests(settings, speedup._groups(settings, runs, None))
     new = {k: v for k, v in wanted.items() if isinstance(k, NewConfig)}
     assert {(k.like.split("-")[1], k.changes) for k in new} >= {(str(n), (("algorithm.c_alpha", 9.0),)) for n in (4, 16, 64)}
     assert set(new.values()) == {10}
     # with c = 9 run at those N and it worse than 3, the choice is interior and final: scored on seeds 10-19
     more = _runs({9.0: 300.0})
     more.loc[more["workers"] == 1, "gap"] = 1.0  # at N = 1, where c = 1 and 3 tie, c = 9 never gets there
-    wanted = speedup.tuning_requests(settings, pd.concat([runs, more], ignore_index=True))
+    both = pd.concat([runs, more], ignore_index=True)
+    wanted = speedup.tuning_requests(settings, speedup._groups(settings, both, None))
     assert not any(isinstance(k, NewConfig) for k in wanted)
     assert {wanted[f"3.0-{n}-0"] for n in (4, 16, 64)} == {20} and max(wanted.values()) == 20
 
