@@ -14,7 +14,7 @@ import pytest
 from a3c_theory import config, engine, exact
 from a3c_theory.engine import run_setup
 from a3c_theory.engine.run_setup import SamplingLaws, prepare_run
-from a3c_theory.engine.samplers import distribution_cdf
+from a3c_theory.engine.samplers import distribution_cdf, guide_table
 from a3c_theory.engine.small_exact import pairwise_sum
 
 TRAP = {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}
@@ -47,6 +47,8 @@ def test_compiled_refresh_gives_the_exact_paths_laws_bit_for_bit(spec):
         assert np.array_equal(laws.mu, mu) and np.array_equal(laws.d, d)
         assert np.array_equal(setup.arrays.mu_cdf, distribution_cdf(mu))
         assert np.array_equal(setup.arrays.d_cdf, distribution_cdf(d))
+        assert np.array_equal(setup.arrays.mu_guide, guide_table(distribution_cdf(mu)))
+        assert np.array_equal(setup.arrays.d_guide, guide_table(distribution_cdf(d)))
         if mu_old is not None:
             assert laws.tv_mu[-1] == 0.5 * float(np.abs(mu - mu_old).sum())
             assert laws.tv_d[-1] == 0.5 * float(np.abs(d - d_old).sum())

@@ -19,6 +19,7 @@ Seeds are fixed, so the outcome is deterministic.
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 
 from a3c_theory import exact
@@ -231,3 +232,60 @@ def test_estimators_are_unbiased_on_a_discriminating_instance(sampling, actor):
         "psi": exact.regulariser_gradient(problem.policy, theta, problem.prior_policy, problem.prior_states),
     }
     _assert_unbiased({"g": G, "v": V, "psi": Psi}, expected)
+
+
+# ----------------------------------------------------------------------------- guide-table draws
+@njit
+def _guided_draws(cdf, lo, hi, guide, g_lo, m, us):
+    out = np.empty(us.shape[0], np.int64)
+    for i in range(us.shape[0]):
+        out[i] = samplers.categorical_cdf(cdf, lo, hi, guide, g_lo, m, us[i])
+    return out
+
+
+def _inverse_cdf(cdf, us):
+    """The smallest i with cdf[i] > u, else the last index: the draw's definition."""
+    return np.minimum(np.searchsorted(cdf, us, side="right"), cdf.size - 1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 100, 129])
+def test_guided_draw_is_the_inverse_cdf_draw(n):
+    """On CDFs with zero-probability entries (also at both ends), a last entry 1 and a CDF whose mass sits
+    in one bucket, the guide-table draw equals the smallest i with cdf[i] > u (else n − 1) for 20,000
+    uniforms, every bucket boundary j/m, every CDF value and its neighbours below and above."""
+    rng = np.random.default_rng(n)
+    for p in (rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n)) * (rng.random(n) < 0.4),
+              np.eye(n)[n - 1], np.eye(n)[0], np.r_[np.full(n - 1, 1e-9), 1.0][:n]):
+        if p.sum() == 0:
+            p = np.eye(n)[n // 2]
+        cdf = samplers.distribution_cdf(p)
+        guide = samplers.guide_table(cdf)
+        m = guide.size
+        assert m == samplers.guide_size(n) and m >= n and m & (m - 1) == 0
+        us = np.concatenate([rng.random(20_000), np.arange(m) / m, cdf, np.nextafter(cdf, 0.0),
+                             np.nextafter(cdf, 1.0)])
+        us = us[(us >= 0.0) & (us < 1.0)]
+        got = _guided_draws(cdf, 0, n, guide, 0, m, us)
+        np.testing.assert_array_equal(got, _inverse_cdf(cdf, us))
+        assert np.all(p[got] > 0) or n == 1
+
+
+def test_transition_row_guides_draw_each_rows_inverse_cdf():
+    """problem_arrays' per-row guide tables: for every (s, a) row of a 20-state MDP whose rows have 1 to 20
+    successors, the guided draw equals the inverse-CDF draw of that row."""
+    rng = np.random.default_rng(3)
+    P = rng.dirichlet(np.ones(20), size=(20, 3))
+    for s in range(20):
+        for a in range(3):
+            P[s, a, rng.permutation(20)[: (s * 3 + a) % 20]] = 0.0
+    P /= P.sum(axis=2, keepdims=True)
+    mdp = FiniteMDP.from_dense(P, rng.random((20, 3)), 0.9, np.full(20, 1 / 20))
+    assert set(np.diff(mdp.indptr)) == set(range(1, 21))
+    problem = Problem.make(mdp, feats.one_hot(20), pol.tabular(20, 3))
+    pa = samplers.problem_arrays(problem)
+    us = np.random.default_rng(0).random(2000)
+    for row in range(60):
+        lo, hi = pa.indptr[row], pa.indptr[row + 1]
+        g_lo, g_hi = pa.trans_guide_ptr[row], pa.trans_guide_ptr[row + 1]
+        got = _guided_draws(pa.trans_cdf, lo, hi, pa.trans_guide, g_lo, g_hi - g_lo, us)
+        np.testing.assert_array_equal(got, lo + _inverse_cdf(pa.trans_cdf[lo:hi], us))

@@ -27,7 +27,7 @@ from ..trace import machine_description
 from .kernels import initialise_chains, make_hyper, simulated_chunk, sync_chunk
 from .rng import seed_states
 from .small_exact import REFRESH_MAX_STATES, dense_sampling_laws
-from .samplers import SAMPLING_CODES, distribution_cdf, pending_arrays, problem_arrays, scratch_buffer
+from .samplers import SAMPLING_CODES, distribution_cdf, fill_guide, pending_arrays, problem_arrays, scratch_buffer
 
 CHUNK = 1 << 16
 """Most updates per compiled call (bounds schedule buffers; lets the progress bar move)."""
@@ -228,7 +228,7 @@ class SamplingLaws(LawsState):
     larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started at the laws in use). Both solve
     with SciPy's LAPACK (``exact.dense_solve``), so the laws are the same bits (``tests/test_engine_small_exact.py``)."""
 
-    ARRAYS = ("mu_cdf", "d_cdf")
+    ARRAYS = ("mu_cdf", "d_cdf", "mu_guide", "d_guide")
 
     def __init__(self, setup: RunSetup):
         super().__init__(setup)
@@ -252,8 +252,11 @@ class SamplingLaws(LawsState):
                 self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
                 self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
             self.mu, self.d = mu, d
-            self.setup.arrays.mu_cdf[:] = distribution_cdf(mu)
-            self.setup.arrays.d_cdf[:] = distribution_cdf(d)
+            arrays = self.setup.arrays
+            arrays.mu_cdf[:] = distribution_cdf(mu)
+            arrays.d_cdf[:] = distribution_cdf(d)
+            fill_guide(arrays.mu_cdf, arrays.mu_guide)
+            fill_guide(arrays.d_cdf, arrays.d_guide)
             return
         P3, eta, gamma = self._dense
         policy, theta = problem.policy, self.setup.theta
@@ -265,9 +268,10 @@ class SamplingLaws(LawsState):
         if first:  # a chain with several recurrent classes has no unique μ_θ (ValidationError, field P)
             exact.check_unique_stationary(P_pi)
         drift = record and not first
+        arrays = self.setup.arrays
         mu, d, tv_mu, tv_d = dense_sampling_laws(P_pi, eta, gamma, eta if first else self.mu,
-                                                 eta if first else self.d, drift, self.setup.arrays.mu_cdf,
-                                                 self.setup.arrays.d_cdf)
+                                                 eta if first else self.d, drift, arrays.mu_cdf, arrays.d_cdf,
+                                                 arrays.mu_guide, arrays.d_guide)
         if drift:
             self.tv_mu.append(tv_mu)
             self.tv_d.append(tv_d)
@@ -361,7 +365,8 @@ def finite_kernels() -> EnvKernels:
         pending=lambda arrays, n_slots, zeros=np.zeros: pending_arrays(n_slots, int(arrays.n_actions), zeros),
         scratch=lambda arrays, zeros=np.zeros: scratch_buffer(int(arrays.n_actions), zeros),
         laws=SamplingLaws,
-        private_laws=lambda arrays, copy: arrays._replace(mu_cdf=copy(arrays.mu_cdf), d_cdf=copy(arrays.d_cdf)),
+        private_laws=lambda arrays, copy: arrays._replace(**{name: copy(getattr(arrays, name))
+                                                             for name in SamplingLaws.ARRAYS}),
         diverged=lambda k, theta, w: divergence.first_non_finite(k, theta=theta, w=w),
         problem_meta=_finite_problem_meta,
     )

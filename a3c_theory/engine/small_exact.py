@@ -11,6 +11,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .samplers import fill_guide_segment
+
 MAX_STATES = 64
 """Largest ``nS`` evaluated here; larger instances use ``exact.objective`` (whose BLAS solve is then faster)."""
 
@@ -141,7 +143,7 @@ def _half_l1(p, q):
 
 
 @njit(cache=True, nogil=True)
-def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf):
+def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf, mu_guide, d_guide):
     """The linear algebra of one option-1 refresh on a small dense instance, from ``P_π`` (nS, nS)
     (DESIGN.md, option-1 laws; ``exact.sampling_laws``'s dense path: the same systems, assembled and
     solved in the same order, so the laws and CDFs are those of the exact path bit for bit)
@@ -150,7 +152,7 @@ def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf):
         d_θ:  (I − γP_πᵀ) d = (1−γ) η               (discounted visitation)
 
     each clipped at 0 and normalised; writes their CDFs (``samplers.distribution_cdf``) into ``mu_cdf`` and
-    ``d_cdf`` and returns ``(μ, d, tv_μ, tv_d)``, new arrays, with ``tv = ½‖p_new − p_old‖₁`` when ``record``
+    ``d_cdf``, and the CDFs' guide tables (``samplers.fill_guide``) into ``mu_guide`` and ``d_guide``, and returns ``(μ, d, tv_μ, tv_d)``, new arrays, with ``tv = ½‖p_new − p_old‖₁`` when ``record``
     (else 0)."""
     n_states = P_pi.shape[0]
     u = np.full(n_states, 1.0 / n_states)
@@ -169,6 +171,8 @@ def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf):
     _distribution(d)
     _write_cdf(mu, mu_cdf)
     _write_cdf(d, d_cdf)
+    fill_guide_segment(mu_cdf, 0, n_states, mu_guide, 0, mu_guide.shape[0])
+    fill_guide_segment(d_cdf, 0, n_states, d_guide, 0, d_guide.shape[0])
     if record:
         return mu, d, _half_l1(mu, mu_old), _half_l1(d, d_old)
     return mu, d, 0.0, 0.0
