@@ -41,6 +41,10 @@ def test_benchmark_json_has_every_key_with_finite_positive_values(results):
         assert all(_finite_positive(v) for v in row.values()), name
     for mode in MODES:
         assert _finite_positive(results["ns_per_sample"][mode]), mode
+    kernels = results["kernel_ns_per_update"]
+    assert set(kernels) == {"paper_iid", "paper_markov", "trap_chain_iid", "frozenlake4x4_iid"}
+    assert all(_finite_positive(v) for name, v in kernels.items() if name != "frozenlake4x4_iid")
+    assert kernels["paper_iid"] == pytest.approx(results["ns_per_sample"]["kernel"])
     assert json.loads(json.dumps(results)) == results  # JSON-ready as is
 
 

@@ -7,9 +7,13 @@ itself, not of ``exact.py``; BLAS is pinned to one thread. Keys (all rates in sa
 
 - ``kernel_samples_per_s``: the single-thread compiled worker loop (threads mode, one worker: the Hogwild
   loop of ``engine.threads.hogwild_chunk``, whose uncontended atomics cost a few ns per sample);
+- ``kernel_ns_per_update``: that loop's ns per update on the paper instance with i.i.d. and with Markovian
+  sampling (targets ≤ 200 ns each), and with i.i.d. sampling on the 6-state trap chain and on FrozenLake
+  4x4 (gymnasium; None when it is not installed): ``{"paper_iid", "paper_markov", "trap_chain_iid",
+  "frozenlake4x4_iid"}``;
 - ``numpy_reference_samples_per_s``: :func:`a3c_theory.reference.run_async` (same update, readable per-sample
   NumPy, uniforms from a ``numpy.random.Generator`` in batches);
-  ``speedup_vs_numpy`` = kernel ÷ NumPy (target ≥ 80);
+  ``speedup_vs_numpy`` = kernel ÷ NumPy (target ≥ 125: 200 ns at the NumPy rate of 25.5 µs per update);
 - ``simulated_overhead``: time per sample of the simulated runner with N = 16 round-robin workers
   (``τ = 15``, schedule generation included) ÷ that of the plain kernel (target ≤ 1.15);
 - ``thread_efficiency_paper``, ``thread_efficiency_garnet10k``, ``thread_efficiency_paper_batched``:
@@ -49,6 +53,8 @@ RADIUS = 100.0
 """Critic radius of every benchmark run (skips the theory-radius computation; rarely active)."""
 
 GARNET = {"kind": "garnet", "n_states": 10_000, "n_actions": 5, "branching": 10}
+TRAP_CHAIN = {"kind": "trap_chain", "n_states": 6, "critic_features": "one_hot"}
+FROZENLAKE = {"kind": "gymnasium", "env": "FrozenLake-v1", "map_name": "4x4", "critic_features": "one_hot"}
 
 
 def default_sizes(quick: bool) -> dict:
@@ -59,12 +65,20 @@ def default_sizes(quick: bool) -> dict:
             "repeats": 5}
 
 
-def _cfg(samples: int, problem: dict | None = None, **run_keys) -> config.Config:
+def _cfg(samples: int, problem: dict | None = None, sampling: str = "iid", **run_keys) -> config.Config:
     return config.from_dict({
         "problem": dict(problem or {}),
-        "algorithm": {"sampling": "iid", "refresh": 2**62, "radius": RADIUS},
+        "algorithm": {"sampling": sampling, "refresh": 2**62, "radius": RADIUS},
         "run": {"samples": samples, "snapshots": 20, **run_keys},
     })
+
+
+def _frozenlake_problem():
+    """FrozenLake 4x4 (None without gymnasium, an optional dependency)."""
+    try:
+        return config.build_problem(_cfg(1, FROZENLAKE))
+    except ImportError:
+        return None
 
 
 def _seconds_per_sample(cfg, problem) -> float:
@@ -166,17 +180,24 @@ def _bench_engine(sizes: dict) -> dict:
     counts = list(range(1, cores + 1))
     paper = config.build_problem(_cfg(1))
     garnet = config.build_problem(_cfg(1, GARNET))
+    trap_chain = config.build_problem(_cfg(1, TRAP_CHAIN))
+    frozenlake = _frozenlake_problem()
     K, Kp, Kg = sizes["kernel"], sizes["threads_paper"], sizes["threads_garnet"]
 
     def timed(cfg, problem):
         return lambda: _seconds_per_sample(cfg, problem)
 
-    single = _interleaved_medians({
+    single_cases = {
         "kernel": timed(_cfg(K, mode="threads"), paper),
+        "kernel_paper_markov": timed(_cfg(K, sampling="markov", mode="threads"), paper),
+        "kernel_trap_chain": timed(_cfg(K, TRAP_CHAIN, mode="threads"), trap_chain),
         "numpy": _numpy_measure(paper, sizes["numpy"]),
         "simulated_rr16": timed(_cfg(K, mode="simulated", workers=16, delay="round_robin"), paper),
         "sync16": timed(_cfg(K - K % 16, mode="sync", workers=16), paper),
-    }, repeats)
+    }
+    if frozenlake is not None:
+        single_cases["kernel_frozenlake4x4"] = timed(_cfg(K, FROZENLAKE, mode="threads"), frozenlake)
+    single = _interleaved_medians(single_cases, repeats)
     numpy_s = single["numpy"]
 
     threads_cases = {}
@@ -201,6 +222,11 @@ def _bench_engine(sizes: dict) -> dict:
     efficiency["independent_paper"] = _efficiency({n: threaded[f"independent_paper_N{n}"] for n in counts}, counts)
     return {
         "kernel_samples_per_s": 1.0 / single["kernel"],
+        "kernel_ns_per_update": {
+            "paper_iid": single["kernel"] * 1e9, "paper_markov": single["kernel_paper_markov"] * 1e9,
+            "trap_chain_iid": single["kernel_trap_chain"] * 1e9,
+            "frozenlake4x4_iid": single["kernel_frozenlake4x4"] * 1e9 if frozenlake is not None else None,
+        },
         "numpy_reference_samples_per_s": 1.0 / numpy_s,
         "speedup_vs_numpy": numpy_s / single["kernel"],
         "simulated_overhead": single["simulated_rr16"] / single["kernel"],
