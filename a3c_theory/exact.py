@@ -1471,16 +1471,30 @@ class Evaluator:
         Q = _q_from_value(rows, gamma, V)
         return ExactState(pi, log_pi, P_pi, r_pi, V, Q, d, mu)
 
+    @property
+    def stateless(self) -> bool:
+        """Whether every result is a function of the arguments alone: the dense path (the sparse one
+        warm-starts its solves from the previous call's solutions)."""
+        return self._dense
+
     def metrics(self, theta, w, lam: float = 0.0) -> dict:
         """Scalars at ``(θ, ω)``: ``J``, ``R``, ``J_lambda`` = J + λR, ``J_star``, ``gap`` = J* − J (clipped
         at 0 against rounding, ~1e-15, at an optimal θ),
         ``grad_norm_sq`` = ‖∇J‖², ``grad_lambda_norm_sq`` = ‖∇J + λ∇R‖², ``critic_gap`` = ‖ω − ω*_θ‖₂,
         ``eps_app`` = ε_app(θ). Each quantity by the same private function as the public one of its name
         (``objective``, ``policy_gradient``, ``regulariser``, ``regulariser_gradient``, ``td_fixed_point``,
-        ``approximation_error``), on the arrays of :meth:`state`."""
+        ``approximation_error``), on the arrays of :meth:`state`: :meth:`with_critic` of
+        :meth:`policy_metrics`."""
+        theta = self.problem.policy.check_theta(theta)
+        w = _check_vector("w", w, self.problem.critic_dim)
+        return self.with_critic(*self.policy_metrics(theta, lam), w)
+
+    def policy_metrics(self, theta, lam: float = 0.0) -> tuple[dict, np.ndarray]:
+        """What :meth:`metrics` computes from ``θ`` alone: ``(values, ω*_θ)``, ``values`` = every scalar but
+        ``critic_gap``, and the TD fixed point ``ω*_θ`` it is measured from (a seed batch reuses them at
+        ``θ_0``, ``pipeline.run_batch``)."""
         problem, mdp = self.problem, self.problem.mdp
         theta = problem.policy.check_theta(theta)
-        w = _check_vector("w", w, problem.critic_dim)
         lam = nonnegative_float("lam", lam)
         J_star = self.J_star
         st = self.state(theta)
@@ -1502,6 +1516,14 @@ class Evaluator:
             "gap": max(J_star - J, 0.0),
             "grad_norm_sq": float(grad @ grad),
             "grad_lambda_norm_sq": float(grad_lam @ grad_lam),
-            "critic_gap": float(np.linalg.norm(w - w_star)),
             "eps_app": _approximation_error(st.mu, st.V, Phi, w_star),
-        }
+        }, w_star
+
+    @staticmethod
+    def with_critic(values: dict, w_star: np.ndarray, w: np.ndarray) -> dict:
+        """:meth:`metrics` at ``ω`` from :meth:`policy_metrics`' ``(values, ω*_θ)``: ``critic_gap = ‖ω − ω*_θ‖₂``
+        added, in :meth:`metrics`' key order (before ``eps_app``)."""
+        out = {key: value for key, value in values.items() if key != "eps_app"}
+        out["critic_gap"] = float(np.linalg.norm(w - w_star))
+        out["eps_app"] = values["eps_app"]
+        return out

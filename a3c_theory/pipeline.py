@@ -96,19 +96,22 @@ def run_batch(cfgs: list, problem=None):
 
 
 class _StartMemo:
-    """A seed batch's ``exact.Evaluator`` that computes the metrics at ``θ = 0, ω = 0`` (every seed's first
-    snapshot, ``θ_0, ω_0``) once per ``λ``; any other point goes to the evaluator."""
+    """A seed batch's ``exact.Evaluator`` that computes the metrics at ``θ = 0`` (every seed's ``θ_0``, and the
+    first snapshots after it while the actor has not moved) once per ``λ``: the ``θ``-dependent values
+    (``Evaluator.policy_metrics``) are reused and ``critic_gap`` is taken at each snapshot's own ``ω``. On the
+    sparse path, whose solves warm-start from the previous call (a reuse there changes the bits of the calls
+    after it), only the point ``θ = 0, ω = 0`` is reused. Any other point goes to the evaluator."""
 
     def __init__(self, evaluator):
         self._evaluator = evaluator
-        self._at_start: dict[float, dict] = {}
+        self._at_start: dict[float, tuple] = {}
 
     def metrics(self, theta, w, lam: float = 0.0) -> dict:
-        if theta.any() or w.any():
+        if theta.any() or (w.any() and not self._evaluator.stateless):
             return self._evaluator.metrics(theta, w, lam)
         if lam not in self._at_start:
-            self._at_start[lam] = self._evaluator.metrics(theta, w, lam)
-        return dict(self._at_start[lam])
+            self._at_start[lam] = self._evaluator.policy_metrics(theta, lam)
+        return self._evaluator.with_critic(*self._at_start[lam], w)
 
 
 def _check_kind(cfg) -> None:

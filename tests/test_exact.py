@@ -312,6 +312,18 @@ def test_evaluator_metrics_match_the_functions():
     assert m["gap"] >= 0 and m["R"] <= 0
 
 
+def test_policy_metrics_with_critic_are_metrics_bit_for_bit():
+    problem, theta, _, _ = _instance(9, 7, 3, 0.85, "linear")
+    evaluator = ex.Evaluator(problem)
+    assert evaluator.stateless and not ex.Evaluator(problem, "sparse").stateless
+    values, w_star = evaluator.policy_metrics(theta, 0.7)
+    assert "critic_gap" not in values
+    for w in (np.zeros(3), np.array([0.3, -0.2, 0.1])):
+        m = evaluator.metrics(theta, w, 0.7)
+        assert list(evaluator.with_critic(values, w_star, w).items()) == list(m.items())  # values and key order
+    assert m["critic_gap"] == float(np.linalg.norm(w - w_star))
+
+
 # ----------------------------------------------------------------------------- validation
 def test_bad_arguments_name_their_field():
     problem, theta, _, _ = _instance(0, 4, 2, 0.9)

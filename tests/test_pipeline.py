@@ -44,3 +44,15 @@ def test_cli_run_writes_trace_metrics_and_metadata(tmp_path, capsys):
                                   check_exact=True)
     meta = frames.read_csv(tmp_path / "out" / "meta.csv")
     assert len(meta) == 1 and meta["radius"].iloc[0] == trace.meta["radius"]
+
+
+def test_a_seed_batchs_start_memo_gives_the_evaluators_metrics_at_theta_0():
+    from a3c_theory.pipeline import _StartMemo
+
+    problem = config.build_problem(config.from_dict({"problem": {"kind": "trap_chain", "n_states": 6}}))
+    memo, evaluator = _StartMemo(exact.Evaluator(problem)), exact.Evaluator(problem)
+    theta, rng = np.zeros(problem.policy.dim), np.random.default_rng(0)
+    for w in (np.zeros(problem.critic_dim), rng.normal(size=problem.critic_dim), rng.normal(size=problem.critic_dim)):
+        for lam in (0.0, 0.5):
+            assert list(memo.metrics(theta, w, lam).items()) == list(evaluator.metrics(theta, w, lam).items())
+    assert set(memo._at_start) == {0.0, 0.5}  # computed once per λ
