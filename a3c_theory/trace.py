@@ -6,6 +6,7 @@ written to a temporary name in the same folder and moved into place with ``os.re
 written last, so a folder with a ``trace.json`` holds a complete trace.
 """
 
+import functools
 import json
 import os
 import platform
@@ -127,7 +128,13 @@ def _jsonable(obj):
 
 
 def machine_description() -> dict:
-    """Cores, CPU model, platform and the versions of Python, numpy and numba."""
+    """Cores, CPU model, platform and the versions of Python, numpy and numba (a new dict each call; read
+    once per process, :func:`_machine`)."""
+    return dict(_machine())
+
+
+@functools.cache
+def _machine() -> dict:
     import numba
 
     cpu = platform.processor() or ""
