@@ -57,7 +57,7 @@ Notes on a few keys:
 import codecs
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -399,9 +399,14 @@ class Config:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
-        """The full nested dict of resolved values (every key of :data:`SCHEMA`; lists as lists)."""
-        return {section: {name: list(value) if isinstance(value, tuple) else value
-                          for name, value in asdict(getattr(self, section)).items()} for section in SECTIONS}
+        """The full nested dict of resolved values (every key of :data:`SCHEMA`, in its order; tuples as
+        lists). The values are numbers, strings, booleans, None and tuples of floats (``Key.check``): nothing
+        to deep-copy."""
+        def plain(value):
+            return list(value) if isinstance(value, tuple) else value
+
+        return {section: {name: plain(getattr(getattr(self, section), name)) for name in SCHEMA[section]}
+                for section in SECTIONS}
 
 
 # ----------------------------------------------------------------------------- parsing

@@ -10,6 +10,18 @@ from a3c_theory.errors import ValidationError
 from a3c_theory.problem import paper_problem
 
 
+def test_to_dict_is_the_dataclasses_as_dicts_with_tuples_as_lists():
+    import dataclasses
+
+    cfg = config.from_dict({"problem": {"kind": "garnet"}, "targets": {"avg_grad": [0.1, 0.2]}, "run": {"seed": 3}})
+    expected = {section: {name: list(value) if isinstance(value, tuple) else value
+                          for name, value in dataclasses.asdict(getattr(cfg, section)).items()}
+                for section in config.SECTIONS}
+    d = cfg.to_dict()
+    assert d == expected and [list(v) for v in d.values()] == [list(v) for v in expected.values()]
+    assert d["targets"]["avg_grad"] == [0.1, 0.2]
+
+
 def test_defaults_cover_every_key_of_the_contract():
     d = config.from_dict({}).to_dict()
     assert set(d) == {"problem", "algorithm", "run", "targets"}
