@@ -168,9 +168,9 @@ class _SimulatedStepper(_Stepper):
     """Simulated mode: the schedules of :mod:`.delays` drive ``kernels.simulated_chunk``."""
 
     def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar):
-        rcfg = cfg.run
-        self.schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed,
-                                                   min(CHUNK, rcfg.samples))
+        rcfg, alg = cfg.run, cfg.algorithm
+        longest = min(CHUNK, rcfg.samples, alg.refresh if alg.sampling == "iid" else CHUNK)  # (:meth:`advance`)
+        self.schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed, longest)
         self._clock = self.schedule
         self.applied = self.schedule.applied
         super().__init__(cfg, setup, recorder, bar, self.schedule.n_slots)
