@@ -91,9 +91,9 @@ class EnvKernels:
 
 class Shared:
     """What the runs of a seed batch (``pipeline.run_batch``: one config, many ``run.seed``) build once and
-    share: the problem, its fingerprint, the theory radius at ``θ_0 = 0`` (the same for every seed), an
-    ``exact.Evaluator`` (with its ``J*``), the targets' ``J`` (``targets.objective_function``) and their values
-    at ``θ_0, ω_0``."""
+    share: the problem, its fingerprint, its packed arrays, the theory radius at ``θ_0 = 0`` (the same for every
+    seed), an ``exact.Evaluator`` (with its ``J*``), the targets' ``J`` (``targets.objective_function``) and
+    their values at ``θ_0, ω_0``."""
 
     def __init__(self, cfg, problem=None):
         from .. import exact
@@ -106,6 +106,14 @@ class Shared:
         self.objective = objective_function(self.problem)
         self.target_start = {}  # the online targets' values at θ_0, ω_0 (the same for every seed)
         self._radius = None
+        self._arrays = None
+
+    def problem_arrays(self):
+        """``samplers.problem_arrays`` of the problem, packed once; each run gets private copies of the arrays
+        it writes (the option-1 laws', as a thread does: ``EnvKernels.private_laws``) and shares the rest."""
+        if self._arrays is None:
+            self._arrays = problem_arrays(self.problem)
+        return finite_kernels().private_laws(self._arrays, np.copy)
 
     def theory_radius(self) -> float:
         from .. import exact
@@ -138,7 +146,7 @@ def prepare_run(cfg, problem=None, shared: Shared | None = None) -> RunSetup:
 
         return prepare_cartpole_run(cfg, problem)
     alg = cfg.algorithm
-    arrays = problem_arrays(problem)
+    arrays = shared.problem_arrays() if shared is not None else problem_arrays(problem)
     theta = np.zeros(problem.policy.dim)
     w = np.zeros(problem.critic_dim)
     if alg.radius > 0:
