@@ -121,6 +121,7 @@ class _Stepper:
         self.k = 0
         self.kernel_seconds = 0.0
         self._laws_at: dict[int, tuple] = {}  # count -> laws after the refresh there, since the last checkpoint
+        self._laws_now = None  # the laws in use as a saved state (one of _laws_at's), when known
 
     def _arrays(self) -> tuple:
         s = self.setup
@@ -129,16 +130,20 @@ class _Stepper:
     def _refresh(self, k: int, replay: bool) -> None:
         """The i.i.d. laws' refresh at count ``k``; a replay reuses the laws computed there the first time."""
         if replay and k in self._laws_at:
-            self.laws.restore(self._laws_at[k])
+            self._laws_now = self._laws_at[k]
+            self.laws.restore(self._laws_now)
             return
         self.laws.refresh(record=not replay)
+        self._laws_now = None if replay else self.laws.state()
         if not replay:
-            self._laws_at[k] = self.laws.state()
+            self._laws_at[k] = self._laws_now
 
     def state(self) -> dict:
-        """The state at the current count (copies), to :meth:`restore` later."""
+        """The state at the current count (copies, but for the laws: the laws change only at refreshes, whose
+        saved state, never written to, is shared), to :meth:`restore` later."""
+        laws = None if self.laws is None else self._laws_now if self._laws_now is not None else self.laws.state()
         return {"k": self.k, "arrays": [a.copy() for a in self._arrays()], "clock": self._clock.state(),
-                "laws": None if self.laws is None else self.laws.state()}
+                "laws": laws}
 
     def checkpoint(self) -> dict:
         """:meth:`state`, as the start of the next replays: the laws refreshed before it are forgotten, those
@@ -153,6 +158,7 @@ class _Stepper:
         self._clock.restore(state["clock"])
         if self.laws is not None:
             self.laws.restore(state["laws"])
+            self._laws_now = state["laws"]
 
     def _after_chunk(self, k0: int, k1: int, tick: float, replay: bool) -> bool:
         """Book-keeping after the chunk ``[k0, k1)``; False if the run diverged in it."""
