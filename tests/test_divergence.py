@@ -140,3 +140,14 @@ def test_a_sweep_records_a_diverged_run_and_stats_count_it_as_never_reached(monk
     costs = stats.costs_to_target(table, target_fraction=0.01).set_index("run_id")["cost"]
     diverged = runs.index[runs["outcome"] == "diverged"]
     assert np.isinf(costs[diverged]).all() and costs.drop(diverged).equals(reached.drop(diverged))
+
+
+@pytest.mark.parametrize("value, finite", [
+    (np.array([1.0, -2.0]), True), (np.zeros(0), True), (np.array([1e300, 1e300]), True),
+    (np.array([1.0, np.nan]), False), (np.array([np.inf, 0.0]), False), (np.array([-np.inf]), False),
+    (np.array([[1.0, np.nan]]), False), (np.array([[1.0, 2.0]]), True), (np.array([1, 2]), True),
+    (0.5, True), (float("nan"), False), (float("-inf"), False), (np.float64(np.inf), False),
+])
+def test_first_non_finite_names_the_first_non_finite_quantity(value, finite):
+    assert divergence.first_non_finite(7, ok=np.ones(2), value=value) == \
+        (None if finite else divergence.Divergence(7, "value"))
