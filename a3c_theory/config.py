@@ -617,18 +617,21 @@ def _is_set(cfg: Config, name: str) -> bool:
     return _setting(cfg, name) != SCHEMA[section][key].default
 
 
+_REPLACEABLE = tuple(name for names in SUPPLIED_BY_FILE.values() for name in names)
+_MAYBE_UNUSED = tuple((k.name, k, tuple((*setting.split("."), values) for setting, values in k.used_by.items()))
+                      for k in KEYS if k.used_by or k.name in _REPLACEABLE)
+"""The keys :func:`ignored_keys` can report, in :data:`KEYS` order: ``(name, Key, ((section, key, values), …))``
+with the settings of :data:`USED_BY` split."""
+
+
 def ignored_keys(cfg: Config) -> list[str]:
     """The keys of ``cfg`` set to a non-default value that its settings do not use (:data:`USED_BY`) or
     that its file replaces (:func:`supplied_keys_of`, which reads the file's headers only when such a key is set)."""
-    replaceable = [name for names in SUPPLIED_BY_FILE.values() for name in names]
-    supplied = supplied_keys_of(cfg.problem) if any(_is_set(cfg, name) for name in replaceable) else {}
-    out = []
-    for name in (k.name for k in KEYS):
-        unused = name in supplied or (name in USED_BY and any(_setting(cfg, setting) not in values
-                                                              for setting, values in USED_BY[name].items()))
-        if unused and _is_set(cfg, name):
-            out.append(name)
-    return out
+    supplied = supplied_keys_of(cfg.problem) if any(_is_set(cfg, name) for name in _REPLACEABLE) else {}
+    return [name for name, k, conditions in _MAYBE_UNUSED
+            if getattr(getattr(cfg, k.section), k.key) != k.default
+            and (name in supplied or any(getattr(getattr(cfg, section), key) not in values
+                                         for section, key, values in conditions))]
 
 
 def deciding_settings(cfg: Config, name: str) -> tuple[str, ...]:
