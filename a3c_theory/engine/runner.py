@@ -141,7 +141,9 @@ class _Stepper:
     def state(self) -> dict:
         """The state at the current count (copies, but for the laws: the laws change only at refreshes, whose
         saved state, never written to, is shared), to :meth:`restore` later."""
-        laws = None if self.laws is None else self._laws_now if self._laws_now is not None else self.laws.state()
+        laws = self._laws_now
+        if laws is None and self.laws is not None:
+            laws = self.laws.state()
         return {"k": self.k, "arrays": [a.copy() for a in self._arrays()], "clock": self._clock.state(),
                 "laws": laws}
 
