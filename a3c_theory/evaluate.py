@@ -85,14 +85,15 @@ def _trace_arrays(trace) -> dict:
     return arrays
 
 
-def check_problem(trace, problem: Problem) -> None:
+def check_problem(trace, problem: Problem, fingerprint: dict | None = None) -> None:
     """Refuse to evaluate ``trace`` on a problem other than the one it was recorded on: the digests of
-    ``problem.fingerprint()`` must equal ``trace.meta["problem_fingerprint"]`` (a trace without one, from
-    an older version, is not checked). The error names the parts that differ and both package versions."""
+    ``problem.fingerprint()`` (``fingerprint`` when already computed) must equal
+    ``trace.meta["problem_fingerprint"]`` (a trace without one, from an older version, is not checked). The
+    error names the parts that differ and both package versions."""
     recorded = getattr(trace, "meta", {}).get("problem_fingerprint")
     if not recorded:
         return
-    current = problem.fingerprint()
+    current = problem.fingerprint() if fingerprint is None else fingerprint
     differ = sorted(name for name in set(recorded) | set(current) if recorded.get(name) != current.get(name))
     if differ:
         from . import __version__
@@ -116,16 +117,17 @@ def evaluate(trace, problem: Problem | LQRProblem | None = None) -> pd.DataFrame
     return evaluate_run(trace, problem)[0]
 
 
-def evaluate_run(trace, problem: Problem | LQRProblem | None = None,
-                 evaluator=None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
+def evaluate_run(trace, problem: Problem | LQRProblem | None = None, evaluator=None,
+                 fingerprint: dict | None = None) -> tuple[pd.DataFrame, divergence.Divergence | None]:
     """``(table, divergence)``: :func:`evaluate`'s table and where the run diverged (the trace's recorded
     divergence, else the first snapshot with a non-finite metric, named by its column), or None.
-    ``evaluator``: an ``exact.Evaluator`` of ``problem`` to reuse (a seed batch shares one)."""
+    ``evaluator``: an ``exact.Evaluator`` of ``problem`` to reuse, ``fingerprint``: ``problem.fingerprint()``
+    (a seed batch shares both)."""
     if problem is None:
         from . import config as config_module
 
         problem = config_module.build_problem(config_module.from_dict(trace.config))
-    check_problem(trace, problem)
+    check_problem(trace, problem, fingerprint)
     arrays = _trace_arrays(trace)
     if isinstance(problem, CartPoleProblem):  # no exact quantities: Monte Carlo returns
         from .envs.evaluation import metric_table

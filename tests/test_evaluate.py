@@ -123,3 +123,17 @@ def test_trace_whose_config_was_edited_is_refused_naming_what_differs(tmp_path):
     with pytest.raises(ValidationError) as err:
         evaluate(Trace.load(tmp_path))
     assert err.value.field == "trace" and "critic_features, mdp differ" in str(err.value)
+
+
+def test_a_known_fingerprint_stands_for_the_problems_in_the_check():
+    from a3c_theory import config, engine
+    from a3c_theory.evaluate import evaluate_run
+
+    cfg = config.from_dict({"problem": {"n_states": 6, "n_actions": 2, "feature_dim": 2},
+                            "algorithm": {"radius": 5.0}, "run": {"samples": 20, "snapshots": 3}})
+    problem = config.build_problem(cfg)
+    trace = engine.run(cfg, progress=False, problem=problem)
+    table, _ = evaluate_run(trace, problem, fingerprint=problem.fingerprint())
+    assert table.equals(evaluate(trace, problem))
+    with pytest.raises(ValidationError, match="mdp differ"):
+        evaluate_run(trace, problem, fingerprint={**problem.fingerprint(), "mdp": "0" * 16})
