@@ -195,6 +195,21 @@ def test_seed_states_are_distinct_and_reproducible():
     assert len({tuple(row) for row in a}) == 64
 
 
+def test_seed_states_rows_are_the_spawned_childrens_states_never_all_zero():
+    class AllZero:  # a stream whose generated state is all zero, which xoshiro cannot leave
+        def spawn(self, n):
+            return [self] * n
+
+        def generate_state(self, n_words, dtype):
+            return np.zeros(n_words, dtype)
+
+    children = np.random.SeedSequence(7).spawn(5)
+    expected = [child.generate_state(4, dtype=np.uint64).tolist() for child in children]
+    assert engine_rng.seed_states(np.random.SeedSequence(7), 5).tolist() == expected
+    assert engine_rng.seed_states(AllZero(), 2).tolist() == [[1, 2, 3, 4]] * 2
+    assert engine_rng.seed_states(np.random.SeedSequence(7), 0).shape == (0, 4)
+
+
 # ----------------------------------------------------------------------------- a discriminating instance
 def _discriminating_problem(actor: str, seed: int = 2):
     """6 states, 3 actions, γ = 0.6, rows ``P[s, a] ~ Dirichlet(0.3)`` (far from uniform), η with 0.85 on

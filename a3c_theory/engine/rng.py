@@ -94,8 +94,7 @@ def seed_states(seed_sequence: np.random.SeedSequence, n_streams: int) -> np.nda
     ``seed_sequence`` (an all-zero state, which xoshiro cannot leave, is replaced by a fixed one).
 
     Spawning advances ``seed_sequence``'s child counter; callers pass a dedicated SeedSequence."""
-    states = np.empty((n_streams, 4), dtype=np.uint64)
-    for i, child in enumerate(seed_sequence.spawn(n_streams)):
-        row = child.generate_state(4, dtype=np.uint64)
-        states[i] = row if row.any() else np.array([1, 2, 3, 4], dtype=np.uint64)
+    states = np.array([child.generate_state(4, dtype=np.uint64) for child in seed_sequence.spawn(n_streams)],
+                      dtype=np.uint64).reshape(n_streams, 4)
+    states[~states.any(axis=1)] = np.array([1, 2, 3, 4], dtype=np.uint64)
     return states
