@@ -319,8 +319,9 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class TargetSettings:
-    """``[targets]``: online hitting times (``a3c_theory.engine.targets``; simulated and sync modes replay the
-    bracket of a hit, threads mode checks copies taken on a dense grid after the run: ``engine.threads``)."""
+    """``[targets]``: online hitting times (``a3c_theory.engine.targets``; simulated and sync modes locate a hit
+    on copies taken at the fine grid of its bracket, threads mode checks copies taken on a dense grid after the
+    run: ``engine.threads``)."""
 
     gap: tuple = key((), Range(0.0, 1.0, True, False),
                      "fractions f of the gap J* − J(θ_0) to close: hit at the first k with J(θ_k) ≥ J(θ_0) + "
@@ -334,7 +335,7 @@ class TargetSettings:
                              "targets: ratio of the geometric grid of cheap checks (the bracket a hit is refined "
                              "in; threads mode checks at every step of the fine grid instead)")
     resolution: float = key(0.01, Range(0.0, 0.01, True, False),
-                            "targets: step of the fine grid a bracket is replayed on, as a fraction of the count "
+                            "targets: step of the fine grid a bracket is searched on, as a fraction of the count "
                             "(hit_resolution; one update, or one round in sync mode, at least)")
     after_last: str = key("stop", ("stop", "continue"),
                           "targets: stop once every target is reached, or continue to run.samples (threads "

@@ -4,9 +4,9 @@
 - Without targets a run's θ and ω snapshots are byte-identical to those of the code before targets existed
   (digests recorded at main f2d7d0f, numba 0.68.1, x86-64); with targets and ``after_last = "continue"``
   every snapshot, the delay histogram and the sampling-law bias equal those of the run without targets
-  (the replays leave no trace).
+  (the copies of the fine grids leave no trace).
 - A hitting time recorded online equals the one the module's definition gives when every update of the
-  same run is replayed and evaluated (exact.py at every count).
+  same run is evaluated (exact.py at every count).
 """
 
 import hashlib
@@ -65,12 +65,15 @@ def test_targets_that_go_on_to_the_horizon_leave_the_run_unchanged(name):
     for key in ("sampling_law_bias", "projections", "max_critic_norm"):
         assert online.meta.get(key) == plain.meta.get(key), key
     assert online.meta["stop_reason"] == "horizon"
-    assert online.meta["target_replayed_updates"] > 0  # replays happened, and changed nothing
+    checks = T.check_counts(d["run"]["samples"], online.meta["hit_check_ratio"], online.meta["hit_resolution"],
+                            d["run"]["workers"] if d["run"].get("mode") == "sync" else 1)
+    inside = [h for h in online.meta["hits"].values() if h is not None and h not in checks]
+    assert inside  # hits were located on the copies of a fine grid, and the copying changed nothing
 
 
-def _oracle_hits(cfg: config.Config, step: int) -> dict:
+def _oracle_hits(cfg: config.Config, step: int) -> tuple[dict, dict]:
     """The definition of engine/targets.py applied to every update of the same run (no targets), each
-    quantity from exact.Evaluator.metrics."""
+    quantity from exact.Evaluator.metrics: the hits, and the clock at each (the run's ``time_s`` there)."""
     K = cfg.run.samples
     plain = _with(cfg.to_dict(), run={"snapshots": K // step + 1}, targets={"gap": [], "avg_grad": [],
                                                                                 "critic_gap": []})
@@ -115,22 +118,25 @@ def _oracle_hits(cfg: config.Config, step: int) -> dict:
                         hit = next((p for p in inner if reached(quantity[kind](j, p))), ends[i])
                     break
             hits[T.target_name(kind, f)] = hit
-    return hits
+    return hits, {name: None if hit is None else float(trace.time_s[at[hit]]) for name, hit in hits.items()}
 
 
-@pytest.mark.parametrize("run_section, step", [
-    ({"workers": 4, "delay": "round_robin"}, 1),
-    ({"workers": 3, "delay": "exponential"}, 1),
-    ({"mode": "sync", "workers": 2}, 2),
+@pytest.mark.parametrize("run_section, step, resolution", [
+    ({"workers": 4, "delay": "round_robin"}, 1, 0.01),
+    ({"workers": 3, "delay": "exponential"}, 1, 0.01),
+    ({"mode": "sync", "workers": 2}, 2, 0.01),
+    ({"workers": 3, "delay": "exponential"}, 1, 0.004),  # brackets split at MAX_FINE points
 ])
-def test_online_hitting_times_equal_those_of_every_update_replayed(run_section, step):
+def test_online_hitting_times_equal_those_of_every_update_evaluated(run_section, step, resolution):
     cfg = config.from_dict({"problem": TRAP, "algorithm": {"c_alpha": 3.0, "refresh": 50},
                             "run": {"samples": 3000, "snapshots": 5, "seed": 7, **run_section},
-                            "targets": {**ALL_TARGETS, "check_ratio": 1.3, "after_last": "continue"}})
+                            "targets": {**ALL_TARGETS, "check_ratio": 1.3, "resolution": resolution,
+                                        "after_last": "continue"}})
     online = engine.run(cfg, progress=False).meta
-    expected = _oracle_hits(cfg, step)
+    expected, times = _oracle_hits(cfg, step)
     assert any(v is not None for v in expected.values()) and any(v is None for v in expected.values())
     assert online["hits"] == expected
+    assert online["hit_times"] == times  # the simulated clock after that many updates
     for name, hit in expected.items():
         if hit:
             assert 0 < online["hit_steps"][name] <= max(step, cfg.targets.resolution * hit)
@@ -182,6 +188,9 @@ def test_the_check_and_fine_grids():
     fine = T.fine_counts(1000, 1100, 0.01)
     assert fine[0] == 1010 and fine[-1] == 1100 and np.all(np.diff(fine) <= 10)
     assert list(T.fine_counts(50, 55, 0.01)) == [51, 52, 53, 54, 55]
+    split = T.check_counts(20_000, 1.5, 0.002)  # c_1 = 500: brackets of at most MAX_FINE fine points
+    assert list(split[:5]) == [0, 128, 256, 384, 500]
+    assert max(len(T.fine_counts(a, b, 0.002)) for a, b in zip(split[:-1], split[1:])) == T.MAX_FINE
     assert np.all(T.fine_counts(1600, 1920, 0.01, step=16) % 16 == 0)
 
 

@@ -20,7 +20,7 @@ time, ``time.process_time``), so a slow spell of the shared machine hits both al
 - ``study_batch_vs_kernel_rate``: the batch's runs per CPU-second ÷ the kernel-only rate (runs per second
   of compiled-kernel time alone, ``kernel_seconds``): the share of a run spent in the update kernels;
 - ``study_target_cost_fraction``: median share of a new-way run's wall time spent on the online
-  evaluations, checkpoints and replays (``target_cost_fraction``, timed inside the run);
+  evaluations at the checks and on the fine-grid copies (``target_cost_fraction``, timed inside the run);
   ``study_target_overhead``: the same cost measured from outside, everything included (the extra chunk
   ends of the checks too): process CPU of the new way's engine runs ÷ that of the same runs without
   targets, each stopped at the count where its online twin stopped, minus 1;

@@ -5,7 +5,7 @@
   application, simulated-delay and synchronous loops; :mod:`.delays`: delay schedules and compute-time
   models; :mod:`.run_setup`: initial state, seeds, run metadata and the per-environment
   ``EnvKernels``; :mod:`.runner`, :mod:`.threads`: the Python drivers; :mod:`.targets`: online hitting
-  times (checks, replays from checkpoints), with :mod:`.small_exact`'s compiled ``J(θ)`` for small instances.
+  times (checks, and the fine grid of a bracket searched on copies the kernels take), with :mod:`.small_exact`'s compiled ``J(θ)`` for small instances.
 - linear-quadratic problems (``problem.kind = "lqr"``, Gaussian policies): :mod:`.lqr_samplers` (Gaussian
   score, quadratic features, exact μ_K / d_K draws), :mod:`.lqr_setup` (initial gain, option-1 laws, the
   instability check); CartPole: :mod:`.cartpole_samplers`, :mod:`.cartpole_setup`. Both run the loops that

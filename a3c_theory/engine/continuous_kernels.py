@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 from .cache import cached_closure
 from .cpu_atomics import atomic_fetch_add, atomic_load
-from .kernels import project, step_sizes
+from .kernels import first_record, project, record_points, step_sizes
 from .rng import load_state, store_state
 from .snapshot_claims import claim_snapshots
 
@@ -47,15 +47,17 @@ def loops(samplers) -> Loops:
     env = samplers.__name__.rsplit(".", 1)[-1]
 
     def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
-                        comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats):
+                        comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats, rec_k, rec_theta, rec_w):
         """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (``kernels.simulated_chunk``)."""
         max_norm_sq = stats[0]
         n_projected = stats[1]
         sampling = hp.sampling
         with_prior = hp.with_prior
         radius = hp.radius
+        rec = first_record(rec_k, k0)
         for k in range(k0, k1):
             j = k - k0
+            rec = record_points(rec_k, rec_theta, rec_w, rec, k, theta, w)
             for c in range(comp_ptr[j], comp_ptr[j + 1]):
                 i = comp_worker[c]
                 s0, s1, s2, s3 = load_state(rng_states, i)
@@ -71,7 +73,7 @@ def loops(samplers) -> Loops:
         stats[1] = n_projected
 
     def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, r0, r1, per_sample,
-                   stats):
+                   stats, rec_k, rec_theta, rec_w):
         """Rounds ``r0 ≤ r < r1`` of synchronous A2C (``kernels.sync_chunk``)."""
         n_workers = rng_states.shape[0]
         inv = 1.0 / n_workers
@@ -79,7 +81,9 @@ def loops(samplers) -> Loops:
         n_projected = stats[1]
         sampling = hp.sampling
         with_prior = hp.with_prior
+        rec = first_record(rec_k, r0 * n_workers)
         for r in range(r0, r1):
+            rec = record_points(rec_k, rec_theta, rec_w, rec, r * n_workers, theta, w)
             for i in range(n_workers):
                 s0, s1, s2, s3 = load_state(rng_states, i)
                 s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, with_prior, crit_chain, act_chain, i,

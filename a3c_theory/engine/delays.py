@@ -6,8 +6,8 @@ slot), and the slot whose update is applied as update ``k``. Its delay is ``τ_k
 the read index of that update. Schedules depend only on the delay model and its own random stream, never
 on the learning, so they are generated chunk by chunk ahead of the update kernel
 (``kernels.simulated_chunk``) and cost a few ns per step. The schedule of ``[k0, k1)`` is the same
-however that range is cut into chunks, and ``state()``/``restore()`` copy and write back everything the
-next chunk depends on, so a stretch of a run can be replayed from a checkpoint (``engine.targets``).
+however that range is cut into chunks; ``clock_at(c, k0, clock0)`` is the clock after ``c`` updates for
+any ``c`` of the last chunk ``[k0, k1]`` (the times of the recorded points of ``engine.targets``).
 
 Exogenous delays (:class:`LookaheadSchedule`): ``τ_k`` is drawn for every update and clipped to ``k``;
 update ``k`` is drawn by worker ``k mod N`` from ``(θ_{r_k}, ω_{r_k})``, ``r_k = max(0, k − τ_k)``, and
@@ -164,10 +164,11 @@ def _push(heap_time, heap_worker, size, t, w):
 
 @njit(cache=True, _nrt=False)
 def event_chunk(k0, k1, model, sigma, prob, slowdown, timing_rng, heap_time, heap_worker, read_index, applied,
-                state, comp_ptr, comp_slot, comp_worker, apply_slot, delays):
+                state, comp_ptr, comp_slot, comp_worker, apply_slot, delays, times):
     """Schedule of steps ``k0 ≤ k < k1`` by discrete-event simulation of N workers (module docstring).
     ``state`` = float64[2]: (clock, worker freed by the last application); the heap holds the N − 1
-    busy workers between steps. Slot = worker. Returns the number of computations written."""
+    busy workers between steps; ``times[k − k0]`` = the clock after step ``k``. Slot = worker. Returns the
+    number of computations written."""
     n_workers = timing_rng.shape[0]
     clock = state[0]
     freed = np.int64(state[1])
@@ -209,6 +210,7 @@ def event_chunk(k0, k1, model, sigma, prob, slowdown, timing_rng, heap_time, hea
                 t_next = t_top
                 w_next = w_top
         clock = t_next
+        times[j] = clock
         freed = w_next
         apply_slot[j] = freed
         delays[j] = k - read_index[freed]
@@ -236,16 +238,6 @@ def sync_clock(model, sigma, prob, slowdown, timing_rng, n_rounds, clock):
 
 
 # ----------------------------------------------------------------------------- Python wrappers
-def _copy_state(schedule, names) -> dict:
-    return {name: getattr(schedule, name).copy() for name in names}
-
-
-def _restore_state(schedule, state: dict) -> None:
-    """Write a :func:`_copy_state` back in place (the arrays keep their identity)."""
-    for name, value in state.items():
-        getattr(schedule, name)[...] = value
-
-
 class _ChunkBuffers:
     """Reusable per-chunk schedule arrays for chunks of up to ``capacity`` steps and ``extra`` additional
     computations (the initial reads)."""
@@ -256,6 +248,7 @@ class _ChunkBuffers:
         self.comp_worker = np.zeros(capacity + extra, np.int64)
         self.apply_slot = np.zeros(capacity, np.int64)
         self.delays = np.zeros(capacity, np.int64)
+        self.times = np.zeros(capacity, np.float64)
 
 
 class LookaheadSchedule:
@@ -280,15 +273,6 @@ class LookaheadSchedule:
         self._nxt = np.full(self.n_slots, -1, np.int64)
         self._buf = _ChunkBuffers(capacity, self.n_slots)
 
-    _STATE = ("applied", "_rng", "_read_of", "_head", "_tail", "_nxt")
-
-    def state(self) -> dict:
-        """Copies of everything the next chunk depends on (:meth:`restore` replays from here)."""
-        return _copy_state(self, self._STATE)
-
-    def restore(self, state: dict) -> None:
-        _restore_state(self, state)
-
     def next_chunk(self, k0: int, k1: int) -> _ChunkBuffers:
         b = self._buf
         lookahead_chunk(np.int64(k0), np.int64(k1), np.int64(self.n_workers), np.int64(self.max_delay),
@@ -299,6 +283,10 @@ class LookaheadSchedule:
     def clock(self, k: int) -> float:
         """Simulated time after ``k`` updates: ``⌈k / N⌉``."""
         return float(-(-k // self.n_workers))
+
+    def clock_at(self, c: int, k0: int, clock0: float) -> float:
+        """Simulated time after ``c`` updates (any c; module docstring)."""
+        return self.clock(c)
 
 
 class EventSchedule:
@@ -319,25 +307,21 @@ class EventSchedule:
         self._state = np.zeros(2, np.float64)
         self._buf = _ChunkBuffers(capacity, n_workers)
 
-    _STATE = ("applied", "_rng", "_heap_time", "_heap_worker", "_read_index", "_state")
-
-    def state(self) -> dict:
-        """Copies of everything the next chunk depends on (:meth:`restore` replays from here)."""
-        return _copy_state(self, self._STATE)
-
-    def restore(self, state: dict) -> None:
-        _restore_state(self, state)
-
     def next_chunk(self, k0: int, k1: int) -> _ChunkBuffers:
         b = self._buf
         event_chunk(np.int64(k0), np.int64(k1), *self._params, self._rng, self._heap_time, self._heap_worker,
                     self._read_index, self.applied, self._state, b.comp_ptr, b.comp_slot, b.comp_worker,
-                    b.apply_slot, b.delays)
+                    b.apply_slot, b.delays, b.times)
         return b
 
     def clock(self, k: int) -> float:
         """Simulated time of the last application (valid for the ``k1`` of the last chunk)."""
         return float(self._state[0])
+
+    def clock_at(self, c: int, k0: int, clock0: float) -> float:
+        """Simulated time after ``c`` updates, ``k0 ≤ c ≤ k1`` for the last chunk ``[k0, k1)``, which started
+        at ``clock0``."""
+        return clock0 if c == k0 else float(self._buf.times[c - 1 - k0])
 
 
 class SyncClock:
@@ -349,14 +333,6 @@ class SyncClock:
         self._params = (np.int64(_TIME_CODES[model]), np.float64(sigma), np.float64(prob), np.float64(slowdown))
         self._rng = seed_states(seed_sequence, n_workers)
         self.time = 0.0
-
-    def state(self) -> dict:
-        """Copies of the clock and its streams (:meth:`restore` replays from here)."""
-        return {"_rng": self._rng.copy(), "time": self.time}
-
-    def restore(self, state: dict) -> None:
-        self._rng[...] = state["_rng"]
-        self.time = state["time"]
 
     def advance(self, n_rounds: int) -> float:
         self.time = sync_clock(*self._params, self._rng, np.int64(n_rounds), np.float64(self.time))

@@ -33,6 +33,11 @@ N = 1, operation for operation.
 Kernels are compiled with ``_nrt=False`` (no reference counting; they allocate nothing, the caller owns every
 array; see ``samplers``) and ``nogil=True``.
 
+Recorded points (:func:`record_points`): ``rec_k`` lists counts ascending, ended by a sentinel above every
+count; at each listed count ``k0 ≤ c < k1`` the loop copies ``θ_c, ω_c`` (the parameters after ``c`` updates)
+into row ``i`` of ``rec_theta``/``rec_w`` (``c = rec_k[i]``). ``engine.targets`` evaluates its fine grids on
+these copies; copying changes no arithmetic of the run.
+
 ``stats`` (float64[2]) accumulates across calls: ``stats[0]`` the largest ``‖ω‖₂²`` seen after any
 projection step, ``stats[1]`` the number of steps where the projection was active.
 """
@@ -98,21 +103,44 @@ def project(w, radius):
     return norm_sq, 1
 
 
+@njit(inline="always")
+def first_record(rec_k, k0):
+    """Index of the first recorded count ``≥ k0`` (module docstring)."""
+    i = 0
+    while rec_k[i] < k0:
+        i += 1
+    return i
+
+
+@njit(inline="always")
+def record_points(rec_k, rec_theta, rec_w, i, k, theta, w):
+    """Copy ``θ, ω`` into row ``i`` if ``k = rec_k[i]``; returns the index of the next count to record."""
+    if rec_k[i] != k:
+        return i
+    for j in range(theta.shape[0]):
+        rec_theta[i, j] = theta[j]
+    for j in range(w.shape[0]):
+        rec_w[i, j] = w[j]
+    return i + 1
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
-                    comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats):
-    """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (module docstring). Step ``k`` runs the
-    computations ``comp_ptr[k−k0] ≤ c < comp_ptr[k−k0+1]`` (worker ``comp_worker[c]`` draws into slot
-    ``comp_slot[c]`` from its own stream and chains), then applies slot ``apply_slot[k−k0]`` with
-    ``(α_k, β_k)`` and projects ``ω``."""
+                    comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats, rec_k, rec_theta, rec_w):
+    """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (module docstring). Step ``k`` records ``θ_k, ω_k``
+    if ``k`` is in ``rec_k``, runs the computations ``comp_ptr[k−k0] ≤ c < comp_ptr[k−k0+1]`` (worker
+    ``comp_worker[c]`` draws into slot ``comp_slot[c]`` from its own stream and chains), then applies slot
+    ``apply_slot[k−k0]`` with ``(α_k, β_k)`` and projects ``ω``."""
     max_norm_sq = stats[0]
     n_projected = stats[1]
     sampling = hp.sampling
     n_step = hp.n_step
     with_prior = hp.with_prior
     radius = hp.radius
+    rec = first_record(rec_k, k0)
     for k in range(k0, k1):
         j = k - k0
+        rec = record_points(rec_k, rec_theta, rec_w, rec, k, theta, w)
         for c in range(comp_ptr[j], comp_ptr[j + 1]):
             i = comp_worker[c]
             s0, s1, s2, s3 = load_state(rng_states, i)
@@ -130,11 +158,11 @@ def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i,
 
 @njit(cache=True, nogil=True, _nrt=False)
 def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, r0, r1, per_sample,
-               stats):
+               stats, rec_k, rec_theta, rec_w):
     """Rounds ``r0 ≤ r < r1`` of synchronous A2C with ``N = rng_states.shape[0]`` workers (module
-    docstring): worker ``i`` draws into slot ``i``; the average is applied with the step sizes of
-    ``k = rN`` (or, if ``per_sample``, update ``i`` with those of ``k = rN + i``) and ``ω`` projected
-    once per round."""
+    docstring): round ``r`` records ``θ, ω`` if ``k = rN`` is in ``rec_k``; worker ``i`` draws into slot
+    ``i``; the average is applied with the step sizes of ``k = rN`` (or, if ``per_sample``, update ``i``
+    with those of ``k = rN + i``) and ``ω`` projected once per round."""
     n_workers = rng_states.shape[0]
     inv = 1.0 / n_workers
     max_norm_sq = stats[0]
@@ -142,7 +170,9 @@ def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend
     sampling = hp.sampling
     n_step = hp.n_step
     with_prior = hp.with_prior
+    rec = first_record(rec_k, r0 * n_workers)
     for r in range(r0, r1):
+        rec = record_points(rec_k, rec_theta, rec_w, rec, r * n_workers, theta, w)
         for i in range(n_workers):
             s0, s1, s2, s3 = load_state(rng_states, i)
             s0, s1, s2, s3 = draw_update(pa, theta, w, sampling, n_step, with_prior, crit_chain, act_chain, i,

@@ -118,15 +118,15 @@ class LQRSamplingLaws(LawsState):
 
     ARRAYS = ("mu_sqrt", "K_law")
 
-    def refresh(self, record: bool = True) -> None:
+    def refresh(self) -> None:
         """Laws at the current K; kept as they are when K no longer stabilises (a Hogwild refresh can see it
-        before the divergence check ends the run); ``record=False`` (a replay) records no drift."""
+        before the divergence check ends the run)."""
         problem = self.setup.problem
         K = np.array(self.setup.theta, dtype=np.float64).reshape(problem.action_dim, problem.state_dim)
         if not (np.all(np.isfinite(K)) and spectral_radius(problem.closed_loop(K)) < 1):
             return
         Sigma = exact.stationary_covariance(problem, K)
-        if self.mu is not None and record:
+        if self.mu is not None:
             self.tv_mu.append(float(gaussian_tv_bound(self.mu, Sigma)))
             self.tv_d.append(visitation_tv_bound(problem, self.d, self.mu, K, Sigma))
         self.mu, self.d = Sigma, K

@@ -200,9 +200,9 @@ def check_problem(cfg, problem) -> None:
 
 class LawsState:
     """What the option-1 laws of every environment kind share: the laws in use ``mu``, ``d`` (the next
-    refresh's warm starts), the drifts recorded at each refresh (``tv_mu``, ``tv_d``), and saving and
-    restoring them (for replays) with the kernels' arrays named by ``ARRAYS``, which hold what the kernels
-    sample from."""
+    refresh's warm starts), the drifts recorded at each refresh (``tv_mu``, ``tv_d``), and the names of the
+    kernels' arrays that hold what the kernels sample from (``ARRAYS``; threads mode gives each worker
+    private copies of them)."""
 
     ARRAYS: tuple[str, ...] = ()
 
@@ -212,17 +212,6 @@ class LawsState:
         self.d = None
         self.tv_mu: list[float] = []
         self.tv_d: list[float] = []
-
-    def state(self) -> tuple:
-        """What the next refresh and the kernels depend on (copies)."""
-        arrays = self.setup.arrays
-        return (self.mu, self.d, *(getattr(arrays, name).copy() for name in self.ARRAYS))
-
-    def restore(self, state: tuple) -> None:
-        """Put back a :meth:`state`."""
-        self.mu, self.d, *saved = state
-        for name, values in zip(self.ARRAYS, saved):
-            getattr(self.setup.arrays, name)[:] = values
 
 
 class SamplingLaws(LawsState):
@@ -248,15 +237,15 @@ class SamplingLaws(LawsState):
         """Whether the refreshes run in compiled code (a small instance)."""
         return self._dense is not None
 
-    def refresh(self, record: bool = True) -> None:
-        """Recompute the laws at the current θ; ``record=False`` (a replay) records no drift."""
+    def refresh(self) -> None:
+        """Recompute the laws at the current θ, recording the drift of the laws used since the last refresh."""
         from .. import exact
 
         problem = self.setup.problem
         if self._dense is None:
             pi = problem.policy.probabilities(self.setup.theta)
             mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
-            if self.mu is not None and record:
+            if self.mu is not None:
                 self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
                 self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
             self.mu, self.d = mu, d
@@ -275,7 +264,7 @@ class SamplingLaws(LawsState):
         first = self.mu is None
         if first:  # a chain with several recurrent classes has no unique μ_θ (ValidationError, field P)
             exact.check_unique_stationary(P_pi)
-        drift = record and not first
+        drift = not first
         arrays = self.setup.arrays
         mu, d, tv_mu, tv_d = dense_sampling_laws(P_pi, eta, gamma, eta if first else self.mu,
                                                  eta if first else self.d, drift, arrays.mu_cdf, arrays.d_cdf,

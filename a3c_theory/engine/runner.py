@@ -19,7 +19,7 @@ A run (Algorithm 1 of the paper):
    left the floats stops there: its trace keeps the snapshots taken so far and ``meta`` records
    ``outcome = "diverged"``, ``diverged_at`` (the chunk's end count) and ``diverged_quantity``;
 6. with targets (config ``[targets]``), checks them at the points of their check grid and records their
-   hitting times online (:mod:`.targets`, which replays a bracket from a checkpoint of the stepper); once
+   hitting times online (:mod:`.targets`, on copies of ``θ, ω`` the stepper takes at its fine grid); once
    every target is reached the run stops there (a last snapshot at that count) unless
    ``targets.after_last = "continue"``. ``meta["stop_reason"]`` says why a run ended: ``"all_targets"``,
    ``"horizon"`` or ``"diverged"`` (threads mode: the last two), and ``meta["updates_run"]`` how far it went.
@@ -37,8 +37,7 @@ Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, proble
 
 ``trace.meta`` (built by ``run_setup.run_meta``, as in threads mode) also records ``kernel_seconds`` (real
 time inside the compiled kernels, including the compilation or cache load of the first call in a process),
-``wall_seconds`` and ``kernel_ns_per_sample`` (over the updates run; replays are not counted there but in
-the targets' ``target_seconds``).
+``wall_seconds`` and ``kernel_ns_per_sample`` (over the updates run).
 """
 
 import time
@@ -107,9 +106,9 @@ class _Recorder:
 
 
 class _Stepper:
-    """A simulated or sync run between chunk ends: :meth:`advance` runs it to a count, :meth:`state` and
-    :meth:`restore` checkpoint it (``engine.targets`` replays from a checkpoint; a replay (``replay=True``)
-    records nothing: no delays, no progress, no kernel time, no divergence check)."""
+    """A simulated or sync run between chunk ends: :meth:`advance` runs it to a count, copying ``θ, ω`` and
+    the clock at the counts set by :meth:`record_at` on the way (``engine.targets`` evaluates its fine grids
+    on those copies)."""
 
     def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar, n_slots: int):
         self.cfg, self.setup, self.recorder, self.bar = cfg, setup, recorder, bar
@@ -120,53 +119,43 @@ class _Stepper:
         self.laws = setup.kernels.laws(setup) if cfg.algorithm.sampling == "iid" else None
         self.k = 0
         self.kernel_seconds = 0.0
-        self._laws_at: dict[int, tuple] = {}  # count -> laws after the refresh there, since the last checkpoint
-        self._laws_now = None  # the laws in use as a saved state (one of _laws_at's), when known
+        self._rec_k = np.zeros(0, np.int64)
+        self.record_at(self._rec_k)
 
-    def _arrays(self) -> tuple:
-        s = self.setup
-        return s.theta, s.w, s.rng_states, s.crit_chain, s.act_chain, self.pend_i, self.pend_f, self.stats
+    def record_at(self, counts: np.ndarray) -> None:
+        """Copy ``θ, ω`` and the clock at ``counts`` (ascending, above the current count) as the run passes
+        them; :attr:`recorded` holds the copies."""
+        n = len(counts)
+        if n + 1 > len(self._rec_k):
+            self._rec_k = np.zeros(n + 1, np.int64)
+            self._rec_theta = np.zeros((n + 1, self.theta.size))
+            self._rec_w = np.zeros((n + 1, self.w.size))
+            self._rec_clock = np.zeros(n + 1)
+        self._rec_k[:n] = counts
+        self._rec_k[n] = np.iinfo(np.int64).max  # the sentinel (kernels.record_points)
+        self._n_rec = n
+        self._next_clock = 0
 
-    def _refresh(self, k: int, replay: bool) -> None:
-        """The i.i.d. laws' refresh at count ``k``; a replay reuses the laws computed there the first time."""
-        if replay and k in self._laws_at:
-            self._laws_now = self._laws_at[k]
-            self.laws.restore(self._laws_now)
-            return
-        self.laws.refresh(record=not replay)
-        self._laws_now = None if replay else self.laws.state()
-        if not replay:
-            self._laws_at[k] = self._laws_now
+    @property
+    def recorded(self) -> tuple:
+        """``(counts, θ rows, ω rows, clocks)`` of the counts set by :meth:`record_at` (valid once passed)."""
+        n = self._n_rec
+        return self._rec_k[:n], self._rec_theta[:n], self._rec_w[:n], self._rec_clock[:n]
 
-    def state(self) -> dict:
-        """The state at the current count (copies, but for the laws: the laws change only at refreshes, whose
-        saved state, never written to, is shared), to :meth:`restore` later."""
-        laws = self._laws_now
-        if laws is None and self.laws is not None:
-            laws = self.laws.state()
-        return {"k": self.k, "arrays": [a.copy() for a in self._arrays()], "clock": self._clock.state(),
-                "laws": laws}
+    def _records(self) -> tuple:
+        return self._rec_k, self._rec_theta, self._rec_w
 
-    def checkpoint(self) -> dict:
-        """:meth:`state`, as the start of the next replays: the laws refreshed before it are forgotten, those
-        refreshed after it are kept, so that a replay from it reuses them."""
-        self._laws_at = {k: v for k, v in self._laws_at.items() if k >= self.k}
-        return self.state()
+    def _clock_records(self, k1: int, clock_at) -> None:
+        """The clocks of the recorded counts below ``k1`` not yet stamped, ``clock_at(c)`` each."""
+        i = self._next_clock
+        while i < self._n_rec and self._rec_k[i] < k1:
+            self._rec_clock[i] = clock_at(int(self._rec_k[i]))
+            i += 1
+        self._next_clock = i
 
-    def restore(self, state: dict) -> None:
-        self.k = state["k"]
-        for array, saved in zip(self._arrays(), state["arrays"]):
-            array[...] = saved
-        self._clock.restore(state["clock"])
-        if self.laws is not None:
-            self.laws.restore(state["laws"])
-            self._laws_now = state["laws"]
-
-    def _after_chunk(self, k0: int, k1: int, tick: float, replay: bool) -> bool:
+    def _after_chunk(self, k0: int, k1: int, tick: float) -> bool:
         """Book-keeping after the chunk ``[k0, k1)``; False if the run diverged in it."""
         self.k = k1
-        if replay:
-            return True
         self.kernel_seconds += time.perf_counter() - tick
         self.bar.update(k1 - k0)
         return not self.recorder.diverged(self.setup, k1)
@@ -179,33 +168,34 @@ class _SimulatedStepper(_Stepper):
         rcfg, alg = cfg.run, cfg.algorithm
         longest = min(CHUNK, rcfg.samples, alg.refresh if alg.sampling == "iid" else CHUNK)  # (:meth:`advance`)
         self.schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed, longest)
-        self._clock = self.schedule
         self.applied = self.schedule.applied
         super().__init__(cfg, setup, recorder, bar, self.schedule.n_slots)
 
     def clock(self) -> float:
         return self.schedule.clock(self.k)
 
-    def advance(self, k_end: int, replay: bool = False) -> bool:
+    def advance(self, k_end: int) -> bool:
         """Run to count ``k_end`` in chunks of at most CHUNK that end at every multiple of M (i.i.d.), where
         the sampling laws are refreshed; False if the run diverged on the way."""
-        setup, laws, refresh = self.setup, self.laws, self.cfg.algorithm.refresh
+        setup, laws, refresh, schedule = self.setup, self.laws, self.cfg.algorithm.refresh, self.schedule
         while self.k < k_end:
             k = self.k
             if laws is not None and k % refresh == 0:
-                self._refresh(k, replay)
+                laws.refresh()
             k1 = min(k_end, k + CHUNK)
             if laws is not None:
                 k1 = min(k1, (k // refresh + 1) * refresh)
-            sched = self.schedule.next_chunk(k, k1)
+            clock0 = schedule.clock(k)
+            sched = schedule.next_chunk(k, k1)
             tick = time.perf_counter()
             simulated_chunk = setup.kernels.simulated_chunk
             simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                             setup.act_chain, self.pend_i, self.pend_f, self.buf, sched.comp_ptr, sched.comp_slot,
-                            sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats)
-            if not replay:
-                self.recorder.add_delays(sched.delays[: k1 - k])
-            if not self._after_chunk(k, k1, tick, replay):
+                            sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats,
+                            *self._records())
+            self.recorder.add_delays(sched.delays[: k1 - k])
+            self._clock_records(k1, lambda c: schedule.clock_at(c, k, clock0))
+            if not self._after_chunk(k, k1, tick):
                 return False
         return True
 
@@ -218,17 +208,15 @@ class _SyncStepper(_Stepper):
         self.n_workers = rcfg.workers
         self._clock = delay_models.SyncClock(rcfg.delay, rcfg.workers, rcfg.lognormal_sigma, rcfg.straggler_prob,
                                              rcfg.straggler_slowdown, setup.timing_seed)
+        self._clock_round = 0  # rounds the clock has been advanced through
         self.applied = np.zeros(rcfg.workers, np.int64)
         self.per_sample = cfg.algorithm.a2c_step_sizes == "per_sample"
         super().__init__(cfg, setup, recorder, bar, rcfg.workers)
 
-    def _arrays(self) -> tuple:
-        return super()._arrays() + (self.applied,)
-
     def clock(self) -> float:
         return self._clock.time
 
-    def advance(self, k_end: int, replay: bool = False) -> bool:
+    def advance(self, k_end: int) -> bool:
         """Run to count ``k_end`` (a multiple of N) in chunks of rounds; the laws are refreshed at the first
         round starting at or after each multiple of M (i.i.d.); False if the run diverged on the way."""
         setup, laws, refresh, N = self.setup, self.laws, self.cfg.algorithm.refresh, self.n_workers
@@ -237,7 +225,7 @@ class _SyncStepper(_Stepper):
         while r < r_end:
             k = r * N
             if laws is not None and (r == 0 or k // refresh > (k - N) // refresh):
-                self._refresh(k, replay)
+                laws.refresh()
             r1 = min(r_end, r + chunk_rounds)
             if laws is not None:
                 next_multiple = (k // refresh + 1) * refresh
@@ -246,13 +234,21 @@ class _SyncStepper(_Stepper):
             sync_chunk = setup.kernels.sync_chunk
             sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                        setup.act_chain, self.pend_i, self.pend_f, self.buf, np.int64(r), np.int64(r1),
-                       self.per_sample, self.stats)
-            self._clock.advance(r1 - r)
+                       self.per_sample, self.stats, *self._records())
+            self._clock_records(r1 * N, self._clock_after)
+            self._clock.advance(r1 - self._clock_round)
+            self._clock_round = r1
             self.applied += r1 - r
-            if not self._after_chunk(k, r1 * N, tick, replay):
+            if not self._after_chunk(k, r1 * N, tick):
                 return False
             r = r1
         return True
+
+    def _clock_after(self, c: int) -> float:
+        """The clock after ``c`` updates (``c/N`` rounds, at or after the rounds it has been advanced through)."""
+        self._clock.advance(c // self.n_workers - self._clock_round)
+        self._clock_round = c // self.n_workers
+        return self._clock.time
 
 
 def _drive(cfg, stepper: _Stepper, recorder: _Recorder, targets) -> str:

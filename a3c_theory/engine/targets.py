@@ -1,5 +1,6 @@
-"""Online hitting times: target levels checked during a run, each first crossing located by replaying the
-bracketing stretch of the run from a checkpoint, and the run stopped once every target is reached.
+"""Online hitting times: target levels checked during a run, each first crossing located on the fine grid
+of its bracket, whose copies of the parameters the run keeps on its way, and the run stopped once every
+target is reached.
 
 Targets (config ``[targets]``), relative to the start ``θ_0 = 0``, ``ω_0 = 0``:
 
@@ -12,8 +13,9 @@ Grids (``step`` = 1 update in simulated mode, N in sync mode, whose counts move 
 
 - the check grid ``C = {c_0 = 0 < c_1 < … < c_m = K}`` (:func:`check_counts`): 0, the distinct values of
   ``c_1 q^i`` (``q = targets.check_ratio``, ``c_1 = ⌈1/ρ⌉``: below it the fine grid is every step anyway)
-  rounded up to multiples of ``step``, and K; every quantity a pending target needs is evaluated at every
-  check;
+  rounded up to multiples of ``step``, and K, with a check added wherever a bracket's fine grid would
+  exceed :data:`MAX_FINE` points (only for ``ρ < 1/100``); every quantity a pending target needs is
+  evaluated at every check;
 - the fine grid of the bracket ``(c_{j−1}, c_j]`` (:func:`fine_counts`): ``c_{j−1} + i h_j`` below
   ``c_j``, then ``c_j``, with ``h_j = max(step, step ⌊ρ c_{j−1} / step⌋)``, ``ρ = targets.resolution``.
 
@@ -25,8 +27,8 @@ that stride, after the previous stride end (or ``c_{j−1}``) and before ``e``. 
 of them at which the target is reached, else ``e``. (When the quantity crosses the level once inside the
 bracket this is the first fine point past the crossing.) It is known to ``h_j ≤ max(step, ρ k)`` updates:
 ``hit_resolution = ρ`` (relative), and ``hit_steps`` gives each ``h_j``. A level crossed and left again
-between two points of a coarser level is not seen (the coarser level decides the bracket); the scan visits
-about ``2√n`` points instead of n.
+between two points of a coarser level is not seen (the coarser level decides the bracket); the scan
+evaluates about ``2√n`` points instead of n.
 
 Running average: ``G`` is the trapezoid rule on the check grid (``evaluate.running_average`` on C):
 ``G(c_j) = A_j / c_j``, ``A_j = Σ_{i<j} (c_{i+1} − c_i)(g_i + g_{i+1}) / 2``, ``g = ‖∇J‖²``, ``G(0) = g_0``;
@@ -34,22 +36,22 @@ at a fine point p of ``(c_{j−1}, c_j]``, ``G(p) = (A_{j−1} + (p − c_{j−1
 rule on C's points up to ``c_{j−1}`` and p). It estimates ``(1/k) Σ_{i<k} ‖∇J(θ_i)‖²`` with the error of the
 trapezoid rule on C; its hitting time is located to ``h_j`` on that stated sum.
 
-Replay: a simulated or sync run is a deterministic function of its state at a chunk end (θ, ω, the
-workers' streams and chains, the pending updates, the schedule, the sampling laws), and where its chunks
-end does not change its arithmetic. So the state at the last check is kept (a checkpoint); when a target
-is first reached at ``c_j``, the run is restored to ``c_{j−1}`` and replayed chunk by chunk through the stride
-ends (keeping the state at each), then from the start of each stride found through its fine points,
-evaluating at each, until every target newly reached is located; then the state at ``c_j`` is put back and
-the run goes on, bit for bit as it would without targets.
+Copies (simulated and sync modes): after each check ``c_{j−1}`` while targets are pending, the stepper is
+asked to copy ``θ, ω`` and the clock at the fine points ``p_1 … p_{n−1}`` of the next bracket; the kernels
+copy them as they pass (``kernels.record_points``: a copy changes no arithmetic, and the checks end chunks,
+which does not change it either, so a run with targets has the snapshots of the run without, byte for byte,
+up to where it stops). When a target is first reached at ``c_j``, the scan above runs on those copies; no
+part of the run is computed twice. At most :data:`MAX_FINE` copies are kept at a time.
 
 Evaluations: ``J`` by :func:`.small_exact.dense_objective` when ``nS ≤ small_exact.MAX_STATES`` (dense P),
-else ``exact.objective``; ``‖∇J‖²`` and the critic gap by ``exact.Evaluator.metrics``. Their whole cost
-(evaluations, checkpoints, replays; in the first run of a process also the cache load of the compiled
-``J``) is measured: ``target_seconds``, and its share of the run's wall time, ``target_cost_fraction``.
-Each check and each point a replay visits also ends a chunk of the run, whose Python-side cost (~20 µs on a
-quiet machine) falls outside that timing; ``bench.study_cell`` measures the whole overhead from outside.
+else ``exact.objective``; ``‖∇J‖²`` and the critic gap by ``exact.Evaluator.metrics``. Their cost (in the
+first run of a process also the cache load of the compiled ``J``) is measured: ``target_seconds``, and its
+share of the run's wall time, ``target_cost_fraction``. Each check also ends a chunk of the run, whose
+Python-side cost (~10 µs) falls outside that timing; ``bench.study_cell`` measures the whole overhead from
+outside.
 
-Threads mode (no replay: a Hogwild run is not a function of a checkpoint). The workers copy ``θ, ω`` and stamp
+Threads mode (the copies cannot be taken at fine points of a bracket chosen after the run has passed it:
+the workers do not wait for the checks). The workers copy ``θ, ω`` and stamp
 the wall clock at every count of the dense check grid :func:`recorded_check_counts` (``c_0 = 0``,
 ``c_{i+1} = c_i + max(1, ⌊ρ c_i⌋)``, and K: the fine grid's step rule at every count, a geometric grid of
 ratio at most ``1 + ρ`` above ``1/ρ``), and after the run :func:`evaluate_recorded` checks the targets on
@@ -68,13 +70,28 @@ KINDS = ("gap", "avg_grad", "critic_gap")
 STOP_TARGETS, STOP_HORIZON, STOP_DIVERGED = "all_targets", "horizon", "diverged"
 
 
+MAX_FINE = 128
+"""Most points of a bracket's fine grid (:func:`check_counts` adds checks to split longer brackets): the
+copies of ``θ, ω`` a run keeps for the bracket it is in."""
+
+
 def check_counts(total: int, ratio: float, resolution: float, step: int = 1) -> np.ndarray:
     """The check grid of the module docstring: 0, the distinct ``⌈1/ρ⌉ q^i`` rounded up to multiples of
-    ``step``, and ``total`` (a multiple of ``step``)."""
+    ``step``, and ``total`` (a multiple of ``step``); where the fine grid of a bracket would have more than
+    :data:`MAX_FINE` points, a check at its ``MAX_FINE``-th point splits it (repeatedly)."""
     first = np.ceil(1.0 / resolution)
     n = max(int(np.ceil(np.log(max(total / first, 1.0)) / np.log(ratio))) + 1, 1)
     points = np.ceil(first * ratio ** np.arange(n) / step).astype(np.int64) * step
-    return np.unique(np.concatenate([[0], points[points < total], [total]]))
+    coarse = np.unique(np.concatenate([[0], points[points < total], [total]]))
+    checks = [0]
+    for c1 in coarse[1:]:
+        while True:
+            h = _fine_step(checks[-1], resolution, step)
+            if c1 - checks[-1] <= MAX_FINE * h:
+                break
+            checks.append(checks[-1] + MAX_FINE * h)
+        checks.append(int(c1))
+    return np.array(checks, np.int64)
 
 
 def recorded_check_counts(total: int, resolution: float) -> np.ndarray:
@@ -86,10 +103,15 @@ def recorded_check_counts(total: int, resolution: float) -> np.ndarray:
     return np.array(counts, np.int64)
 
 
+def _fine_step(c0: int, resolution: float, step: int) -> int:
+    """``h = max(step, step ⌊resolution c0 / step⌋)``, the fine step of a bracket that starts at ``c0``."""
+    return max(step, step * int(resolution * c0 // step))
+
+
 def fine_counts(c0: int, c1: int, resolution: float, step: int = 1) -> np.ndarray:
     """The fine grid of the bracket ``(c0, c1]``: ``c0 + i h`` below ``c1``, then ``c1``, with
     ``h = max(step, step ⌊resolution c0 / step⌋)``."""
-    h = max(step, step * int(resolution * c0 // step))
+    h = _fine_step(c0, resolution, step)
     return np.concatenate([np.arange(c0 + h, c1, h, dtype=np.int64), [c1]])
 
 
@@ -153,7 +175,7 @@ class OnlineTargets:
     ``objective``: a :func:`objective_function` of ``problem`` to reuse; ``start_values``: a dict the runs of a
     seed batch share, holding the values at ``θ_0, ω_0`` (the same for every seed) once computed.
     ``recorded``: the checks are the copies of a threads run (:func:`recorded_check_counts`, checked by
-    :func:`evaluate_recorded`): a hit is the check count itself, with no replay and no checkpoint."""
+    :func:`evaluate_recorded`): a hit is the check count itself, with no fine grid."""
 
     def __init__(self, settings, problem, total: int, step: int = 1, evaluator=None, objective=None,
                  start_values: dict | None = None, recorded: bool = False):
@@ -166,16 +188,14 @@ class OnlineTargets:
         self.recorded = recorded
         self.checks = (recorded_check_counts(total, settings.resolution) if recorded else
                        check_counts(total, settings.check_ratio, settings.resolution, step))
+        self._next_check = dict(zip(self.checks[:-1].tolist(), self.checks[1:].tolist()))
         self._pending = list(self.targets)
         self._start_values = {} if start_values is None else start_values
         self._evaluator = evaluator if evaluator is not None else exact.Evaluator(problem)
         self._objective = objective if objective is not None else objective_function(problem)
-        self._checkpoint = None
         self._last = None  # (c_{j−1}, g_{j−1}, A_{j−1})
-        self._times = {}  # clock at each hit found by a replay
         self.seconds = 0.0
         self.evaluations = 0
-        self.replayed_updates = 0
 
     @property
     def pending(self) -> list[Target]:
@@ -216,7 +236,8 @@ class OnlineTargets:
 
     def at_check(self, stepper) -> None:
         """Check the pending targets at the stepper's count (a check); locate the newly reached ones on the
-        fine grid of the bracket by a replay from the previous check's checkpoint."""
+        fine grid of the bracket, whose copies the stepper recorded on its way (:meth:`_locate`); then ask
+        it to record the fine grid of the next bracket."""
         tick = time.perf_counter()
         k = stepper.k
         values = self._start if k == 0 else self._values(k, stepper.theta, stepper.w, self._pending, self._last)
@@ -224,60 +245,56 @@ class OnlineTargets:
         if newly:
             self._pending = [t for t in self._pending if t not in newly]
         if newly and not self.recorded and self._last is not None and k - self._last[0] > self.step:
-            self._replay(stepper, newly, k)
+            self._locate(stepper, newly, k)
         for t in newly:
             if t.hit is None:  # reached at c_0, or in a bracket of one step
                 t.hit, t.hit_step = int(k), 0 if self._last is None else int(k - self._last[0])
-            if t.hit_time is None:  # (and a hit the replay found at the check itself)
+            if t.hit_time is None:  # (and a hit found at the check itself)
                 t.hit_time = stepper.clock()
         if self.pending:
-            self._checkpoint = None if self.recorded else stepper.checkpoint()
             self._last = (int(k), values.get("grad_norm_sq"), values.get("area"))
+            if not self.recorded and k < self.checks[-1]:
+                stepper.record_at(fine_counts(k, self._next_check[k], self.resolution, self.step)[:-1])
         self.seconds += time.perf_counter() - tick
 
-    def _replay(self, stepper, newly: list[Target], k: int) -> None:
+    def _locate(self, stepper, newly: list[Target], k: int) -> None:
         """Locate ``newly`` (reached at the check ``k``, not at the previous one) by the two-level scan of
-        the fine grid of the bracket (module docstring), replaying from the previous check's checkpoint."""
-        now = stepper.state()
+        the fine grid of the bracket (module docstring), on the stepper's recorded copies."""
         c0 = self._last[0]
         points, stride = scan_grid(c0, k, self.resolution, self.step)
+        counts, thetas, ws, clocks = stepper.recorded
+        if not np.array_equal(counts, points[:-1]):
+            raise RuntimeError(f"the copies of the bracket ({c0}, {k}] are not its fine grid")
+        row = {int(p): i for i, p in enumerate(counts)}
         h = int(points[0] - c0)
         ends = [int(p) for p in points[stride - 1::stride]] + ([int(k)] if len(points) % stride else [])
-        stepper.restore(self._checkpoint)
-        starts = {c0: self._checkpoint}  # state at the start of each stride scanned
-        first_end = self._scan(stepper, ends[:-1], newly, starts)
+
+        def scan(points, targets: list[Target]) -> dict:
+            """``{name: (first point reached, its clock)}`` over ``points`` (ascending), until every target of
+            ``targets`` is reached."""
+            found = {}
+            for p in points:
+                i = row[p]
+                values = self._values(p, thetas[i], ws[i], targets, self._last)
+                for t in targets:
+                    if t.name not in found and t.reached(values):
+                        found[t.name] = (p, float(clocks[i]))
+                if len(found) == len(targets):
+                    break
+            return found
+
+        first_end = scan(ends[:-1], newly)
         by_end: dict[int, list[Target]] = {}
         for t in newly:
-            by_end.setdefault(first_end.get(t.name, int(k)), []).append(t)
+            by_end.setdefault(first_end.get(t.name, (int(k), None))[0], []).append(t)
         for end, group in sorted(by_end.items()):
             i = ends.index(end)
             begin = int(ends[i - 1]) if i else c0
-            stepper.restore(starts[begin])
-            found = self._scan(stepper, [p for p in points if begin < p < end], group)
+            found = scan([int(p) for p in points if begin < p < end], group)
             for t in group:
-                t.hit, t.hit_step = found.get(t.name, int(end)), h
-                t.hit_time = self._times.get(t.name)  # None at the check itself: at_check sets its clock
-        stepper.restore(now)
-
-    def _scan(self, stepper, points, targets: list[Target], starts: dict | None = None) -> dict:
-        """Advance through ``points`` (ascending), evaluating at each, until every target of ``targets`` is
-        reached; ``{name: first point reached}`` (clock times in ``self._times``). ``starts`` collects the
-        state at each point passed (the start of the next stride)."""
-        found = {}
-        begin = stepper.k
-        for p in points:
-            stepper.advance(int(p), replay=True)
-            values = self._values(int(p), stepper.theta, stepper.w, targets, self._last)
-            for t in targets:
-                if t.name not in found and t.reached(values):
-                    found[t.name] = int(p)
-                    self._times[t.name] = stepper.clock()
-            if len(found) == len(targets):
-                break
-            if starts is not None:
-                starts[int(p)] = stepper.state()
-        self.replayed_updates += int(stepper.k) - int(begin)
-        return found
+                # None at the check itself: at_check sets its clock
+                t.hit, t.hit_time = found.get(t.name, first_end.get(t.name, (int(end), None)))
+                t.hit_step = h
 
     def meta(self, wall_seconds: float) -> dict:
         """The run's metadata on its targets: the horizon (``run.samples``, whether or not the run stopped
@@ -292,7 +309,6 @@ class OnlineTargets:
             "hit_times": {t.name: t.hit_time for t in self.targets},
             "hit_steps": {t.name: t.hit_step for t in self.targets},
             "target_evaluations": self.evaluations,
-            "target_replayed_updates": self.replayed_updates,
             "target_seconds": self.seconds,
             "target_cost_fraction": self.seconds / wall_seconds if wall_seconds > 0 else float("nan"),
         }
