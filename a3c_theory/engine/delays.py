@@ -6,8 +6,9 @@ slot), and the slot whose update is applied as update ``k``. Its delay is ``τ_k
 the read index of that update. Schedules depend only on the delay model and its own random stream, never
 on the learning, so they are generated chunk by chunk ahead of the update kernel
 (``kernels.simulated_chunk``) and cost a few ns per step. The schedule of ``[k0, k1)`` is the same
-however that range is cut into chunks; ``clock_at(c, k0, clock0)`` is the clock after ``c`` updates for
-any ``c`` of the last chunk ``[k0, k1]`` (the times of the recorded points of ``engine.targets``).
+however that range is cut into chunks; ``clocks_at(counts, k0, clock0)`` is the clock after each of
+``counts`` updates within the last chunk ``[k0, k1]`` (the times of the recorded points of
+``engine.targets``).
 
 Exogenous delays (:class:`LookaheadSchedule`): ``τ_k`` is drawn for every update and clipped to ``k``;
 update ``k`` is drawn by worker ``k mod N`` from ``(θ_{r_k}, ω_{r_k})``, ``r_k = max(0, k − τ_k)``, and
@@ -222,11 +223,12 @@ def event_chunk(k0, k1, model, sigma, prob, slowdown, timing_rng, heap_time, hea
 
 
 @njit(cache=True, _nrt=False)
-def sync_clock(model, sigma, prob, slowdown, timing_rng, n_rounds, clock):
+def sync_clock(model, sigma, prob, slowdown, timing_rng, n_rounds, clock, times):
     """Advance the synchronous clock by ``n_rounds`` rounds, each lasting ``max_i T_i`` over the workers'
-    compute times (worker ``i`` draws from ``timing_rng`` row ``i``); returns the new clock."""
+    compute times (worker ``i`` draws from ``timing_rng`` row ``i``); ``times[r]`` = the clock after round
+    ``r``; returns the new clock."""
     n_workers = timing_rng.shape[0]
-    for _ in range(n_rounds):
+    for r in range(n_rounds):
         longest = 0.0
         for i in range(n_workers):
             s0, s1, s2, s3 = load_state(timing_rng, i)
@@ -234,6 +236,7 @@ def sync_clock(model, sigma, prob, slowdown, timing_rng, n_rounds, clock):
             store_state(timing_rng, i, s0, s1, s2, s3)
             longest = max(longest, t)
         clock = clock + longest
+        times[r] = clock
     return clock
 
 
@@ -284,9 +287,9 @@ class LookaheadSchedule:
         """Simulated time after ``k`` updates: ``⌈k / N⌉``."""
         return float(-(-k // self.n_workers))
 
-    def clock_at(self, c: int, k0: int, clock0: float) -> float:
-        """Simulated time after ``c`` updates (any c; module docstring)."""
-        return self.clock(c)
+    def clocks_at(self, counts: np.ndarray, k0: int, clock0: float) -> np.ndarray:
+        """Simulated times after ``counts`` updates (any counts; module docstring)."""
+        return (-(-counts // self.n_workers)).astype(np.float64)
 
 
 class EventSchedule:
@@ -318,25 +321,33 @@ class EventSchedule:
         """Simulated time of the last application (valid for the ``k1`` of the last chunk)."""
         return float(self._state[0])
 
-    def clock_at(self, c: int, k0: int, clock0: float) -> float:
-        """Simulated time after ``c`` updates, ``k0 ≤ c ≤ k1`` for the last chunk ``[k0, k1)``, which started
-        at ``clock0``."""
-        return clock0 if c == k0 else float(self._buf.times[c - 1 - k0])
+    def clocks_at(self, counts: np.ndarray, k0: int, clock0: float) -> np.ndarray:
+        """Simulated times after ``counts`` updates, each in ``[k0, k1]`` for the last chunk ``[k0, k1)``, which
+        started at ``clock0``."""
+        return np.where(counts == k0, clock0, self._buf.times[counts - 1 - k0])
 
 
 class SyncClock:
     """Round clock of the synchronous mode: ``time += max_i T_i`` per round."""
 
-    def __init__(self, model: str, n_workers: int, sigma: float, prob: float, slowdown: float, seed_sequence):
+    def __init__(self, model: str, n_workers: int, sigma: float, prob: float, slowdown: float, seed_sequence,
+                 capacity: int):
         if model != "none" and model not in COMPUTE_TIME_MODELS:
             raise ValueError(f"not a compute-time model: {model!r}")
         self._params = (np.int64(_TIME_CODES[model]), np.float64(sigma), np.float64(prob), np.float64(slowdown))
         self._rng = seed_states(seed_sequence, n_workers)
+        self._times = np.zeros(capacity)  # the clock after each round of the last advance (at most capacity)
         self.time = 0.0
 
     def advance(self, n_rounds: int) -> float:
-        self.time = sync_clock(*self._params, self._rng, np.int64(n_rounds), np.float64(self.time))
+        self.time = sync_clock(*self._params, self._rng, np.int64(n_rounds), np.float64(self.time), self._times)
         return self.time
+
+    def clocks_at(self, counts: np.ndarray, k0: int, clock0: float) -> np.ndarray:
+        """Clock after ``counts`` updates (multiples of N), each in ``[k0, k1]`` for the last advance, from
+        count ``k0`` at clock ``clock0`` to ``k1``."""
+        n = self._rng.shape[0]
+        return np.where(counts == k0, clock0, self._times[(counts - k0) // n - 1])
 
 
 def make_schedule(run, delay_seed, timing_seed, capacity: int):

@@ -49,7 +49,7 @@ from ..exact import single_thread_blas
 from ..trace import Trace
 from . import delays as delay_models
 from .run_setup import CHUNK, RunSetup, Shared, prepare_run, progress_bar, run_meta, snapshot_counts
-from .targets import STOP_DIVERGED, STOP_HORIZON, STOP_TARGETS, OnlineTargets
+from .targets import COPY_END, STOP_DIVERGED, STOP_HORIZON, STOP_TARGETS, OnlineTargets
 from .threads import run_threads
 
 TIME_UNIT = "compute time of one update (mean, for random compute times)"
@@ -119,20 +119,20 @@ class _Stepper:
         self.laws = setup.kernels.laws(setup) if cfg.algorithm.sampling == "iid" else None
         self.k = 0
         self.kernel_seconds = 0.0
-        self._rec_k = np.zeros(0, np.int64)
-        self.record_at(self._rec_k)
+        self._rec_theta = np.zeros((0, self.theta.size))
+        self._rec_w = np.zeros((0, self.w.size))
+        self._rec_clock = np.zeros(0)
+        self.record_at(np.array([COPY_END], np.int64))
 
     def record_at(self, counts: np.ndarray) -> None:
-        """Copy ``θ, ω`` and the clock at ``counts`` (ascending, above the current count) as the run passes
-        them; :attr:`recorded` holds the copies."""
-        n = len(counts)
-        if n + 1 > len(self._rec_k):
-            self._rec_k = np.zeros(n + 1, np.int64)
-            self._rec_theta = np.zeros((n + 1, self.theta.size))
-            self._rec_w = np.zeros((n + 1, self.w.size))
-            self._rec_clock = np.zeros(n + 1)
-        self._rec_k[:n] = counts
-        self._rec_k[n] = np.iinfo(np.int64).max  # the sentinel (kernels.record_points)
+        """Copy ``θ, ω`` and the clock at ``counts`` (ascending, above the current count, ended by
+        ``targets.COPY_END``; kept, not copied) as the run passes them; :attr:`recorded` holds the copies."""
+        n = len(counts) - 1
+        if n > len(self._rec_theta):
+            self._rec_theta = np.zeros((n, self.theta.size))
+            self._rec_w = np.zeros((n, self.w.size))
+            self._rec_clock = np.zeros(n)
+        self._rec_k = counts
         self._n_rec = n
         self._next_clock = 0
 
@@ -145,13 +145,14 @@ class _Stepper:
     def _records(self) -> tuple:
         return self._rec_k, self._rec_theta, self._rec_w
 
-    def _clock_records(self, k1: int, clock_at) -> None:
-        """The clocks of the recorded counts below ``k1`` not yet stamped, ``clock_at(c)`` each."""
+    def _clock_records(self, k0: int, k1: int, clock0: float, clock) -> None:
+        """Stamp the recorded counts of the chunk ``[k0, k1)``, which started at ``clock0``, with the times of
+        ``clock`` (a schedule or the sync clock: ``clocks_at``)."""
         i = self._next_clock
-        while i < self._n_rec and self._rec_k[i] < k1:
-            self._rec_clock[i] = clock_at(int(self._rec_k[i]))
-            i += 1
-        self._next_clock = i
+        j = i + int(np.searchsorted(self._rec_k[i:self._n_rec], k1))
+        if j > i:
+            self._rec_clock[i:j] = clock.clocks_at(self._rec_k[i:j], k0, clock0)
+        self._next_clock = j
 
     def _after_chunk(self, k0: int, k1: int, tick: float) -> bool:
         """Book-keeping after the chunk ``[k0, k1)``; False if the run diverged in it."""
@@ -194,7 +195,7 @@ class _SimulatedStepper(_Stepper):
                             sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats,
                             *self._records())
             self.recorder.add_delays(sched.delays[: k1 - k])
-            self._clock_records(k1, lambda c: schedule.clock_at(c, k, clock0))
+            self._clock_records(k, k1, clock0, schedule)
             if not self._after_chunk(k, k1, tick):
                 return False
         return True
@@ -206,9 +207,9 @@ class _SyncStepper(_Stepper):
     def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar):
         rcfg = cfg.run
         self.n_workers = rcfg.workers
+        self.chunk_rounds = max(1, CHUNK // rcfg.workers)
         self._clock = delay_models.SyncClock(rcfg.delay, rcfg.workers, rcfg.lognormal_sigma, rcfg.straggler_prob,
-                                             rcfg.straggler_slowdown, setup.timing_seed)
-        self._clock_round = 0  # rounds the clock has been advanced through
+                                             rcfg.straggler_slowdown, setup.timing_seed, self.chunk_rounds)
         self.applied = np.zeros(rcfg.workers, np.int64)
         self.per_sample = cfg.algorithm.a2c_step_sizes == "per_sample"
         super().__init__(cfg, setup, recorder, bar, rcfg.workers)
@@ -220,7 +221,7 @@ class _SyncStepper(_Stepper):
         """Run to count ``k_end`` (a multiple of N) in chunks of rounds; the laws are refreshed at the first
         round starting at or after each multiple of M (i.i.d.); False if the run diverged on the way."""
         setup, laws, refresh, N = self.setup, self.laws, self.cfg.algorithm.refresh, self.n_workers
-        chunk_rounds = max(1, CHUNK // N)
+        chunk_rounds = self.chunk_rounds
         r, r_end = self.k // N, k_end // N
         while r < r_end:
             k = r * N
@@ -230,25 +231,19 @@ class _SyncStepper(_Stepper):
             if laws is not None:
                 next_multiple = (k // refresh + 1) * refresh
                 r1 = min(r1, -(-next_multiple // N))
+            clock0 = self._clock.time
             tick = time.perf_counter()
             sync_chunk = setup.kernels.sync_chunk
             sync_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
                        setup.act_chain, self.pend_i, self.pend_f, self.buf, np.int64(r), np.int64(r1),
                        self.per_sample, self.stats, *self._records())
-            self._clock_records(r1 * N, self._clock_after)
-            self._clock.advance(r1 - self._clock_round)
-            self._clock_round = r1
+            self._clock.advance(r1 - r)
+            self._clock_records(k, r1 * N, clock0, self._clock)
             self.applied += r1 - r
             if not self._after_chunk(k, r1 * N, tick):
                 return False
             r = r1
         return True
-
-    def _clock_after(self, c: int) -> float:
-        """The clock after ``c`` updates (``c/N`` rounds, at or after the rounds it has been advanced through)."""
-        self._clock.advance(c // self.n_workers - self._clock_round)
-        self._clock_round = c // self.n_workers
-        return self._clock.time
 
 
 def _drive(cfg, stepper: _Stepper, recorder: _Recorder, targets) -> str:

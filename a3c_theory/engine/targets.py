@@ -61,6 +61,7 @@ that grid): the hitting time is the first check count at which the target is rea
 ``hit_times`` is that check's wall stamp.
 """
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -101,6 +102,21 @@ def recorded_check_counts(total: int, resolution: float) -> np.ndarray:
     while counts[-1] < total:
         counts.append(min(total, counts[-1] + max(1, int(resolution * counts[-1]))))
     return np.array(counts, np.int64)
+
+
+COPY_END = np.iinfo(np.int64).max
+"""The sentinel that ends a list of counts to copy at (``kernels.record_points``)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _check_grid(total: int, ratio: float, resolution: float, step: int) -> tuple[np.ndarray, dict]:
+    """:func:`check_counts`, and for each check but the last the counts to copy ``θ, ω`` at until the next
+    one: the fine grid of that bracket without its end, then :data:`COPY_END` (the runs of a seed batch
+    share them; never written to)."""
+    checks = check_counts(total, ratio, resolution, step)
+    copies = {int(c0): np.append(fine_counts(int(c0), int(c1), resolution, step)[:-1], COPY_END)
+              for c0, c1 in zip(checks[:-1], checks[1:])}
+    return checks, copies
 
 
 def _fine_step(c0: int, resolution: float, step: int) -> int:
@@ -186,9 +202,10 @@ class OnlineTargets:
         self.check_ratio = settings.check_ratio
         self.step = step
         self.recorded = recorded
-        self.checks = (recorded_check_counts(total, settings.resolution) if recorded else
-                       check_counts(total, settings.check_ratio, settings.resolution, step))
-        self._next_check = dict(zip(self.checks[:-1].tolist(), self.checks[1:].tolist()))
+        if recorded:
+            self.checks, self._copies = recorded_check_counts(total, settings.resolution), {}
+        else:
+            self.checks, self._copies = _check_grid(total, settings.check_ratio, settings.resolution, step)
         self._pending = list(self.targets)
         self._start_values = {} if start_values is None else start_values
         self._evaluator = evaluator if evaluator is not None else exact.Evaluator(problem)
@@ -253,8 +270,8 @@ class OnlineTargets:
                 t.hit_time = stepper.clock()
         if self.pending:
             self._last = (int(k), values.get("grad_norm_sq"), values.get("area"))
-            if not self.recorded and k < self.checks[-1]:
-                stepper.record_at(fine_counts(k, self._next_check[k], self.resolution, self.step)[:-1])
+            if k in self._copies:
+                stepper.record_at(self._copies[k])
         self.seconds += time.perf_counter() - tick
 
     def _locate(self, stepper, newly: list[Target], k: int) -> None:
