@@ -199,3 +199,16 @@ def sync_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend
 def initialise_chains(pa, rng_states, crit_chain, act_chain):
     """Compiled entry point for ``samplers.init_chains`` (``s_0, ŝ_0 ~ η`` per worker)."""
     init_chains(pa, rng_states, crit_chain, act_chain)
+
+
+@njit(cache=True, _nrt=False)
+def all_finite(theta, w):
+    """Whether ``θ`` and ``ω`` hold no NaN and no ±inf (the divergence check after every chunk, without the
+    NumPy calls of ``divergence.first_non_finite``, which names the quantity once this is False)."""
+    for j in range(theta.shape[0]):
+        if not math.isfinite(theta[j]):
+            return False
+    for j in range(w.shape[0]):
+        if not math.isfinite(w[j]):
+            return False
+    return True

@@ -24,7 +24,7 @@ from .. import __version__, config, divergence
 from ..errors import ValidationError
 from ..policy import softmax_rows
 from ..trace import machine_description
-from .kernels import initialise_chains, make_hyper, simulated_chunk, sync_chunk
+from .kernels import all_finite, initialise_chains, make_hyper, simulated_chunk, sync_chunk
 from .rng import seed_states
 from .small_exact import REFRESH_MAX_STATES, dense_sampling_laws
 from .samplers import SAMPLING_CODES, distribution_cdf, fill_guide, pending_arrays, problem_arrays, scratch_buffer
@@ -383,7 +383,7 @@ def finite_kernels() -> EnvKernels:
         laws=SamplingLaws,
         private_laws=lambda arrays, copy: arrays._replace(**{name: copy(getattr(arrays, name))
                                                              for name in SamplingLaws.ARRAYS}),
-        diverged=lambda k, theta, w: divergence.first_non_finite(k, theta=theta, w=w),
+        diverged=lambda k, theta, w: None if all_finite(theta, w) else divergence.first_non_finite(k, theta=theta, w=w),
         problem_meta=_finite_problem_meta,
     )
 

@@ -149,6 +149,8 @@ class _Stepper:
         """Stamp the recorded counts of the chunk ``[k0, k1)``, which started at ``clock0``, with the times of
         ``clock`` (a schedule or the sync clock: ``clocks_at``)."""
         i = self._next_clock
+        if i == self._n_rec:
+            return
         j = i + int(np.searchsorted(self._rec_k[i:self._n_rec], k1))
         if j > i:
             self._rec_clock[i:j] = clock.clocks_at(self._rec_k[i:j], k0, clock0)
