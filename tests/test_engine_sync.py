@@ -69,6 +69,15 @@ def test_round_clock_is_the_slowest_worker():
     assert abs(slow - rounds * p) < 5.3 * np.sqrt(rounds * p * (1 - p))
 
 
+def test_the_round_clock_refuses_more_rounds_than_it_keeps_times_for():
+    from a3c_theory.engine.delays import SyncClock
+
+    clock = SyncClock("exponential", 3, 1.0, 0.0, 1.0, np.random.SeedSequence(0), capacity=4)
+    clock.advance(4)
+    with pytest.raises(ValueError, match="capacity 4"):
+        clock.advance(5)
+
+
 @pytest.mark.parametrize("delay", ["none", "lognormal"])
 def test_same_seed_same_trace_and_different_seed_different_trace(delay):
     cfg = _cfg(run={"workers": 8, "delay": delay, "samples": 8000, "snapshots": 15, "seed": 4},

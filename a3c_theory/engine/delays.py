@@ -340,6 +340,9 @@ class SyncClock:
         self.time = 0.0
 
     def advance(self, n_rounds: int) -> float:
+        """Advance by ``n_rounds`` rounds (at most the capacity: ``sync_clock`` writes a time per round)."""
+        if n_rounds > self._times.size:
+            raise ValueError(f"SyncClock.advance: {n_rounds} rounds, more than its capacity {self._times.size}")
         self.time = sync_clock(*self._params, self._rng, np.int64(n_rounds), np.float64(self.time), self._times)
         return self.time
 
