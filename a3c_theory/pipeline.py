@@ -124,8 +124,8 @@ def _run(cfg, progress, problem=None, shared=None, evaluator=None) -> RunResult:
     started = time.perf_counter()
     trace = engine.run(cfg, progress=progress, problem=problem, shared=shared)
     engine_seconds = time.perf_counter() - started
-    table, diverged = evaluate_run(trace, problem, evaluator=evaluator) if shared is None else \
-        evaluate_run(trace, shared.problem, evaluator=evaluator, fingerprint=shared.fingerprint)
+    table, diverged = evaluate_run(trace, problem if shared is None else shared.problem, evaluator=evaluator,
+                                   fingerprint=None if shared is None else shared.fingerprint)
     trace.meta.update(divergence.meta_fields(diverged))  # a divergence seen in the metrics, too
     if cfg.notes:  # defaults resolved from the instance (config.Config.notes)
         trace.meta["config_notes"] = "; ".join(cfg.notes)
