@@ -54,16 +54,18 @@ def test_the_bound_itself_is_valid(field):
 def _nan_after(kernel, theta_arg: int, k_arg=None, done=None):
     """``kernel`` followed by a NaN in θ (its argument ``theta_arg``) once the count passes :data:`BREAK_AT`."""
     def broken(*args):
-        kernel(*args)
+        reached = kernel(*args)
         k = int(args[k_arg]) if k_arg is not None else int(done(args))
         if k > BREAK_AT:
             args[theta_arg][0] = np.nan
+        return reached
     return broken
 
 
 @pytest.fixture
 def force_divergence(monkeypatch):
-    monkeypatch.setattr(run_setup, "simulated_chunk", _nan_after(run_setup.simulated_chunk, 2, k_arg=15))
+    for name in ("simulated_chunk", "simulated_refreshing_chunk"):  # (the second refreshes i.i.d. laws inside)
+        monkeypatch.setattr(run_setup, name, _nan_after(getattr(run_setup, name), 2, k_arg=15))
     monkeypatch.setattr(run_setup, "sync_chunk",
                         _nan_after(run_setup.sync_chunk, 2, done=lambda a: int(a[11]) * 2))
     monkeypatch.setattr(threads, "hogwild_chunk", _nan_after(threads.hogwild_chunk, 2, done=lambda a: a[16][0]))
@@ -117,14 +119,16 @@ def test_cli_run_reports_a_divergence_in_one_line_and_exits_1(force_divergence, 
 
 
 def test_a_sweep_records_a_diverged_run_and_stats_count_it_as_never_reached(monkeypatch, tmp_path):
-    kernel = run_setup.simulated_chunk
+    def diverging_at_c_alpha_2(kernel):  # only the runs with c_alpha = 2 diverge
+        def chunk(*args):
+            reached = kernel(*args)
+            if args[1].c_alpha == 2.0 and int(args[15]) > 1500:
+                args[2][0] = np.inf
+            return reached
+        return chunk
 
-    def diverging_at_c_alpha_2(*args):  # only the runs with c_alpha = 2 diverge
-        kernel(*args)
-        if args[1].c_alpha == 2.0 and int(args[15]) > 1500:
-            args[2][0] = np.inf
-
-    monkeypatch.setattr(run_setup, "simulated_chunk", diverging_at_c_alpha_2)
+    for name in ("simulated_chunk", "simulated_refreshing_chunk"):
+        monkeypatch.setattr(run_setup, name, diverging_at_c_alpha_2(getattr(run_setup, name)))
     path = sweep.run_sweep(_cfg().to_dict(), {"algorithm.c_alpha": [1.0, 2.0]}, seeds=1, out_dir=tmp_path,
                            jobs=1, progress=False)
     from a3c_theory import frames

@@ -164,14 +164,16 @@ def test_a_run_stops_at_its_last_target_and_says_why():
 def test_a_diverged_run_with_targets_says_diverged(monkeypatch):
     from a3c_theory.engine import run_setup
 
-    original = run_setup.simulated_chunk
+    def broken(original):
+        def chunk(*args):  # (args[15]: the chunk's end count, args[2]: θ)
+            reached = original(*args)
+            if args[15] >= 2000:
+                args[2][0] = np.nan
+            return reached
+        return chunk
 
-    def broken(*args):
-        original(*args)
-        if args[15] >= 2000:
-            args[2][0] = np.nan
-
-    monkeypatch.setattr(run_setup, "simulated_chunk", broken)  # finite_kernels() reads it at each run
+    for name in ("simulated_chunk", "simulated_refreshing_chunk"):  # finite_kernels() reads them at each run
+        monkeypatch.setattr(run_setup, name, broken(getattr(run_setup, name)))
     cfg = config.from_dict({"problem": TRAP, "run": {"samples": 10000}, "targets": {"gap": [1.0]}})
     meta = run_one(cfg).meta
     assert meta["stop_reason"] == "diverged" and meta["outcome"] == "diverged" and meta["hits_gap_1"] is None

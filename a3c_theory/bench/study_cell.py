@@ -18,7 +18,9 @@ time, ``time.process_time``), so a slow spell of the shared machine hits both al
   units of the old way's resolution at that hit (the spacing of the two snapshots that bracket it);
   ``study_hits_unmatched``: hits reached by one way only;
 - ``study_batch_vs_kernel_rate``: the batch's runs per CPU-second ÷ the kernel-only rate (runs per second
-  of compiled-kernel time alone, ``kernel_seconds``): the share of a run spent in the update kernels;
+  of compiled-kernel time alone, ``kernel_seconds``): the share of a run spent in the update kernels
+  (``kernel_seconds`` includes the option-1 refreshes made inside the kernel calls: on this 6-state cell
+  about one per 1000 updates at ~4 µs, some 2% of the kernel time);
 - ``study_target_cost_fraction``: median share of a new-way run's wall time spent on the online
   evaluations at the checks and on the fine-grid copies (``target_cost_fraction``, timed inside the run);
   ``study_target_overhead``: the same cost measured from outside, everything included (the extra chunk

@@ -8,7 +8,7 @@ on the learning, so they are generated chunk by chunk ahead of the update kernel
 (``kernels.simulated_chunk``) and cost a few ns per step. The schedule of ``[k0, k1)`` is the same
 however that range is cut into chunks; ``clocks_at(counts, k0, clock0)`` is the clock after each of
 ``counts`` updates within the last chunk ``[k0, k1]`` (the times of the recorded points of
-``engine.targets``).
+``engine.targets``), or of any counts where ``COUNT_CLOCK`` says the clock depends on the count alone.
 
 Exogenous delays (:class:`LookaheadSchedule`): ``τ_k`` is drawn for every update and clipped to ``k``;
 update ``k`` is drawn by worker ``k mod N`` from ``(θ_{r_k}, ω_{r_k})``, ``r_k = max(0, k − τ_k)``, and
@@ -242,16 +242,29 @@ def sync_clock(model, sigma, prob, slowdown, timing_rng, n_rounds, clock, times)
 
 # ----------------------------------------------------------------------------- Python wrappers
 class _ChunkBuffers:
-    """Reusable per-chunk schedule arrays for chunks of up to ``capacity`` steps and ``extra`` additional
-    computations (the initial reads)."""
+    """Reusable per-chunk schedule arrays for chunks of up to ``capacity`` steps (grown by :meth:`fit`) and
+    ``extra`` additional computations (the initial reads)."""
 
     def __init__(self, capacity: int, extra: int):
+        self.extra = extra
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        extra = self.extra
+        self.capacity = capacity
         self.comp_ptr = np.zeros(capacity + 1, np.int64)
         self.comp_slot = np.zeros(capacity + extra, np.int64)
         self.comp_worker = np.zeros(capacity + extra, np.int64)
         self.apply_slot = np.zeros(capacity, np.int64)
         self.delays = np.zeros(capacity, np.int64)
         self.times = np.zeros(capacity, np.float64)
+
+    def fit(self, n_steps: int) -> "_ChunkBuffers":
+        """These buffers, reallocated (at least doubled) first if a chunk of ``n_steps`` steps does not fit:
+        the compiled schedules write without bounds checks."""
+        if n_steps > self.capacity:
+            self._allocate(max(n_steps, 2 * self.capacity))
+        return self
 
 
 class LookaheadSchedule:
@@ -277,11 +290,14 @@ class LookaheadSchedule:
         self._buf = _ChunkBuffers(capacity, self.n_slots)
 
     def next_chunk(self, k0: int, k1: int) -> _ChunkBuffers:
-        b = self._buf
+        b = self._buf.fit(k1 - k0)
         lookahead_chunk(np.int64(k0), np.int64(k1), np.int64(self.n_workers), np.int64(self.max_delay),
                         self.constant, self._rng, self._read_of, self._head, self._tail, self._nxt, self.applied,
                         b.comp_ptr, b.comp_slot, b.comp_worker, b.apply_slot, b.delays)
         return b
+
+    COUNT_CLOCK = True
+    """The clock is a function of the count alone (:meth:`clocks_at` of any counts, at any time)."""
 
     def clock(self, k: int) -> float:
         """Simulated time after ``k`` updates: ``⌈k / N⌉``."""
@@ -311,11 +327,14 @@ class EventSchedule:
         self._buf = _ChunkBuffers(capacity, n_workers)
 
     def next_chunk(self, k0: int, k1: int) -> _ChunkBuffers:
-        b = self._buf
+        b = self._buf.fit(k1 - k0)
         event_chunk(np.int64(k0), np.int64(k1), *self._params, self._rng, self._heap_time, self._heap_worker,
                     self._read_index, self.applied, self._state, b.comp_ptr, b.comp_slot, b.comp_worker,
                     b.apply_slot, b.delays, b.times)
         return b
+
+    COUNT_CLOCK = False
+    """The clock depends on the chunk: :meth:`clocks_at` only for counts of the last chunk."""
 
     def clock(self, k: int) -> float:
         """Simulated time of the last application (valid for the ``k1`` of the last chunk)."""
@@ -338,6 +357,9 @@ class SyncClock:
         self._rng = seed_states(seed_sequence, n_workers)
         self._times = np.zeros(capacity)  # the clock after each round of the last advance (at most capacity)
         self.time = 0.0
+
+    COUNT_CLOCK = False
+    """The clock depends on the rounds' compute times: :meth:`clocks_at` only for counts of the last advance."""
 
     def advance(self, n_rounds: int) -> float:
         """Advance by ``n_rounds`` rounds (at most the capacity: ``sync_clock`` writes a time per round)."""

@@ -12,7 +12,9 @@ schedule of reads and applications simulates any delay exactly without copying p
 
 Simulated mode (:func:`simulated_chunk`): global step ``k`` first lets every computation scheduled at read
 index ``k`` draw its update from the current ``(θ_k, ω_k)`` (``comp_*`` arrays, CSR by step), then
-applies the update in slot ``apply_slot[k]``. The schedules come from :mod:`.delays`.
+applies the update in slot ``apply_slot[k]``. The schedules come from :mod:`.delays`. On small instances
+with i.i.d. sampling, :func:`simulated_refreshing_chunk` also refreshes the option-1 laws at the multiples of M
+inside the chunk, so that a chunk need not end at each of them.
 
 Synchronous mode, A2C (:func:`sync_chunk`): in round ``r`` the N workers all read ``(θ, ω)`` and draw one
 update each; the learner applies their average once,
@@ -50,6 +52,7 @@ from numba import njit
 
 from .rng import load_state, store_state
 from .samplers import add_feature, add_score_combination, draw_update, init_chains
+from .small_exact import refresh_dense_laws
 
 Hyper = namedtuple(
     "Hyper",
@@ -154,6 +157,29 @@ def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i,
         n_projected += active
     stats[0] = max_norm_sq
     stats[1] = n_projected
+
+
+@njit(cache=True, nogil=True)
+def simulated_refreshing_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
+                               comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats, rec_k, rec_theta, rec_w,
+                               refresh, laws):
+    """:func:`simulated_chunk` over ``k0 ≤ k < k1`` with the option-1 laws of a small instance refreshed at
+    every multiple of M = ``refresh`` strictly inside ``(k0, k1)`` (``small_exact.refresh_dense_laws`` at
+    ``θ_k``, before step ``k``), as the runner would between chunks ending there; the steps in between run as
+    :func:`simulated_chunk` pieces, so the arithmetic is theirs. A piece after which ``θ`` or ``ω`` is no longer
+    finite ends the call at its end (the runner's divergence check then finds it). Returns the count reached."""
+    k = k0
+    while k < k1:
+        k_next = min(k1, (k // refresh + 1) * refresh)
+        j = k - k0
+        simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, comp_ptr[j:],
+                        comp_slot, comp_worker, apply_slot[j:], k, k_next, stats, rec_k, rec_theta, rec_w)
+        k = k_next
+        if k < k1:
+            if not all_finite(theta, w):
+                return k
+            refresh_dense_laws(pa, theta, laws)
+    return k
 
 
 @njit(cache=True, nogil=True, _nrt=False)

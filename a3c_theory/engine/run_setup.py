@@ -22,11 +22,11 @@ import numpy as np
 
 from .. import __version__, config, divergence
 from ..errors import ValidationError
-from ..policy import softmax_rows
 from ..trace import machine_description
-from .kernels import all_finite, initialise_chains, make_hyper, simulated_chunk, sync_chunk
+from .kernels import (all_finite, initialise_chains, make_hyper, simulated_chunk, simulated_refreshing_chunk,
+                      sync_chunk)
 from .rng import seed_states
-from .small_exact import REFRESH_MAX_STATES, dense_sampling_laws
+from .small_exact import REFRESH_MAX_STATES, DenseLaws, refresh_dense_laws
 from .samplers import SAMPLING_CODES, distribution_cdf, fill_guide, pending_arrays, problem_arrays, scratch_buffer
 
 CHUNK = 1 << 16
@@ -71,9 +71,11 @@ class EnvKernels:
     """What the drivers need from one kind of environment.
 
     ``simulated_chunk``, ``sync_chunk``, ``hogwild_chunk``: the compiled loops (signatures of ``kernels`` and
-    ``threads``); ``pending(arrays, n_slots, zeros)`` -> ``(pend_i, pend_f)`` and ``scratch(arrays, zeros)`` ->
-    ``buf`` (``zeros(shape, dtype)`` allocates, e.g. ``threads.private_array``); ``laws(setup)``: the option-1
-    laws object (``refresh()``, ``tv_mu``, ``tv_d``); ``private_laws(arrays, copy)``: ``arrays`` with its law
+    ``threads``); ``refreshing_chunk``: ``kernels.simulated_refreshing_chunk``'s kind, for laws that are
+    ``compiled`` (None where no laws are); ``pending(arrays, n_slots, zeros)`` -> ``(pend_i, pend_f)`` and
+    ``scratch(arrays, zeros)`` -> ``buf`` (``zeros(shape, dtype)`` allocates, e.g. ``threads.private_array``);
+    ``laws(setup)``: the option-1 laws object (``refresh()``, ``tv_mu``, ``tv_d``, ``start_from(other)``,
+    ``compiled``); ``private_laws(arrays, copy)``: ``arrays`` with its law
     arrays replaced by ``copy(...)`` of them (a thread's own laws); ``diverged(k, theta, w)``: a
     :class:`a3c_theory.divergence.Divergence` or None; ``problem_meta(cfg, setup)``: the problem's entries of
     the run metadata."""
@@ -87,6 +89,7 @@ class EnvKernels:
     private_laws: Callable
     diverged: Callable
     problem_meta: Callable
+    refreshing_chunk: Callable | None = None
 
 
 class Shared:
@@ -202,9 +205,11 @@ class LawsState:
     """What the option-1 laws of every environment kind share: the laws in use ``mu``, ``d`` (the next
     refresh's warm starts), the drifts recorded at each refresh (``tv_mu``, ``tv_d``), and the names of the
     kernels' arrays that hold what the kernels sample from (``ARRAYS``; threads mode gives each worker
-    private copies of them)."""
+    private copies of them). ``compiled``: whether the kernels can refresh the laws themselves
+    (``kernels.simulated_refreshing_chunk``, :attr:`SamplingLaws.state`)."""
 
     ARRAYS: tuple[str, ...] = ()
+    compiled = False
 
     def __init__(self, setup: RunSetup):
         self.setup = setup
@@ -213,66 +218,97 @@ class LawsState:
         self.tv_mu: list[float] = []
         self.tv_d: list[float] = []
 
+    def start_from(self, other: "LawsState") -> None:
+        """Hold ``other``'s laws (a thread's first refresh then records its drift from them)."""
+        self.mu, self.d = other.mu, other.d
+
 
 class SamplingLaws(LawsState):
     """Option-1 sampling laws ``μ_θ``, ``d_θ`` written into the kernels' CDF arrays; each refresh records the
     total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used since the previous refresh and
     the exact ones now (the bias of reusing them).
 
-    Two paths, one arithmetic: up to ``small_exact.REFRESH_MAX_STATES`` (100) states (:attr:`compiled`) ``π_θ`` and
-    ``P_π`` are formed by the NumPy calls ``exact.sampling_laws`` makes on its dense path and the two solves,
-    the normalisations, the CDFs and the drift run in one compiled call (``small_exact.dense_sampling_laws``);
-    larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started at the laws in use). Both solve
-    with SciPy's LAPACK (``exact.dense_solve``), so the laws are the same bits (``tests/test_engine_small_exact.py``)."""
+    Two paths. Up to ``small_exact.REFRESH_MAX_STATES`` (100) states (:attr:`compiled`) a refresh is one
+    compiled call, ``small_exact.refresh_dense_laws`` on :attr:`state` (π_θ by the kernels' softmax, ``P_π``,
+    two dense LU solves through SciPy's LAPACK, as ``exact.dense_solve``), made by :meth:`refresh` or by the
+    simulated kernels themselves. Its softmax and ``P_π`` round as compiled code does, not as NumPy's calls in
+    ``exact.sampling_laws``, so its laws may differ from the exact path's in the last bits
+    (``tests/test_engine_small_exact.py`` bounds the difference, and compares the hitting times of the two
+    paths' runs in distribution). Larger instances call ``exact.sampling_laws`` (sparse GMRES, warm-started
+    at the laws in use)."""
 
     ARRAYS = ("mu_cdf", "d_cdf", "mu_guide", "d_guide")
 
     def __init__(self, setup: RunSetup):
-        super().__init__(setup)
+        self.setup = setup
         mdp = setup.problem.mdp
-        self._dense = _dense_law_inputs(mdp) if mdp.n_states <= REFRESH_MAX_STATES else None
+        n = mdp.n_states
+        inputs = _dense_law_inputs(mdp) if n <= REFRESH_MAX_STATES else (np.zeros((0, 0, 0)), np.zeros(0), 0.0)
+        self.state = DenseLaws(*inputs, mu=np.zeros(n), d=np.zeros(n), tv=np.zeros((2, 16)),
+                               count=np.zeros(2, np.int64))
 
     @property
     def compiled(self) -> bool:
         """Whether the refreshes run in compiled code (a small instance)."""
-        return self._dense is not None
+        return self.state.P3.shape[0] > 0
+
+    @property
+    def mu(self) -> np.ndarray | None:
+        return self.state.mu.copy() if self.state.count[1] else None
+
+    @property
+    def d(self) -> np.ndarray | None:
+        return self.state.d.copy() if self.state.count[1] else None
+
+    @property
+    def tv_mu(self) -> np.ndarray:
+        return self.state.tv[0, :self.state.count[0]].copy()
+
+    @property
+    def tv_d(self) -> np.ndarray:
+        return self.state.tv[1, :self.state.count[0]].copy()
+
+    def start_from(self, other: "SamplingLaws") -> None:
+        np.copyto(self.state.mu, other.state.mu)
+        np.copyto(self.state.d, other.state.d)
+        self.state.count[1] = other.state.count[1]
+
+    def reserve(self, n: int) -> None:
+        """Room for ``n`` more drifts in :attr:`state` (before a call that may refresh ``n`` times)."""
+        tv, count = self.state.tv, int(self.state.count[0])
+        if count + n > tv.shape[1]:
+            grown = np.zeros((2, max(2 * tv.shape[1], count + n)))
+            grown[:, :count] = tv[:, :count]
+            self.state = self.state._replace(tv=grown)
 
     def refresh(self) -> None:
         """Recompute the laws at the current θ, recording the drift of the laws used since the last refresh."""
         from .. import exact
 
         problem = self.setup.problem
-        if self._dense is None:
+        if self.compiled and not self.state.count[1]:  # several recurrent classes: no unique μ_θ (field P)
             pi = problem.policy.probabilities(self.setup.theta)
-            mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
-            if self.mu is not None:
-                self.tv_mu.append(0.5 * float(np.abs(mu - self.mu).sum()))
-                self.tv_d.append(0.5 * float(np.abs(d - self.d).sum()))
-            self.mu, self.d = mu, d
-            arrays = self.setup.arrays
-            arrays.mu_cdf[:] = distribution_cdf(mu)
-            arrays.d_cdf[:] = distribution_cdf(d)
-            fill_guide(arrays.mu_cdf, arrays.mu_guide)
-            fill_guide(arrays.d_cdf, arrays.d_guide)
+            exact.check_unique_stationary(exact.policy_transition(problem.mdp, pi))
+        self.reserve(1)
+        state = self.state
+        if self.compiled:
+            refresh_dense_laws(self.setup.arrays, self.setup.theta, self.state)
             return
-        P3, eta, gamma = self._dense
-        policy, theta = problem.policy, self.setup.theta
-        logits = theta.reshape(policy.n_states, policy.n_actions) if policy.is_tabular else \
-            policy.actor_features @ theta
-        pi = softmax_rows(logits)
-        P_pi = np.matmul(pi[:, None, :], P3)[:, 0, :]
-        first = self.mu is None
-        if first:  # a chain with several recurrent classes has no unique μ_θ (ValidationError, field P)
-            exact.check_unique_stationary(P_pi)
-        drift = not first
+        pi = problem.policy.probabilities(self.setup.theta)
+        mu, d = exact.sampling_laws(problem.mdp, pi, self.mu, self.d)
+        if state.count[1]:
+            n = state.count[0]
+            state.tv[0, n] = 0.5 * float(np.abs(mu - state.mu).sum())
+            state.tv[1, n] = 0.5 * float(np.abs(d - state.d).sum())
+            state.count[0] += 1
+        np.copyto(state.mu, mu)
+        np.copyto(state.d, d)
+        state.count[1] = 1
         arrays = self.setup.arrays
-        mu, d, tv_mu, tv_d = dense_sampling_laws(P_pi, eta, gamma, eta if first else self.mu,
-                                                 eta if first else self.d, drift, arrays.mu_cdf, arrays.d_cdf,
-                                                 arrays.mu_guide, arrays.d_guide)
-        if drift:
-            self.tv_mu.append(tv_mu)
-            self.tv_d.append(tv_d)
-        self.mu, self.d = mu, d
+        arrays.mu_cdf[:] = distribution_cdf(mu)
+        arrays.d_cdf[:] = distribution_cdf(d)
+        fill_guide(arrays.mu_cdf, arrays.mu_guide)
+        fill_guide(arrays.d_cdf, arrays.d_guide)
 
 
 _DENSE_LAW_INPUTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -384,7 +420,7 @@ def finite_kernels() -> EnvKernels:
         private_laws=lambda arrays, copy: arrays._replace(**{name: copy(getattr(arrays, name))
                                                              for name in SamplingLaws.ARRAYS}),
         diverged=lambda k, theta, w: None if all_finite(theta, w) else divergence.first_non_finite(k, theta=theta, w=w),
-        problem_meta=_finite_problem_meta,
+        problem_meta=_finite_problem_meta, refreshing_chunk=simulated_refreshing_chunk,
     )
 
 

@@ -7,10 +7,11 @@ A run (Algorithm 1 of the paper):
 2. seeds the streams (:mod:`.run_setup`): ``SeedSequence(run.seed).spawn(3)`` = (sampling, compute times, delays); the sampling
    stream is spawned once more into one xoshiro stream per worker (``rng.seed_states``), as is the
    compute-time stream; every worker starts its chains at ``s_0, ŝ_0 ~ η``;
-3. runs the kernels in chunks of at most :data:`CHUNK` updates whose ends include every snapshot count and,
-   with i.i.d. sampling, every multiple of ``algorithm.refresh`` (M), where ``μ_θ`` and ``d_θ`` of the
-   current ``θ`` are recomputed by ``exact.py``. A worker that reads at step ``k`` thus samples from the laws
-   of ``θ_{M⌊k/M⌋}``; M = 1 is exact. The bias is measured at every refresh as the total-variation distance
+3. runs the kernels in chunks of at most :data:`CHUNK` updates whose ends include every snapshot count; with
+   i.i.d. sampling ``μ_θ`` and ``d_θ`` of the current ``θ`` are recomputed at every multiple of
+   ``algorithm.refresh`` (M) (``run_setup.SamplingLaws``: on small instances inside the simulated kernel
+   call, ``kernels.simulated_refreshing_chunk``, else between chunks that end there). A worker that reads at
+   step ``k`` thus samples from the laws of ``θ_{M⌊k/M⌋}``; M = 1 is exact. The bias is measured at every refresh as the total-variation distance
    ``½‖p_used − p_exact‖₁`` between the laws used over the last M updates and the exact ones now, and
    reported in ``trace.meta["sampling_law_bias"]`` (mean and max over refreshes, for μ and d);
 4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
@@ -36,7 +37,8 @@ round's first count, or per-sample-equivalent); snapshots at multiples of N.
 Threads mode is delegated to ``a3c_theory.engine.threads.run_threads(cfg, problem, progress)``.
 
 ``trace.meta`` (built by ``run_setup.run_meta``, as in threads mode) also records ``kernel_seconds`` (real
-time inside the compiled kernels, including the compilation or cache load of the first call in a process),
+time inside the compiled kernels, including the compilation or cache load of the first call in a process
+and the option-1 refreshes made inside them),
 ``wall_seconds`` and ``kernel_ns_per_sample`` (over the updates run).
 """
 
@@ -140,20 +142,24 @@ class _Stepper:
     def recorded(self) -> tuple:
         """``(counts, θ rows, ω rows, clocks)`` of the counts set by :meth:`record_at` (valid once passed)."""
         n = self._n_rec
-        return self._rec_k[:n], self._rec_theta[:n], self._rec_w[:n], self._rec_clock[:n]
+        counts = self._rec_k[:n]
+        clocks = self._clock_source.clocks_at(counts, 0, 0.0) if self._clock_source.COUNT_CLOCK else \
+            self._rec_clock[:n]
+        return counts, self._rec_theta[:n], self._rec_w[:n], clocks
 
     def _records(self) -> tuple:
         return self._rec_k, self._rec_theta, self._rec_w
 
-    def _clock_records(self, k0: int, k1: int, clock0: float, clock) -> None:
+    def _clock_records(self, k0: int, k1: int, clock0: float) -> None:
         """Stamp the recorded counts of the chunk ``[k0, k1)``, which started at ``clock0``, with the times of
-        ``clock`` (a schedule or the sync clock: ``clocks_at``)."""
+        the run's clock (a schedule or the sync clock: ``clocks_at``), unless it is a function of the count
+        alone (``COUNT_CLOCK``: :attr:`recorded` computes them)."""
         i = self._next_clock
-        if i == self._n_rec:
+        if i == self._n_rec or self._clock_source.COUNT_CLOCK:
             return
         j = i + int(np.searchsorted(self._rec_k[i:self._n_rec], k1))
         if j > i:
-            self._rec_clock[i:j] = clock.clocks_at(self._rec_k[i:j], k0, clock0)
+            self._rec_clock[i:j] = self._clock_source.clocks_at(self._rec_k[i:j], k0, clock0)
         self._next_clock = j
 
     def _after_chunk(self, k0: int, k1: int, tick: float) -> bool:
@@ -169,8 +175,9 @@ class _SimulatedStepper(_Stepper):
 
     def __init__(self, cfg, setup: RunSetup, recorder: _Recorder, bar):
         rcfg, alg = cfg.run, cfg.algorithm
-        longest = min(CHUNK, rcfg.samples, alg.refresh if alg.sampling == "iid" else CHUNK)  # (:meth:`advance`)
-        self.schedule = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed, longest)
+        longest = min(CHUNK, rcfg.samples, alg.refresh if alg.sampling == "iid" else CHUNK)  # (grown if needed)
+        self.schedule = self._clock_source = delay_models.make_schedule(rcfg, setup.delay_seed, setup.timing_seed,
+                                                                        longest)
         self.applied = self.schedule.applied
         super().__init__(cfg, setup, recorder, bar, self.schedule.n_slots)
 
@@ -178,26 +185,31 @@ class _SimulatedStepper(_Stepper):
         return self.schedule.clock(self.k)
 
     def advance(self, k_end: int) -> bool:
-        """Run to count ``k_end`` in chunks of at most CHUNK that end at every multiple of M (i.i.d.), where
-        the sampling laws are refreshed; False if the run diverged on the way."""
+        """Run to count ``k_end`` in chunks of at most CHUNK; with i.i.d. sampling the laws are refreshed at
+        every multiple of M, here when a chunk starts there, else inside the kernel call (compiled laws) or
+        at the end of a chunk cut there; False if the run diverged on the way."""
         setup, laws, refresh, schedule = self.setup, self.laws, self.cfg.algorithm.refresh, self.schedule
+        inside = laws is not None and laws.compiled
         while self.k < k_end:
             k = self.k
             if laws is not None and k % refresh == 0:
                 laws.refresh()
             k1 = min(k_end, k + CHUNK)
-            if laws is not None:
+            if laws is not None and not inside:
                 k1 = min(k1, (k // refresh + 1) * refresh)
             clock0 = schedule.clock(k)
             sched = schedule.next_chunk(k, k1)
             tick = time.perf_counter()
-            simulated_chunk = setup.kernels.simulated_chunk
-            simulated_chunk(setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
-                            setup.act_chain, self.pend_i, self.pend_f, self.buf, sched.comp_ptr, sched.comp_slot,
-                            sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats,
-                            *self._records())
+            args = (setup.arrays, setup.hyper, setup.theta, setup.w, setup.rng_states, setup.crit_chain,
+                    setup.act_chain, self.pend_i, self.pend_f, self.buf, sched.comp_ptr, sched.comp_slot,
+                    sched.comp_worker, sched.apply_slot, np.int64(k), np.int64(k1), self.stats, *self._records())
+            if inside:
+                laws.reserve((k1 - 1) // refresh - k // refresh)
+                k1 = int(setup.kernels.refreshing_chunk(*args, np.int64(refresh), laws.state))
+            else:
+                setup.kernels.simulated_chunk(*args)
             self.recorder.add_delays(sched.delays[: k1 - k])
-            self._clock_records(k, k1, clock0, schedule)
+            self._clock_records(k, k1, clock0)
             if not self._after_chunk(k, k1, tick):
                 return False
         return True
@@ -210,8 +222,9 @@ class _SyncStepper(_Stepper):
         rcfg = cfg.run
         self.n_workers = rcfg.workers
         self.chunk_rounds = max(1, CHUNK // rcfg.workers)
-        self._clock = delay_models.SyncClock(rcfg.delay, rcfg.workers, rcfg.lognormal_sigma, rcfg.straggler_prob,
-                                             rcfg.straggler_slowdown, setup.timing_seed, self.chunk_rounds)
+        self._clock = self._clock_source = delay_models.SyncClock(
+            rcfg.delay, rcfg.workers, rcfg.lognormal_sigma, rcfg.straggler_prob, rcfg.straggler_slowdown,
+            setup.timing_seed, self.chunk_rounds)
         self.applied = np.zeros(rcfg.workers, np.int64)
         self.per_sample = cfg.algorithm.a2c_step_sizes == "per_sample"
         super().__init__(cfg, setup, recorder, bar, rcfg.workers)
@@ -240,7 +253,7 @@ class _SyncStepper(_Stepper):
                        setup.act_chain, self.pend_i, self.pend_f, self.buf, np.int64(r), np.int64(r1),
                        self.per_sample, self.stats, *self._records())
             self._clock.advance(r1 - r)
-            self._clock_records(k, r1 * N, clock0, self._clock)
+            self._clock_records(k, r1 * N, clock0)
             self.applied += r1 - r
             if not self._after_chunk(k, r1 * N, tick):
                 return False

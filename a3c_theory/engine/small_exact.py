@@ -7,11 +7,12 @@ instead of ~30 µs of NumPy calls (``tests/test_engine_targets.py`` checks it ag
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-from .samplers import fill_guide_segment
+from .samplers import fill_guide_segment, policy_probs
 
 MAX_STATES = 64
 """Largest ``nS`` evaluated here; larger instances use ``exact.objective`` (whose BLAS solve is then faster)."""
@@ -42,13 +43,14 @@ def dense_objective(logits, P3, r_sa, eta, gamma):
 
 
 REFRESH_MAX_STATES = 100
-"""Largest ``nS`` whose option-1 laws are refreshed by :func:`dense_sampling_laws` (two dense LU solves of
-``nS × nS`` in one compiled call). Per refresh, compiled against ``exact.sampling_laws`` (median of 5 × 100
-refreshes at random θ, one BLAS thread): 74 against 113 µs on a 64-state garnet, 163 against 190 µs on a
-100-state garnet, 167 against 196 µs on the 100-state paper instance, but 367 against 292 µs on a 128-state
-garnet, hence this bound. numba's ``np.linalg.solve`` calls SciPy's LAPACK ``dgesv``, as
-``exact.dense_solve`` does, so the two paths round alike on every machine (NumPy's own OpenBLAS build, which
-the exact path used before, differed from it in the last bit on some CPUs)."""
+"""Largest ``nS`` whose option-1 laws are refreshed in compiled code (:func:`refresh_dense_laws`: two dense LU
+solves of ``nS × nS``). Per refresh, called from Python, against ``exact.sampling_laws`` (median of 5 × 100
+refreshes at random θ, one BLAS thread, a 2-core Intel Xeon): 114 against 177 µs on a 64-state garnet, 262
+against 312 µs on a 100-state garnet, 261 against 323 µs on the 100-state paper instance, but 521 against
+504 µs on a 128-state garnet, hence this bound. Inside a simulated kernel call, with no dispatch, a refresh
+of the 6-state trap chain costs 4.1 µs (13.5 µs called from Python). numba's ``np.linalg.solve`` calls
+SciPy's LAPACK ``dgesv``, as ``exact.dense_solve`` does, so the solves round alike on every machine; the
+softmax and ``P_π`` are compiled code's, which rounds otherwise than NumPy's calls (:class:`run_setup.SamplingLaws`)."""
 
 
 @njit(cache=True, nogil=True)
@@ -146,7 +148,8 @@ def _half_l1(p, q):
 def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf, mu_guide, d_guide):
     """The linear algebra of one option-1 refresh on a small dense instance, from ``P_π`` (nS, nS)
     (DESIGN.md, option-1 laws; ``exact.sampling_laws``'s dense path: the same systems, assembled and
-    solved in the same order, so the laws and CDFs are those of the exact path bit for bit)
+    solved in the same order, so from the same ``P_π`` the laws and CDFs are those of the exact path bit for
+    bit)
 
         μ_θ:  (I − P_πᵀ + u1ᵀ) μ = u,  u = 1/nS      (stationary law of P_π, Brauer shift)
         d_θ:  (I − γP_πᵀ) d = (1−γ) η               (discounted visitation)
@@ -176,3 +179,42 @@ def dense_sampling_laws(P_pi, eta, gamma, mu_old, d_old, record, mu_cdf, d_cdf, 
     if record:
         return mu, d, _half_l1(mu, mu_old), _half_l1(d, d_old)
     return mu, d, 0.0, 0.0
+
+
+DenseLaws = namedtuple("DenseLaws", ["P3", "eta", "gamma", "mu", "d", "tv", "count"])
+DenseLaws.__doc__ = ("The option-1 laws of a small instance for :func:`refresh_dense_laws`: ``P3[s, a, s']`` dense, "
+                     "η, γ; the laws in use ``mu``, ``d`` (float64[nS], rewritten in place); the drifts recorded "
+                     "so far ``tv[0, i]`` (μ), ``tv[1, i]`` (d); ``count`` = int64[2]: drifts recorded, and 1 "
+                     "once ``mu``, ``d`` hold laws (0 before the first refresh).")
+
+
+@njit(cache=True, nogil=True)
+def refresh_dense_laws(pa, theta, laws):
+    """One option-1 refresh at ``θ`` on a small dense instance, all in compiled code (the runner calls it
+    between chunks, ``kernels.simulated_refreshing_chunk`` inside them; the same arithmetic either way):
+
+        π_θ(·|s) by the kernels' softmax (``samplers.policy_probs``),
+        P_π[s, s'] = Σ_a π_θ(a|s) P[s, a, s']          (summed over a in order),
+
+    then :func:`dense_sampling_laws`, which writes the CDFs and guide tables of ``μ_θ``, ``d_θ`` into ``pa``.
+    ``laws`` (:class:`DenseLaws`) gets the new laws; when it held laws, the drifts ``½‖p_new − p_old‖₁`` are
+    recorded at ``tv[:, count[0]]`` (the caller leaves room for them)."""
+    n_states, n_actions = laws.P3.shape[0], laws.P3.shape[1]
+    pi = np.empty(n_actions)
+    P_pi = np.zeros((n_states, n_states))
+    for s in range(n_states):
+        policy_probs(pa, theta, s, pi, 0)
+        for a in range(n_actions):
+            p = pi[a]
+            for t in range(n_states):
+                P_pi[s, t] += p * laws.P3[s, a, t]
+    held = laws.count[1] == 1
+    mu, d, tv_mu, tv_d = dense_sampling_laws(P_pi, laws.eta, laws.gamma, laws.mu, laws.d, held, pa.mu_cdf,
+                                             pa.d_cdf, pa.mu_guide, pa.d_guide)
+    if held:
+        laws.tv[0, laws.count[0]] = tv_mu
+        laws.tv[1, laws.count[0]] = tv_d
+        laws.count[0] += 1
+    laws.mu[:] = mu
+    laws.d[:] = d
+    laws.count[1] = 1

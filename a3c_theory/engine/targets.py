@@ -282,16 +282,17 @@ class OnlineTargets:
         counts, thetas, ws, clocks = stepper.recorded
         if not np.array_equal(counts, points[:-1]):
             raise RuntimeError(f"the copies of the bracket ({c0}, {k}] are not its fine grid")
-        row = {int(p): i for i, p in enumerate(counts)}
-        h = int(points[0] - c0)
-        ends = [int(p) for p in points[stride - 1::stride]] + ([int(k)] if len(points) % stride else [])
+        points = points.tolist()  # point i < n − 1 is copy row i; the last is the check k itself
+        n, h = len(points), points[0] - c0
+        end_rows = list(range(stride - 1, n, stride)) + ([n - 1] if n % stride else [])
+        ends = [points[i] for i in end_rows]
 
-        def scan(points, targets: list[Target]) -> dict:
-            """``{name: (first point reached, its clock)}`` over ``points`` (ascending), until every target of
-            ``targets`` is reached."""
+        def scan(rows, targets: list[Target]) -> dict:
+            """``{name: (first point reached, its clock)}`` over the points of ``rows`` (ascending, copies), until
+            every target of ``targets`` is reached."""
             found = {}
-            for p in points:
-                i = row[p]
+            for i in rows:
+                p = points[i]
                 values = self._values(p, thetas[i], ws[i], targets, self._last)
                 for t in targets:
                     if t.name not in found and t.reached(values):
@@ -300,14 +301,13 @@ class OnlineTargets:
                     break
             return found
 
-        first_end = scan(ends[:-1], newly)
+        first_end = scan(end_rows[:-1], newly)
         by_end: dict[int, list[Target]] = {}
         for t in newly:
             by_end.setdefault(first_end.get(t.name, (int(k), None))[0], []).append(t)
         for end, group in sorted(by_end.items()):
-            i = ends.index(end)
-            begin = int(ends[i - 1]) if i else c0
-            found = scan([int(p) for p in points if begin < p < end], group)
+            e = ends.index(end)
+            found = scan(range(end_rows[e - 1] + 1 if e else 0, end_rows[e]), group)
             for t in group:
                 # None at the check itself: at_check sets its clock
                 t.hit, t.hit_time = found.get(t.name, first_end.get(t.name, (int(end), None)))

@@ -28,8 +28,8 @@ chunk ends with a shorter batch if needed. ``B = 1`` is the unbatched rule above
 
 Option 1 (i.i.d.) needs ``μ_θ`` and ``d_θ`` at the parameters read: each worker keeps *private* sampling
 CDFs, runs ``algorithm.refresh`` (= M) of its own updates per compiled call and recomputes them between
-calls with ``exact.py`` from the shared ``θ`` as it then reads it (``run_setup.SamplingLaws``; this is the only
-work done holding the GIL). A worker's laws are therefore at most M of its own updates, about N·M global
+calls from the shared ``θ`` as it then reads it (``run_setup.SamplingLaws``: on small instances one compiled
+call that releases the GIL, else ``exact.py``, the only work done holding the GIL). A worker's laws are therefore at most M of its own updates, about N·M global
 updates, old; the total-variation drift between refreshes is reported in ``meta["sampling_law_bias"]``.
 The laws at ``θ_0`` are computed once before the clock starts. Options 2 and the shared variant need no
 refresh; workers then run :data:`run_setup.CHUNK` updates per call.
@@ -224,7 +224,7 @@ class _Worker:
         self.laws = None
         if laws0 is not None:  # private option-1 laws, starting from those at θ_0
             self.laws = kernels.laws(dataclasses.replace(setup, arrays=self.arrays, theta=theta))
-            self.laws.mu, self.laws.d = laws0.mu, laws0.d
+            self.laws.start_from(laws0)
         self.rng_state = _private_copy(setup.rng_states[index:index + 1])
         self.crit_chain = _private_copy(setup.crit_chain[index:index + 1])
         self.act_chain = _private_copy(setup.act_chain[index:index + 1])
