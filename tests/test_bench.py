@@ -45,6 +45,11 @@ def test_benchmark_json_has_every_key_with_finite_positive_values(results):
     assert set(kernels) == {"paper_iid", "paper_markov", "trap_chain_iid", "frozenlake4x4_iid"}
     assert all(_finite_positive(v) for name, v in kernels.items() if name != "frozenlake4x4_iid")
     assert kernels["paper_iid"] == pytest.approx(results["ns_per_sample"]["kernel"])
+    parts = results["kernel_parts_ns_per_update"]
+    assert set(parts) == {"rng", "softmax", "draws", "apply", "rest", "refresh_at_M1000"}
+    assert all(_finite_positive(parts[name]) for name in ("rng", "softmax", "draws", "apply", "refresh_at_M1000"))
+    assert parts["rest"] == pytest.approx(kernels["paper_iid"] - sum(parts[n] for n in ("rng", "softmax", "draws",
+                                                                                         "apply")))
     assert json.loads(json.dumps(results)) == results  # JSON-ready as is
 
 

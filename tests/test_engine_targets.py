@@ -255,3 +255,15 @@ def test_bad_targets_are_refused_naming_the_key(targets, run_section, field):
     with pytest.raises(ValidationError) as info:
         config.from_dict({"targets": targets, "run": run_section})
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("mode", ["simulated", "sync", "threads"])
+def test_copies_beyond_the_memory_bound_are_refused_before_the_run(monkeypatch, mode):
+    monkeypatch.setattr(T, "COPY_BYTES_MAX", 1000)  # the trap chain's 128 copies of 18 parameters take 18 kB
+    after_last = "continue" if mode == "threads" else "stop"
+    cfg = config.from_dict({"problem": TRAP, "run": {"mode": mode, "samples": 1000, "workers": 2},
+                            "targets": {"gap": [0.5], "after_last": after_last}})
+    with pytest.raises(ValidationError) as info:
+        engine.run(cfg, progress=False)
+    message = str(info.value)
+    assert message.startswith("targets.resolution") and "GiB > " in message and "\n" not in message

@@ -11,6 +11,13 @@ itself, not of ``exact.py``; BLAS is pinned to one thread. Keys (all rates in sa
   sampling (targets ≤ 200 ns each), and with i.i.d. sampling on the 6-state trap chain and on FrozenLake
   4x4 (gymnasium; None when it is not installed): ``{"paper_iid", "paper_markov", "trap_chain_iid",
   "frozenlake4x4_iid"}``;
+- ``kernel_parts_ns_per_update``: where that loop's time goes on the paper instance (i.i.d.), each part timed
+  on its own by :mod:`a3c_theory.engine.kernel_parts` (median of the repeats): ``rng`` (6 uniforms per
+  update), ``softmax`` (2 policies), ``draws`` (6 categorical draws), ``apply`` (step sizes, the parameter
+  update from a pending slot, the projection), ``rest`` = ``kernel_ns_per_update["paper_iid"]`` minus their
+  sum (the TD values, the pending slot, the loop, and what the parts change in one another: it can be
+  negative), and ``refresh_at_M1000``: the compiled option-1 refresh (which the plain loop never makes)
+  spread over ``M = 1000`` updates, the studies' refresh interval;
 - ``numpy_reference_samples_per_s``: :func:`a3c_theory.reference.run_async` (same update, readable per-sample
   NumPy, uniforms from a ``numpy.random.Generator`` in batches);
   ``speedup_vs_numpy`` = kernel ÷ NumPy (target ≥ 125: 200 ns at the NumPy rate of 25.5 µs per update);
@@ -152,6 +159,20 @@ print(json.dumps({"import_s": imported - start, "first_call_s": called - before}
 """
 
 
+def _kernel_parts(problem, n: int, repeats: int) -> dict:
+    """Medians over ``repeats`` of :func:`a3c_theory.engine.kernel_parts.part_seconds` on ``problem`` at
+    ``θ_0`` (the laws there), as the kernel benchmark runs it."""
+    from ..engine.kernel_parts import part_seconds
+    from ..engine.run_setup import SamplingLaws, prepare_run
+
+    setup = prepare_run(_cfg(n), problem)
+    laws = SamplingLaws(setup)
+    with single_thread_blas():
+        laws.refresh()
+        runs = [part_seconds(setup, laws, n, seed) for seed in range(repeats)]
+    return {name: None if runs[0][name] is None else float(np.median([r[name] for r in runs])) for name in runs[0]}
+
+
 def _first_call(cache_dir: str) -> dict:
     """Import and first-call times of the worker kernel in a new Python process using ``cache_dir``."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
@@ -200,6 +221,8 @@ def _bench_engine(sizes: dict) -> dict:
     single = _interleaved_medians(single_cases, repeats)
     numpy_s = single["numpy"]
 
+    parts = _kernel_parts(paper, K, repeats)
+
     threads_cases = {}
     for n in counts:
         threads_cases[f"threads_paper_N{n}"] = timed(_cfg(Kp, mode="threads", workers=n), paper)
@@ -226,6 +249,11 @@ def _bench_engine(sizes: dict) -> dict:
             "paper_iid": single["kernel"] * 1e9, "paper_markov": single["kernel_paper_markov"] * 1e9,
             "trap_chain_iid": single["kernel_trap_chain"] * 1e9,
             "frozenlake4x4_iid": single["kernel_frozenlake4x4"] * 1e9 if frozenlake is not None else None,
+        },
+        "kernel_parts_ns_per_update": {
+            **{name: parts[name] * 1e9 for name in ("rng", "softmax", "draws", "apply")},
+            "rest": (single["kernel"] - sum(parts[name] for name in ("rng", "softmax", "draws", "apply"))) * 1e9,
+            "refresh_at_M1000": parts["refresh"] * 1e9 / 1000 if parts["refresh"] is not None else None,
         },
         "numpy_reference_samples_per_s": 1.0 / numpy_s,
         "speedup_vs_numpy": numpy_s / single["kernel"],

@@ -51,7 +51,8 @@ from ..exact import single_thread_blas
 from ..trace import Trace
 from . import delays as delay_models
 from .run_setup import CHUNK, RunSetup, Shared, prepare_run, progress_bar, run_meta, snapshot_counts
-from .targets import COPY_END, STOP_DIVERGED, STOP_HORIZON, STOP_TARGETS, OnlineTargets
+from .targets import (COPY_END, MAX_FINE, STOP_DIVERGED, STOP_HORIZON, STOP_TARGETS, OnlineTargets,
+                      check_copy_memory)
 from .threads import run_threads
 
 TIME_UNIT = "compute time of one update (mean, for random compute times)"
@@ -309,6 +310,8 @@ def run(cfg, progress=None, problem=None, shared: Shared | None = None) -> Trace
         recorder = _Recorder(snapshot_counts(rcfg.samples, rcfg.snapshots, step=step), setup, rcfg.workers)
         targets = None
         if cfg.targets.any:
+            check_copy_memory(MAX_FINE, setup.theta.size + setup.w.size, f"the online targets keep up to {MAX_FINE} "
+                              "copies of theta and w", "this instance has too many parameters for online targets")
             targets = OnlineTargets(cfg.targets, setup.problem, rcfg.samples, step,
                                     *((shared.evaluator, shared.objective, shared.target_start)
                                       if shared is not None else ()))

@@ -95,7 +95,6 @@ import numpy as np
 from numba import njit
 
 from .. import divergence
-from ..errors import ValidationError
 from ..exact import single_thread_blas
 from ..trace import Trace
 from .cpu_atomics import atomic_fetch_add, atomic_load
@@ -103,7 +102,7 @@ from .kernels import add_update, project, step_sizes
 from .run_setup import CHUNK, prepare_run, progress_bar, run_meta, snapshot_counts
 from .samplers import draw_update
 from .snapshot_claims import claim_snapshots
-from .targets import OnlineTargets, evaluate_recorded
+from .targets import OnlineTargets, check_copy_memory, evaluate_recorded
 
 CACHE_LINE = 64
 """Bytes per cache line (x86-64 and most ARM cores)."""
@@ -311,7 +310,8 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     targets = None
     if cfg.targets.any:
         targets = OnlineTargets(cfg.targets, setup.problem, K, recorded=True)
-        _check_memory(len(targets.checks), setup.theta.size + setup.w.size)
+        check_copy_memory(len(targets.checks), setup.theta.size + setup.w.size, "threads mode copies theta and w "
+                          f"at {len(targets.checks)} checks", "must be coarser")
     checks = targets.checks[1:-1] if targets is not None else np.zeros(0, np.int64)
     claims = np.union1d(counts[1:-1], checks).astype(np.int64)  # every interior count a worker copies at
     is_snapshot = np.isin(claims, counts[1:-1])
@@ -387,17 +387,6 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
         delay_counts=hist, meta=meta,
     )
 
-
-CHECK_BYTES_MAX = 1 << 30
-"""Most memory the check copies of one threads run may take (``run_threads`` refuses more)."""
-
-
-def _check_memory(n_checks: int, n_params: int) -> None:
-    """Refuse a check grid whose copies of ``θ, ω`` would take more than :data:`CHECK_BYTES_MAX`."""
-    need = n_checks * n_params * 8
-    if need > CHECK_BYTES_MAX:
-        raise ValidationError("targets.resolution", f"threads mode copies theta and w at {n_checks} checks "
-                              f"({need / 2**30:.1f} GiB > {CHECK_BYTES_MAX / 2**30:g} GiB): must be coarser")
 
 
 def _evaluate_targets(targets, run: _SharedRun, is_check, extra, reached, theta0, w0, theta, w, time_s, wall,
