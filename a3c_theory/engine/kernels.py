@@ -127,13 +127,14 @@ def record_points(rec_k, rec_theta, rec_w, i, k, theta, w):
     return i + 1
 
 
-@njit(cache=True, nogil=True, _nrt=False)
-def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
-                    comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats, rec_k, rec_theta, rec_w):
-    """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (module docstring). Step ``k`` records ``θ_k, ω_k``
-    if ``k`` is in ``rec_k``, runs the computations ``comp_ptr[k−k0] ≤ c < comp_ptr[k−k0+1]`` (worker
-    ``comp_worker[c]`` draws into slot ``comp_slot[c]`` from its own stream and chains), then applies slot
-    ``apply_slot[k−k0]`` with ``(α_k, β_k)`` and projects ``ω``."""
+@njit(inline="always")
+def simulated_steps(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
+                    comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, j0, stats, rec_k, rec_theta, rec_w):
+    """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (module docstring), step ``k`` at index
+    ``j = k − k0 + j0`` of the schedule arrays. Step ``k`` records ``θ_k, ω_k`` if ``k`` is in ``rec_k``, runs
+    the computations ``comp_ptr[j] ≤ c < comp_ptr[j+1]`` (worker ``comp_worker[c]`` draws into slot
+    ``comp_slot[c]`` from its own stream and chains), then applies slot ``apply_slot[j]`` with ``(α_k, β_k)``
+    and projects ``ω``."""
     max_norm_sq = stats[0]
     n_projected = stats[1]
     sampling = hp.sampling
@@ -142,7 +143,7 @@ def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i,
     radius = hp.radius
     rec = first_record(rec_k, k0)
     for k in range(k0, k1):
-        j = k - k0
+        j = k - k0 + j0
         rec = record_points(rec_k, rec_theta, rec_w, rec, k, theta, w)
         for c in range(comp_ptr[j], comp_ptr[j + 1]):
             i = comp_worker[c]
@@ -159,21 +160,40 @@ def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i,
     stats[1] = n_projected
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
+                    comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats, rec_k, rec_theta, rec_w):
+    """Global steps ``k0 ≤ k < k1`` of simulated-delay A3C (:func:`simulated_steps`, the schedule arrays
+    holding step ``k0`` at index 0)."""
+    simulated_steps(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, comp_ptr,
+                    comp_slot, comp_worker, apply_slot, k0, k1, 0, stats, rec_k, rec_theta, rec_w)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def simulated_chunk_at(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
+                       comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, j0, stats, rec_k, rec_theta, rec_w):
+    """:func:`simulated_steps` with step ``k0`` at index ``j0`` of the schedule arrays, in a function of its own
+    without reference counting (a loop inlined into :func:`simulated_refreshing_chunk`, which allocates, would
+    count references to the arrays it reads, several times slower)."""
+    simulated_steps(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, comp_ptr,
+                    comp_slot, comp_worker, apply_slot, k0, k1, j0, stats, rec_k, rec_theta, rec_w)
+
+
 @njit(cache=True, nogil=True)
 def simulated_refreshing_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf,
                                comp_ptr, comp_slot, comp_worker, apply_slot, k0, k1, stats, rec_k, rec_theta, rec_w,
                                refresh, laws):
     """:func:`simulated_chunk` over ``k0 ≤ k < k1`` with the option-1 laws of a small instance refreshed at
     every multiple of M = ``refresh`` strictly inside ``(k0, k1)`` (``small_exact.refresh_dense_laws`` at
-    ``θ_k``, before step ``k``), as the runner would between chunks ending there; the steps in between run as
-    :func:`simulated_chunk` pieces, so the arithmetic is theirs. A piece after which ``θ`` or ``ω`` is no longer
-    finite ends the call at its end (the runner's divergence check then finds it). Returns the count reached."""
+    ``θ_k``, before step ``k``), as the runner would between chunks ending there; the steps in between are
+    :func:`simulated_chunk_at`, as in :func:`simulated_chunk`, so the arithmetic is theirs. A piece after which
+    ``θ`` or ``ω`` is no longer finite ends the call at its end (the runner's divergence check then finds it).
+    Returns the count reached."""
     k = k0
     while k < k1:
         k_next = min(k1, (k // refresh + 1) * refresh)
-        j = k - k0
-        simulated_chunk(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, comp_ptr[j:],
-                        comp_slot, comp_worker, apply_slot[j:], k, k_next, stats, rec_k, rec_theta, rec_w)
+        simulated_chunk_at(pa, hp, theta, w, rng_states, crit_chain, act_chain, pend_i, pend_f, buf, comp_ptr,
+                           comp_slot, comp_worker, apply_slot, k, k_next, k - k0, stats, rec_k, rec_theta, rec_w)
         k = k_next
         if k < k1:
             if not all_finite(theta, w):
