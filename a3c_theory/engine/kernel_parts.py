@@ -113,7 +113,7 @@ def refresh_part(pa, theta, laws, n):
 def part_seconds(setup, laws, n: int, seed: int = 0) -> dict:
     """Seconds per update of each part (module docstring) over ``n`` updates at the setup's ``θ, ω``, whose
     i.i.d. laws ``laws`` (a ``run_setup.SamplingLaws``) hold those at ``θ``; ``refresh`` (seconds per refresh,
-    None unless ``laws.compiled``) is over ``min(n, 200)`` refreshes."""
+    None unless ``laws.compiled``) is over ``min(n, 200)`` refreshes, which reset the drifts ``laws`` recorded."""
     pa, theta, w = setup.arrays, setup.theta.copy(), setup.w.copy()
     problem = setup.problem
     rng = np.random.default_rng(seed)

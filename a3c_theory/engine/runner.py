@@ -11,8 +11,8 @@ A run (Algorithm 1 of the paper):
    i.i.d. sampling ``μ_θ`` and ``d_θ`` of the current ``θ`` are recomputed at every multiple of
    ``algorithm.refresh`` (M) (``run_setup.SamplingLaws``: on small instances inside the simulated kernel
    call, ``kernels.simulated_refreshing_chunk``, else between chunks that end there). A worker that reads at
-   step ``k`` thus samples from the laws of ``θ_{M⌊k/M⌋}``; M = 1 is exact. The bias is measured at every refresh as the total-variation distance
-   ``½‖p_used − p_exact‖₁`` between the laws used over the last M updates and the exact ones now, and
+   step ``k`` thus samples from the laws of ``θ_{M⌊k/M⌋}``; M = 1 is exact. The bias is measured at every
+   refresh as the total-variation distance ``½‖p_used − p_exact‖₁`` between the laws used over the last M updates and the exact ones now, and
    reported in ``trace.meta["sampling_law_bias"]`` (mean and max over refreshes, for μ and d);
 4. records snapshots at :func:`snapshot_counts` (log-spaced, with 0 and K);
 5. checks after every chunk that ``θ`` and ``ω`` are finite, and on a linear-quadratic problem that the gain
@@ -310,8 +310,9 @@ def run(cfg, progress=None, problem=None, shared: Shared | None = None) -> Trace
         recorder = _Recorder(snapshot_counts(rcfg.samples, rcfg.snapshots, step=step), setup, rcfg.workers)
         targets = None
         if cfg.targets.any:
-            check_copy_memory(MAX_FINE, setup.theta.size + setup.w.size, f"the online targets keep up to {MAX_FINE} "
-                              "copies of theta and w", "this instance has too many parameters for online targets")
+            check_copy_memory(MAX_FINE, setup.theta.size + setup.w.size, "targets",
+                              f"the online targets keep up to {MAX_FINE} copies of theta and w",
+                              "this instance has too many parameters for online targets")
             targets = OnlineTargets(cfg.targets, setup.problem, rcfg.samples, step,
                                     *((shared.evaluator, shared.objective, shared.target_start)
                                       if shared is not None else ()))

@@ -50,7 +50,8 @@ against 312 µs on a 100-state garnet, 261 against 323 µs on the 100-state pape
 504 µs on a 128-state garnet, hence this bound. Inside a simulated kernel call, with no dispatch, a refresh
 of the 6-state trap chain costs 4.1 µs (13.5 µs called from Python). numba's ``np.linalg.solve`` calls
 SciPy's LAPACK ``dgesv``, as ``exact.dense_solve`` does, so the solves round alike on every machine; the
-softmax and ``P_π`` are compiled code's, which rounds otherwise than NumPy's calls (:class:`run_setup.SamplingLaws`)."""
+softmax and ``P_π`` are compiled code's, which rounds otherwise than NumPy's calls
+(:class:`run_setup.SamplingLaws`)."""
 
 
 @njit(cache=True, nogil=True)

@@ -108,15 +108,14 @@ COPY_BYTES_MAX = 1 << 30
 """Most memory the copies of ``θ, ω`` of one run may take (refused before the run starts)."""
 
 
-def check_copy_memory(n_copies: int, n_params: int, what: str, remedy: str) -> None:
-    """A ValidationError (field ``targets.resolution``) if ``n_copies`` copies of ``n_params`` float64 take more
-    than :data:`COPY_BYTES_MAX`; ``what`` says which copies, ``remedy`` what to change."""
+def check_copy_memory(n_copies: int, n_params: int, field: str, what: str, remedy: str) -> None:
+    """A ValidationError naming ``field`` if ``n_copies`` copies of ``n_params`` float64 take more than
+    :data:`COPY_BYTES_MAX`; ``what`` says which copies, ``remedy`` what to change."""
     need = n_copies * n_params * 8
     if need > COPY_BYTES_MAX:
         from ..errors import ValidationError
 
-        raise ValidationError("targets.resolution", f"{what} ({need / 2**30:.1f} GiB > "
-                              f"{COPY_BYTES_MAX / 2**30:g} GiB): {remedy}")
+        raise ValidationError(field, f"{what} ({need / 2**30:.1f} GiB > {COPY_BYTES_MAX / 2**30:g} GiB): {remedy}")
 
 
 COPY_END = np.iinfo(np.int64).max

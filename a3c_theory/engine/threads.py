@@ -29,9 +29,10 @@ chunk ends with a shorter batch if needed. ``B = 1`` is the unbatched rule above
 Option 1 (i.i.d.) needs ``μ_θ`` and ``d_θ`` at the parameters read: each worker keeps *private* sampling
 CDFs, runs ``algorithm.refresh`` (= M) of its own updates per compiled call and recomputes them between
 calls from the shared ``θ`` as it then reads it (``run_setup.SamplingLaws``: on small instances one compiled
-call that releases the GIL, else ``exact.py``, the only work done holding the GIL). A worker's laws are therefore at most M of its own updates, about N·M global
-updates, old; the total-variation drift between refreshes is reported in ``meta["sampling_law_bias"]``.
-The laws at ``θ_0`` are computed once before the clock starts. Options 2 and the shared variant need no
+call that releases the GIL, else ``exact.py``, the only work done holding the GIL). A worker's laws are
+therefore at most M of its own updates, about N·M global updates, old; the total-variation drift between
+refreshes is reported in ``meta["sampling_law_bias"]``. The laws at ``θ_0`` are computed once before the
+clock starts. Options 2 and the shared variant need no
 refresh; workers then run :data:`run_setup.CHUNK` updates per call.
 
 Snapshots at the log-spaced counts of ``run_setup.snapshot_counts``: ``k = 0`` is copied before the threads
@@ -310,8 +311,8 @@ def run_threads(cfg, problem=None, progress=None) -> Trace:
     targets = None
     if cfg.targets.any:
         targets = OnlineTargets(cfg.targets, setup.problem, K, recorded=True)
-        check_copy_memory(len(targets.checks), setup.theta.size + setup.w.size, "threads mode copies theta and w "
-                          f"at {len(targets.checks)} checks", "must be coarser")
+        check_copy_memory(len(targets.checks), setup.theta.size + setup.w.size, "targets.resolution",
+                          f"threads mode copies theta and w at {len(targets.checks)} checks", "must be coarser")
     checks = targets.checks[1:-1] if targets is not None else np.zeros(0, np.int64)
     claims = np.union1d(counts[1:-1], checks).astype(np.int64)  # every interior count a worker copies at
     is_snapshot = np.isin(claims, counts[1:-1])
